@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# efimm: build the patched kernel, the module and the selftests, and run
+# them in a virtme-ng VM under OVMF. Everything is cached in $(EFIMM_CACHE).
+#
+#   make run     build everything, boot, load efimm, show it, unload
+#   make check   host unit tests + the kselftests in both firmware modes
+#   make module  just efimm.ko (KDIR=/path/to/build for another kernel)
+#
+# Variables: FW=pflash|bios (make run), KSRC=/path/to/linux (your own,
+# already patched tree), KDIR=/path/to/kernel/build (module only).
+
+EFIMM_CACHE ?= $(HOME)/.cache/efimm
+export EFIMM_CACHE
+
+SCRIPTS := $(CURDIR)/scripts
+FW ?= pflash
+
+ifeq ($(KDIR),)
+KDIR_FROM_CACHE := 1
+KDIR = $(shell $(SCRIPTS)/kernel.sh env | sed -n 's/^KBUILD_DIR=//p')
+endif
+
+KMAKE_TOOLS = RUSTC=/usr/bin/rustc BINDGEN=$(EFIMM_CACHE)/cargo/bin/bindgen
+
+.PHONY: all deps kernel module selftests run check host-test clean
+
+all: module selftests
+
+deps:
+	@$(SCRIPTS)/deps.sh
+
+kernel: deps
+	@$(SCRIPTS)/kernel.sh build
+
+ifeq ($(KDIR_FROM_CACHE),1)
+module: kernel
+endif
+module:
+	@echo "==> module: efimm.ko against $(KDIR)"
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KMAKE_TOOLS) \
+		LIBCLANG_PATH="$(wildcard $(EFIMM_CACHE)/venv/lib/python3*/site-packages/clang/native)" \
+		modules
+
+selftests: kernel
+	@$(SCRIPTS)/selftests.sh build
+
+host-test: deps
+	@$(SCRIPTS)/host-test.sh
+
+run: module selftests
+	@$(SCRIPTS)/vm.sh run $(FW)
+
+check: module selftests
+	@$(SCRIPTS)/check.sh
+
+clean:
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf out

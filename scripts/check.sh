@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: host unit tests, then every kselftest in one VM boot per
+# (firmware mode, boot options) pair. Ends with "N passed, N failed".
+#
+# RUNS="pflash-lowmap bios-lowmap" limits the boots (default: all four).
+
+. "$(dirname "$0")/lib.sh"
+
+RUNS=${RUNS:-pflash-lowmap bios-lowmap pflash-default bios-default}
+OUT=$EFIMM_TOP/out/check
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+total_pass=0
+total_fail=0
+add_counts() {
+	local line
+	line=$(tail -n 1 "$1")
+	total_pass=$((total_pass + $(echo "$line" | awk '{print $2}')))
+	total_fail=$((total_fail + $(echo "$line" | awk '{print $4}')))
+}
+
+stage "check: host unit tests"
+"$EFIMM_TOP"/scripts/host-test.sh >"$OUT/host.log" 2>&1 || true
+sed -n 's/^/  /p' "$OUT/host.log" | grep -E '  (PASS|FAIL)' || true
+add_counts "$OUT/host.log"
+
+mapfile -t tests < <("$EFIMM_TOP"/scripts/selftests.sh list)
+
+for run in $RUNS; do
+	fw=${run%%-*}
+	case "${run#*-}" in
+	lowmap) append="efi=lowmap" ;;
+	default) append="" ;;
+	*) die "unknown run '$run'" ;;
+	esac
+	stage "check: $run: booting ($fw firmware${append:+, $append}), ${#tests[@]} test programs"
+	"$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$OUT/$run" "$append" \
+		"$EFIMM_TOP/scripts/guest-tests.sh $OUT/$run ${tests[*]}" || true
+	python3 "$EFIMM_TOP"/scripts/ktap.py judge "$run" "$OUT/$run" \
+		>"$OUT/$run/summary.txt" || true
+	grep -v '^passed ' "$OUT/$run/summary.txt" || true
+	add_counts "$OUT/$run/summary.txt"
+done
+
+stage "check: finished"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

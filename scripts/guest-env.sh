@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced inside the VM: the mounts and paths every guest script needs.
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+mountpoint -q /sys/firmware/efi/efivars 2>/dev/null ||
+	mount -t efivarfs none /sys/firmware/efi/efivars 2>/dev/null || true
+
+# Set by scripts/vm.sh in the guest command's environment:
+# EFIMM_TOP (the checkout), EFIMM_CACHE, EFIMM_FW (pflash or bios).
+EFIMM_KO=$EFIMM_TOP/efimm.ko
+KSFT_DIR=$EFIMM_CACHE/kselftest
+export EFIMM_TOP EFIMM_CACHE EFIMM_FW EFIMM_KO KSFT_DIR

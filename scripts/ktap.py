@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge one VM run from what the guest left behind.
+
+A run passes only if the guest's KTAP output is complete (plan met, end
+marker present) and the kernel log shows no panic, oops, BUG or WARN.
+vng's exit status is never consulted. Usage:
+
+    ktap.py judge RUN_NAME OUTDIR   prints one line per result and a final
+                                    "passed N failed N" line
+"""
+
+import re
+import sys
+from dataclasses import dataclass
+
+END_MARKER = "# EFIMM-END"
+
+RESULT_RE = re.compile(
+    r"^(?P<ok>ok|not ok) (?P<num>\d+) (?P<desc>[^#]*?)\s*(?:#\s*(?P<dir>.*))?$")
+PLAN_RE = re.compile(r"^1\.\.(\d+)$")
+
+# What a healthy kernel never prints. Matched against the serial console.
+KERNEL_PROBLEMS = re.compile(
+    r"Kernel panic|BUG: |Oops|WARNING: |general protection fault|"
+    r"Call Trace:|UBSAN:|kmemleak: \d+ new suspected|"
+    r"INFO: task .* blocked for more than|watchdog: BUG: soft lockup")
+
+
+@dataclass
+class Result:
+    name: str
+    passed: bool
+    skipped: bool = False
+    detail: str = ""
+
+
+def parse_result(line):
+    """Parse one KTAP result line, or return None."""
+    m = RESULT_RE.match(line)
+    if not m:
+        return None
+    directive = (m.group("dir") or "").strip()
+    skipped = directive.upper().startswith("SKIP")
+    passed = m.group("ok") == "ok"
+    return Result(m.group("desc").strip(), passed, skipped,
+                  "" if passed else directive)
+
+
+def parse(text):
+    """Return (results, problems) for a kselftest-runner KTAP stream.
+
+    Subtests printed by a test program (its own KTAP, indented as "# ")
+    count one result each; a program that failed after all its subtests
+    passed counts as one more failure, so a crash never goes unseen.
+    """
+    results, problems = [], []
+    plan = None
+    pending = []
+    seen_end = False
+    top = 0
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line == END_MARKER:
+            seen_end = True
+            continue
+        if plan is None:
+            m = PLAN_RE.match(line)
+            if m:
+                plan = int(m.group(1))
+                continue
+        if line.startswith("# "):
+            sub = parse_result(line[2:])
+            if sub:
+                pending.append(sub)
+            continue
+        res = parse_result(line)
+        if not res:
+            continue
+        top += 1
+        if pending:
+            for sub in pending:
+                sub.name = f"{res.name}/{sub.name}"
+            results.extend(pending)
+            if not res.passed and all(s.passed for s in pending):
+                results.append(res)
+        else:
+            results.append(res)
+        pending = []
+    if plan is None:
+        problems.append("no KTAP plan: the test runner never started")
+    elif top != plan:
+        problems.append(f"{top} of {plan} planned tests reported")
+    if not seen_end:
+        problems.append("end marker missing: the guest hung, panicked or timed out")
+    return results, problems
+
+
+def kernel_problems(console):
+    """Lines of the console log that show the kernel went wrong."""
+    return [l.strip() for l in console.splitlines() if KERNEL_PROBLEMS.search(l)]
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def judge(run, outdir):
+    ktap = read(f"{outdir}/results.ktap")
+    console = read(f"{outdir}/console.log") or ""
+    if ktap is None:
+        results, problems = [], ["no results: the guest did not boot or never ran the tests"]
+    else:
+        results, problems = parse(ktap)
+    bad_lines = kernel_problems(console)
+    results.append(Result("kernel log clean", not bad_lines,
+                          detail="; ".join(bad_lines[:3])))
+    for p in problems:
+        results.append(Result("run complete", False, detail=p))
+
+    passed = failed = 0
+    for r in results:
+        if r.skipped:
+            tag = "SKIP"
+        elif r.passed:
+            tag = "PASS"
+        else:
+            tag = "FAIL"
+        passed += r.passed
+        failed += not r.passed
+        extra = f"  ({r.detail})" if r.detail else ""
+        print(f"  {tag} {run}: {r.name}{extra}")
+    if failed:
+        print(f"  see {outdir}/console.log and {outdir}/results.ktap")
+    print(f"passed {passed} failed {failed}")
+    return failed == 0
+
+
+def main(argv):
+    if len(argv) != 4 or argv[1] != "judge":
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0 if judge(argv[2], argv[3]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings and helpers for the efimm scripts. Source, do not run.
+
+set -euo pipefail
+
+EFIMM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+EFIMM_CACHE=${EFIMM_CACHE:-$HOME/.cache/efimm}
+export EFIMM_TOP EFIMM_CACHE
+
+# Toolchain locations, all installed by scripts/deps.sh.
+RUSTC=/usr/bin/rustc
+BINDGEN=$EFIMM_CACHE/cargo/bin/bindgen
+VENV=$EFIMM_CACHE/venv
+LIBCLANG_PATH=$(echo "$VENV"/lib/python3*/site-packages/clang/native)
+export RUSTC BINDGEN LIBCLANG_PATH
+
+# Kernel source: Debian's package, pinned; KSRC= overrides with a user tree.
+KVER_PKG=linux-source-7.2
+KVER_PIN=7.2.13-1
+
+_efimm_t0=${_efimm_t0:-$(date +%s)}
+export _efimm_t0
+
+elapsed() {
+	local s=$(($(date +%s) - _efimm_t0))
+	printf '%dm%02ds' $((s / 60)) $((s % 60))
+}
+
+# stage NAME: announce a step with the time spent so far.
+stage() {
+	printf '==> [%s] %s\n' "$(elapsed)" "$*"
+}
+
+warn() {
+	printf 'efimm: warning: %s\n' "$*" >&2
+}
+
+die() {
+	printf 'efimm: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# run_with_ticker LOG CMD...: run a long command with its output in LOG,
+# printing a progress line every 30 s so it never looks hung.
+run_with_ticker() {
+	local log=$1 pid rc
+	shift
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 30 &
+		wait $! || true
+		kill -0 "$pid" 2>/dev/null || break
+		printf '    [%s] ... %s\n' "$(elapsed)" \
+			"$(tail -n 1 "$log" | cut -c1-100)"
+	done
+	rc=0
+	wait "$pid" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$log" >&2
+		die "'$*' failed ($rc); full log: $log"
+	fi
+}
+
+kmake() {
+	make -C "$KSRC_DIR" O="$KBUILD_DIR" RUSTC="$RUSTC" BINDGEN="$BINDGEN" "$@"
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the cached kernel under OVMF with virtme-ng (TCG) and run a command.
+#
+# Usage:
+#   vm.sh boot FW OUTDIR APPEND GUEST_CMD...
+#       FW is "pflash" (OVMF_CODE_4M read-only + a fresh OVMF_VARS_4M copy,
+#       which adds an MMIO runtime region) or "bios" (-bios OVMF.fd,
+#       variables in RAM). The console goes to OUTDIR/console.log; OUTDIR
+#       is shared read-write with the guest.
+#   vm.sh run FW
+#       make run: boot, load efimm, show what it does, unload.
+#
+# vng's exit status is not reliable under OVMF, so callers judge a run from
+# the files the guest leaves in OUTDIR, never from the status of this script.
+
+. "$(dirname "$0")/lib.sh"
+eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
+
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+VNG=$VENV/bin/vng
+
+firmware_opts() {
+	local fw=$1 out=$2
+	case "$fw" in
+	bios)
+		echo "-bios /usr/share/ovmf/OVMF.fd"
+		;;
+	pflash)
+		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$out/OVMF_VARS_4M.fd"
+		echo "-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd" \
+			"-drive if=pflash,format=raw,unit=1,file=$out/OVMF_VARS_4M.fd"
+		;;
+	*)
+		die "unknown firmware mode '$fw' (pflash or bios)"
+		;;
+	esac
+}
+
+# boot FW OUTDIR APPEND CMD...: returns vng's status, which callers ignore.
+boot() {
+	local fw=$1 out=$2 append=$3
+	shift 3
+	local image=$KBUILD_DIR/arch/x86/boot/bzImage qopts
+	[ -f "$image" ] || die "no kernel at $image: run 'make kernel' first"
+	mkdir -p "$out"
+	qopts=$(firmware_opts "$fw" "$out")
+	# The guest sees the host's root read-only, so it runs the checkout's
+	# scripts directly; OUTDIR is the one place it writes.
+	timeout --foreground -k 10 "$VM_TIMEOUT" \
+		"$VNG" --run "$image" --disable-kvm --disable-microvm --force-9p \
+		--user root -m 1G -p 2 --verbose \
+		--append "root=/dev/root panic=-1 $append" \
+		--rwdir="$out" --qemu-opts="$qopts -no-reboot" \
+		--exec "EFIMM_TOP=$EFIMM_TOP EFIMM_CACHE=$EFIMM_CACHE EFIMM_FW=$fw $*" </dev/null >"$out/console.log" 2>&1
+}
+
+make_run() {
+	local fw=$1 out=$EFIMM_TOP/out/run-$1 rc=0
+	rm -rf "$out"
+	stage "vm: booting under OVMF ($fw mode, TCG: ~1 min)"
+	boot "$fw" "$out" "efi=lowmap" \
+		"$EFIMM_TOP/scripts/guest-show.sh $out" || rc=$?
+	if [ ! -f "$out/show.log" ]; then
+		tail -n 30 "$out/console.log" >&2
+		die "the guest did not run (vng status $rc); console: $out/console.log"
+	fi
+	cat "$out/show.log"
+	grep -q '^EFIMM-END$' "$out/show.log" ||
+		die "the guest stopped early; console: $out/console.log"
+	stage "vm: done"
+}
+
+case "${1:-}" in
+boot)
+	shift
+	boot "$@"
+	;;
+run)
+	make_run "${2:-pflash}"
+	;;
+*)
+	die "usage: $0 boot FW OUTDIR APPEND CMD... | run FW"
+	;;
+esac

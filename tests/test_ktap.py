@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Host unit tests of the VM-run judge (scripts/ktap.py)."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+import ktap  # noqa: E402
+
+GOOD = """TAP version 13
+1..2
+# selftests: lowmap:layout.sh
+# TAP version 13
+# 1..2
+# ok 1 efi window empty
+# ok 2 runtime map is 1:1
+ok 1 lowmap:layout.sh
+# selftests: efivarfs:efivarfs.sh
+# running test_create
+ok 2 efivarfs:efivarfs.sh
+# EFIMM-END
+"""
+
+
+class ParseTest(unittest.TestCase):
+    def test_complete_run_counts_subtests_and_plain_tests(self):
+        results, problems = ktap.parse(GOOD)
+        self.assertEqual(problems, [])
+        self.assertEqual([r.name for r in results], [
+            "lowmap:layout.sh/efi window empty",
+            "lowmap:layout.sh/runtime map is 1:1",
+            "efivarfs:efivarfs.sh"])
+        self.assertTrue(all(r.passed for r in results))
+
+    def test_missing_end_marker_is_a_problem(self):
+        _, problems = ktap.parse(GOOD.replace("# EFIMM-END\n", ""))
+        self.assertTrue(any("end marker" in p for p in problems))
+
+    def test_short_run_is_a_problem(self):
+        text = GOOD.split("# selftests: efivarfs")[0]
+        _, problems = ktap.parse(text)
+        self.assertIn("1 of 2 planned tests reported", problems)
+
+    def test_no_plan_means_runner_never_started(self):
+        _, problems = ktap.parse("")
+        self.assertTrue(any("never started" in p for p in problems))
+
+    def test_failed_subtest_is_reported_with_directive(self):
+        text = GOOD.replace("# ok 2 runtime map is 1:1",
+                            "# not ok 2 runtime map is 1:1 # 3 regions differ")
+        text = text.replace("ok 1 lowmap:layout.sh", "not ok 1 lowmap:layout.sh # exit=1")
+        results, _ = ktap.parse(text)
+        failed = [r for r in results if not r.passed]
+        self.assertEqual(len(failed), 1)
+        self.assertEqual(failed[0].detail, "3 regions differ")
+
+    def test_program_failing_after_passing_subtests_counts_once_more(self):
+        text = GOOD.replace("ok 1 lowmap:layout.sh", "not ok 1 lowmap:layout.sh # exit=139")
+        results, _ = ktap.parse(text)
+        self.assertEqual([r.name for r in results if not r.passed], ["lowmap:layout.sh"])
+
+    def test_skip_is_marked(self):
+        results, _ = ktap.parse(GOOD.replace("ok 2 efivarfs:efivarfs.sh",
+                                             "ok 2 efivarfs:efivarfs.sh # SKIP"))
+        self.assertTrue(results[-1].skipped)
+
+
+class ConsoleTest(unittest.TestCase):
+    def test_clean_log(self):
+        self.assertEqual(ktap.kernel_problems("[    1.0] efi: EFI v2.7 by EDK II\n"), [])
+
+    def test_problems_are_found(self):
+        log = ("[ 2.0] ------------[ cut here ]------------\n"
+               "[ 2.0] WARNING: CPU: 0 PID: 1 at mm/foo.c:1 bar+0x1/0x2\n"
+               "[ 3.0] BUG: kernel NULL pointer dereference, address: 0\n"
+               "[ 4.0] Kernel panic - not syncing: Fatal exception\n")
+        self.assertEqual(len(ktap.kernel_problems(log)), 3)
+
+
+if __name__ == "__main__":
+    unittest.main()
