@@ -137,7 +137,11 @@ check_config() {
 }
 
 build() {
-	stage "kernel: building bzImage and modules (from scratch ~14 min on 2 cores)"
+	if [ -f "$KBUILD_DIR/vmlinux" ]; then
+		stage "kernel: updating the build (incremental, ~30 s when nothing changed)"
+	else
+		stage "kernel: building bzImage and modules from scratch (~10-15 min on 2 cores)"
+	fi
 	run_with_ticker "$EFIMM_CACHE/kernel-build.log" \
 		kmake -j"$(($(nproc) + 1))" bzImage modules
 	stage "kernel: built $(kmake -s kernelrelease 2>/dev/null)"

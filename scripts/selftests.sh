@@ -26,6 +26,7 @@ build() {
 	stage "selftests: building"
 	mkdir -p "$KSFT_OUT"
 	# The upstream efivarfs kselftest, built from the kernel we boot.
+	mkdir -p "$KSFT_OUT/efivarfs"
 	make -s -C "$KSRC_DIR/tools/testing/selftests/efivarfs" \
 		OUTPUT="$KSFT_OUT/efivarfs" all >/dev/null
 	cp "$KSRC_DIR"/tools/testing/selftests/efivarfs/efivarfs.sh "$KSFT_OUT/efivarfs/"

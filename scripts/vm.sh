@@ -19,6 +19,8 @@ eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
 
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 VNG=$VENV/bin/vng
+# vng runs its helpers (virtme-run, ...) from PATH.
+export PATH=$VENV/bin:$PATH
 
 firmware_opts() {
 	local fw=$1 out=$2

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The efimm call path: one kernel thread that lives in the dedicated mm
+//! and runs every firmware call, one at a time, for callers that queue a
+//! request and wait.
+
+use crate::counters::{PathId, COUNTERS};
+use crate::efi::{service::Service, status::EfiStatus};
+use crate::ffi::{self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, ThreadMain};
+use crate::mm::RuntimeMap;
+use crate::request::{RawRequest, Request};
+use kernel::{
+    new_condvar, new_mutex,
+    prelude::*,
+    sync::{CondVar, Mutex},
+    uaccess::{UserPtr, UserSlice},
+};
+
+/// `EFI_RUNTIME_SERVICES_SIGNATURE` ("RUNTSERV").
+const RUNTIME_SERVICES_SIGNATURE: u64 = 0x5652_4553_544e_5552;
+/// `EFI_TABLE_HEADER`: signature, revision, size, crc32, reserved.
+const TABLE_HEADER_BYTES: usize = 24;
+
+/// Where the thread is in its life.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Starting,
+    Ready,
+    Failed(Error),
+    Stopping,
+}
+
+struct Slot {
+    state: State,
+    request: Option<RawRequest>,
+    result: Option<Result<CallResult>>,
+}
+
+/// What the module and the thread share.
+#[pin_data]
+pub(crate) struct Shared {
+    mm: OwnedMm,
+    map: RuntimeMap,
+    /// Serialises callers: one request in the slot at a time.
+    #[pin]
+    submit: Mutex<()>,
+    #[pin]
+    slot: Mutex<Slot>,
+    #[pin]
+    to_thread: CondVar,
+    #[pin]
+    to_caller: CondVar,
+}
+
+impl Shared {
+    pub(crate) fn new(mm: OwnedMm, map: RuntimeMap) -> impl PinInit<Self> {
+        pin_init!(Shared {
+            mm,
+            map,
+            submit <- new_mutex!(()),
+            slot <- new_mutex!(Slot { state: State::Starting, request: None, result: None }),
+            to_thread <- new_condvar!(),
+            to_caller <- new_condvar!(),
+        })
+    }
+
+    pub(crate) fn mm(&self) -> &OwnedMm {
+        &self.mm
+    }
+
+    pub(crate) fn map(&self) -> &RuntimeMap {
+        &self.map
+    }
+
+    /// Waits for the thread to finish setting up; its error if it failed.
+    pub(crate) fn wait_ready(&self) -> Result {
+        let mut slot = self.slot.lock();
+        while slot.state == State::Starting {
+            self.to_caller.wait(&mut slot);
+        }
+        match slot.state {
+            State::Failed(e) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses new requests and tells the thread to return once the one in
+    /// flight, if any, is done.
+    pub(crate) fn stop(&self) {
+        let mut slot = self.slot.lock();
+        slot.state = State::Stopping;
+        self.to_thread.notify_all();
+    }
+
+    /// Runs `request` on the efimm thread and waits for it. Uninterruptible,
+    /// like the kernel's own path: the firmware may be writing into the
+    /// caller's buffers until then.
+    pub(crate) fn call(&self, request: Request<'_>) -> Result<EfiStatus> {
+        let service = request.service();
+        let _one_at_a_time = self.submit.lock();
+        let in_flight = COUNTERS.begin(PathId::Efimm);
+        let t0 = ffi::clock_ns();
+        let result = {
+            let mut slot = self.slot.lock();
+            if slot.state != State::Ready {
+                return Err(ENODEV);
+            }
+            slot.request = Some(request.raw());
+            self.to_thread.notify_all();
+            loop {
+                if let Some(result) = slot.result.take() {
+                    break result;
+                }
+                self.to_caller.wait(&mut slot);
+            }
+        };
+        let ns = ffi::clock_ns() - t0;
+        drop(in_flight);
+        let res = result?;
+        let status = EfiStatus(res.status);
+        COUNTERS.record(PathId::Efimm, service, ns, status.is_error(), res.preempt_off_ns);
+        if res.irq_flags_corrupted {
+            COUNTERS.irq_flags_corrupted(PathId::Efimm);
+            pr_err!("firmware corrupted the IRQ flags in {}\n", service.name());
+        }
+        // `request` borrows the caller's buffers until here.
+        drop(request);
+        Ok(status)
+    }
+
+    /// Maps the firmware and reads its entry points.
+    fn set_up(&self, mm: &MmUse<'_>) -> Result<EntryPoints> {
+        self.map.populate(mm)?;
+        EntryPoints::read(mm, &self.map)
+    }
+
+    fn serve(&self, mm: &MmUse<'_>, entries: &EntryPoints) {
+        loop {
+            let request = {
+                let mut slot = self.slot.lock();
+                loop {
+                    if let Some(r) = slot.request.take() {
+                        break r;
+                    }
+                    if slot.state == State::Stopping {
+                        return;
+                    }
+                    self.to_thread.wait(&mut slot);
+                }
+            };
+            let result = entries.call(mm, &request);
+            let mut slot = self.slot.lock();
+            slot.result = Some(result);
+            self.to_caller.notify_all();
+        }
+    }
+
+    fn set_state(&self, state: State) {
+        let mut slot = self.slot.lock();
+        if slot.state == State::Starting {
+            slot.state = state;
+        }
+        self.to_caller.notify_all();
+    }
+}
+
+impl ThreadMain for Shared {
+    fn run(&self, thread: &OnEfimmThread) {
+        let mm = self.mm.enter(thread);
+        match self.set_up(&mm) {
+            Ok(entries) => {
+                self.set_state(State::Ready);
+                self.serve(&mm, &entries);
+            }
+            Err(e) => self.set_state(State::Failed(e)),
+        }
+    }
+}
+
+/// The runtime services' entry points, read from the firmware's table
+/// inside the dedicated mm, each checked to be executable there.
+struct EntryPoints([Option<FirmwareFn>; 12]);
+
+impl EntryPoints {
+    fn read(mm: &MmUse<'_>, map: &RuntimeMap) -> Result<Self> {
+        let table = ffi::runtime_table();
+        const WORDS: usize = TABLE_HEADER_BYTES / 8 + Service::TABLE_SLOTS;
+        let mut raw = [0u8; WORDS * 8];
+        // The table is only mapped in the dedicated mm, at a lower-half
+        // address: read it with the uaccess helpers, which fault cleanly.
+        UserSlice::new(UserPtr::from_addr(table as usize), raw.len())
+            .reader()
+            .read_slice(&mut raw)
+            .inspect_err(|_| pr_err!("cannot read the runtime services table at {table:#x}\n"))?;
+        let word = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&raw[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(b)
+        };
+        if word(0) != RUNTIME_SERVICES_SIGNATURE {
+            pr_err!("no runtime services table at {table:#x}\n");
+            return Err(ENODEV);
+        }
+        let mut entries = [None; 12];
+        for service in Service::ALL {
+            let addr = word(TABLE_HEADER_BYTES / 8 + service.slot());
+            if addr == 0 {
+                continue;
+            }
+            let Some(f) = FirmwareFn::entry(mm, map, addr) else {
+                pr_err!(
+                    "{} entry point {addr:#x} is not in executable runtime code\n",
+                    service.name()
+                );
+                return Err(ENODEV);
+            };
+            entries[service.index()] = Some(f);
+        }
+        Ok(EntryPoints(entries))
+    }
+
+    fn call(&self, mm: &MmUse<'_>, request: &RawRequest) -> Result<CallResult> {
+        let f = self.0[request.service().index()].ok_or(EOPNOTSUPP)?;
+        let lock = RuntimeLockGuard::lock()?;
+        Ok(f.call(&lock, mm, request.args()))
+    }
+}

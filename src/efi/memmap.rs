@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The EFI memory map and the Memory Attributes Table (MAT), and the plan
+//! efimm derives from them: which regions to map, with which cache mode and
+//! protection.
+
+use core::fmt;
+
+/// UEFI pages are always 4 KiB, whatever the kernel's page size.
+pub(crate) const EFI_PAGE_SHIFT: u32 = 12;
+
+/// `EFI_MEMORY_DESCRIPTOR`, as in the memory map and in the MAT.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct MemoryDescriptor {
+    pub(crate) ty: u32,
+    pub(crate) pad: u32,
+    pub(crate) phys_addr: u64,
+    pub(crate) virt_addr: u64,
+    pub(crate) num_pages: u64,
+    pub(crate) attribute: u64,
+}
+
+/// `EFI_MEMORY_*` attribute bits.
+pub(crate) mod attr {
+    pub(crate) const UC: u64 = 0x1;
+    pub(crate) const WC: u64 = 0x2;
+    pub(crate) const WT: u64 = 0x4;
+    pub(crate) const WB: u64 = 0x8;
+    pub(crate) const XP: u64 = 0x4000;
+    pub(crate) const RO: u64 = 0x20000;
+    pub(crate) const RUNTIME: u64 = 1 << 63;
+}
+
+/// `EFI_MEMORY_TYPE` values efimm cares about.
+pub(crate) mod ty {
+    pub(crate) const RUNTIME_SERVICES_CODE: u32 = 5;
+    pub(crate) const RUNTIME_SERVICES_DATA: u32 = 6;
+    pub(crate) const MEMORY_MAPPED_IO: u32 = 11;
+}
+
+/// The specification's name of a memory type.
+pub(crate) fn type_name(ty: u32) -> &'static str {
+    const NAMES: [&str; 16] = [
+        "ReservedMemoryType",
+        "LoaderCode",
+        "LoaderData",
+        "BootServicesCode",
+        "BootServicesData",
+        "RuntimeServicesCode",
+        "RuntimeServicesData",
+        "ConventionalMemory",
+        "UnusableMemory",
+        "ACPIReclaimMemory",
+        "ACPIMemoryNVS",
+        "MemoryMappedIO",
+        "MemoryMappedIOPortSpace",
+        "PalCode",
+        "PersistentMemory",
+        "UnacceptedMemoryType",
+    ];
+    NAMES.get(ty as usize).copied().unwrap_or("Unknown")
+}
+
+impl MemoryDescriptor {
+    /// First byte.
+    pub(crate) fn start(&self) -> u64 {
+        self.phys_addr
+    }
+
+    /// Size in bytes, `None` if it does not fit in 64 bits.
+    pub(crate) fn size(&self) -> Option<u64> {
+        self.num_pages.checked_mul(1 << EFI_PAGE_SHIFT)
+    }
+
+    /// One past the last byte, `None` on overflow.
+    pub(crate) fn end(&self) -> Option<u64> {
+        self.phys_addr.checked_add(self.size()?)
+    }
+
+    /// Whether the firmware needs this region at runtime.
+    pub(crate) fn is_runtime(&self) -> bool {
+        self.attribute & attr::RUNTIME != 0
+    }
+}
+
+/// How the CPU may cache a mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheMode {
+    WriteBack,
+    WriteThrough,
+    WriteCombining,
+    Uncached,
+}
+
+impl CacheMode {
+    /// The most cacheable mode the descriptor allows, the way the kernel
+    /// picks it: write-back RAM stays write-back, anything else (MMIO) gets
+    /// the strongest mode it supports.
+    pub(crate) fn from_attribute(attribute: u64) -> Option<CacheMode> {
+        if attribute & attr::WB != 0 {
+            Some(CacheMode::WriteBack)
+        } else if attribute & attr::WT != 0 {
+            Some(CacheMode::WriteThrough)
+        } else if attribute & attr::WC != 0 {
+            Some(CacheMode::WriteCombining)
+        } else if attribute & attr::UC != 0 {
+            Some(CacheMode::Uncached)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CacheMode::WriteBack => "WB",
+            CacheMode::WriteThrough => "WT",
+            CacheMode::WriteCombining => "WC",
+            CacheMode::Uncached => "UC",
+        }
+    }
+}
+
+/// Page protection of a mapping; every mapping is readable and
+/// supervisor-only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Protection {
+    pub(crate) write: bool,
+    pub(crate) exec: bool,
+}
+
+impl Protection {
+    /// What the kernel maps a runtime region with before (or without) a
+    /// MAT: code RWX, anything else RW and not executable.
+    pub(crate) fn default_for(ty: u32) -> Protection {
+        Protection {
+            write: true,
+            exec: ty == ty::RUNTIME_SERVICES_CODE,
+        }
+    }
+
+    /// What a MAT entry asks for.
+    pub(crate) fn from_mat(attribute: u64) -> Protection {
+        Protection {
+            write: attribute & attr::RO == 0,
+            exec: attribute & attr::XP == 0,
+        }
+    }
+
+    /// Writable and executable at once.
+    pub(crate) fn is_wx(self) -> bool {
+        self.write && self.exec
+    }
+}
+
+impl fmt::Display for Protection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match (self.write, self.exec) {
+            (true, true) => "RWX",
+            (true, false) => "RW+NX",
+            (false, true) => "RX",
+            (false, false) => "RO+NX",
+        })
+    }
+}
+
+/// A runtime region of the memory map, checked: mapped 1:1, page aligned,
+/// in the lower half, with a usable cache mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Region {
+    pub(crate) desc: MemoryDescriptor,
+    pub(crate) cache: CacheMode,
+}
+
+/// Why the memory map cannot be mapped the way efimm needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LayoutError {
+    /// virtual != physical: the kernel was not booted with `efi=lowmap`.
+    NotIdentity { phys: u64, virt: u64 },
+    /// Empty, or so large that its end overflows.
+    BadSize { phys: u64 },
+    /// Ends above the lower half (or the limit given).
+    NotLowerHalf { phys: u64 },
+    /// No cache mode bit set.
+    NoCacheMode { phys: u64 },
+    /// Two runtime regions overlap.
+    Overlap { first: u64, second: u64 },
+}
+
+impl fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            LayoutError::NotIdentity { phys, virt } => write!(
+                f,
+                "runtime region {phys:#x} is mapped at {virt:#x}, not 1:1 (boot with efi=lowmap)"
+            ),
+            LayoutError::BadSize { phys } => write!(f, "runtime region {phys:#x} has a bad size"),
+            LayoutError::NotLowerHalf { phys } => {
+                write!(f, "runtime region {phys:#x} does not fit in the lower half")
+            }
+            LayoutError::NoCacheMode { phys } => {
+                write!(f, "runtime region {phys:#x} allows no cache mode")
+            }
+            LayoutError::Overlap { first, second } => {
+                write!(f, "runtime regions {first:#x} and {second:#x} overlap")
+            }
+        }
+    }
+}
+
+impl Region {
+    /// The region for `desc`, `Ok(None)` if the firmware does not need it at
+    /// runtime. `limit` is the end of the lower half.
+    pub(crate) fn from_descriptor(
+        desc: &MemoryDescriptor,
+        limit: u64,
+    ) -> Result<Option<Region>, LayoutError> {
+        if !desc.is_runtime() {
+            return Ok(None);
+        }
+        let phys = desc.phys_addr;
+        if desc.virt_addr != phys {
+            return Err(LayoutError::NotIdentity {
+                phys,
+                virt: desc.virt_addr,
+            });
+        }
+        let end = match desc.end() {
+            Some(end) if desc.num_pages > 0 && phys % (1 << EFI_PAGE_SHIFT) == 0 => end,
+            _ => return Err(LayoutError::BadSize { phys }),
+        };
+        if end > limit {
+            return Err(LayoutError::NotLowerHalf { phys });
+        }
+        let cache =
+            CacheMode::from_attribute(desc.attribute).ok_or(LayoutError::NoCacheMode { phys })?;
+        Ok(Some(Region { desc: *desc, cache }))
+    }
+
+    pub(crate) fn start(&self) -> u64 {
+        self.desc.phys_addr
+    }
+
+    /// One past the last byte (checked not to overflow on construction).
+    pub(crate) fn end(&self) -> u64 {
+        self.desc.phys_addr + (self.desc.num_pages << EFI_PAGE_SHIFT)
+    }
+
+    pub(crate) fn pages(&self) -> u64 {
+        self.desc.num_pages
+    }
+
+    pub(crate) fn contains(&self, addr: u64) -> bool {
+        (self.start()..self.end()).contains(&addr)
+    }
+}
+
+/// Sorts `regions` by address and checks that no two overlap.
+pub(crate) fn sort_and_check(regions: &mut [Region]) -> Result<(), LayoutError> {
+    regions.sort_unstable_by_key(|r| r.start());
+    for pair in regions.windows(2) {
+        if pair[1].start() < pair[0].end() {
+            return Err(LayoutError::Overlap {
+                first: pair[0].start(),
+                second: pair[1].start(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A stretch of a region with one protection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Piece {
+    pub(crate) start: u64,
+    pub(crate) pages: u64,
+    pub(crate) prot: Protection,
+    /// Whether the MAT decided the protection (else the region type did).
+    pub(crate) from_mat: bool,
+}
+
+impl Piece {
+    pub(crate) fn end(&self) -> u64 {
+        self.start + (self.pages << EFI_PAGE_SHIFT)
+    }
+}
+
+/// Splits `region` into pieces of uniform protection and hands them to
+/// `emit` in address order.
+///
+/// `mat` holds the MAT entries sorted by address (empty without a MAT). As
+/// in the kernel (`efi_memattr_apply_permissions()`), an entry applies only
+/// if it has the region's type and lies inside it; an entry overlapping an
+/// earlier one is ignored. Stretches no entry covers keep the protection of
+/// the region type.
+pub(crate) fn pieces<E>(
+    region: &Region,
+    mat: &[MemoryDescriptor],
+    mut emit: impl FnMut(Piece) -> Result<(), E>,
+) -> Result<(), E> {
+    let default = Protection::default_for(region.desc.ty);
+    let mut cursor = region.start();
+    let mut gap = |from: u64, to: u64, emit: &mut dyn FnMut(Piece) -> Result<(), E>| {
+        if to > from {
+            emit(Piece {
+                start: from,
+                pages: (to - from) >> EFI_PAGE_SHIFT,
+                prot: default,
+                from_mat: false,
+            })
+        } else {
+            Ok(())
+        }
+    };
+    for entry in mat {
+        let Some(end) = entry.end() else { continue };
+        if entry.ty != region.desc.ty
+            || entry.num_pages == 0
+            || entry.start() < cursor
+            || end > region.end()
+        {
+            continue;
+        }
+        gap(cursor, entry.start(), &mut emit)?;
+        emit(Piece {
+            start: entry.start(),
+            pages: entry.num_pages,
+            prot: Protection::from_mat(entry.attribute),
+            from_mat: true,
+        })?;
+        cursor = end;
+    }
+    gap(cursor, region.end(), &mut emit)
+}

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The one place efimm touches raw kernel interfaces.
+//!
+//! C glue: [rust/efimm_helpers.c](../rust/efimm_helpers.c). Every `unsafe`
+//! block of the module lives here; the rest of efimm uses the safe types
+//! and functions below, whose signatures carry the rules (a guard for the
+//! EFI runtime lock, a token for "running on the efimm thread inside the
+//! dedicated mm", owned references for the mm and the thread).
+
+use crate::efi::memmap::{CacheMode, MemoryDescriptor, Protection};
+use crate::mm::RuntimeMap;
+use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    error::{from_err_ptr, to_result},
+    prelude::*,
+    sync::Arc,
+};
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct CallResult {
+    /// The `EFI_STATUS` the firmware returned.
+    pub(crate) status: u64,
+    /// How long the bracket kept preemption disabled.
+    pub(crate) preempt_off_ns: u64,
+    /// The firmware changed the IRQ flags (they were restored).
+    pub(crate) irq_flags_corrupted: bool,
+}
+
+extern "C" {
+    fn efimm_runtime_services_enabled() -> bool;
+    fn efimm_booted_lowmap() -> bool;
+    fn efimm_user_limit() -> c_ulong;
+    fn efimm_p4d_folded() -> bool;
+    fn efimm_runtime_table() -> c_ulong;
+    fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
+    fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
+    fn efimm_mm_alloc() -> *mut bindings::mm_struct;
+    fn efimm_mmput(mm: *mut bindings::mm_struct);
+    fn efimm_mm_counts(mm: *mut bindings::mm_struct, users: *mut c_int, count: *mut c_int);
+    fn efimm_map_region(addr: c_ulong, size: c_ulong, cache: c_uint, write: bool, exec: bool)
+        -> c_int;
+    fn efimm_thread_start(
+        f: unsafe extern "C" fn(*mut c_void) -> c_int,
+        data: *mut c_void,
+    ) -> *mut bindings::task_struct;
+    fn efimm_thread_stop(t: *mut bindings::task_struct);
+    fn efimm_use_mm(mm: *mut bindings::mm_struct);
+    fn efimm_unuse_mm(mm: *mut bindings::mm_struct);
+    fn efimm_runtime_lock() -> c_int;
+    fn efimm_runtime_trylock() -> bool;
+    fn efimm_runtime_unlock();
+    fn efimm_firmware_call(f: *const c_void, args: *const u64, res: *mut CallResult);
+    fn efimm_clock_ns() -> u64;
+    fn efimm_ptdump_walk(
+        mm: *mut bindings::mm_struct,
+        start: c_ulong,
+        end: c_ulong,
+        ctx: *mut c_void,
+    );
+}
+
+/// Whether the kernel may call EFI runtime services at all.
+pub(crate) fn runtime_services_enabled() -> bool {
+    // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
+    unsafe { efimm_runtime_services_enabled() }
+}
+
+/// Whether the runtime regions were given to SetVirtualAddressMap 1:1.
+pub(crate) fn booted_lowmap() -> bool {
+    // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
+    unsafe { efimm_booted_lowmap() }
+}
+
+/// End of the lower half (`TASK_SIZE_MAX`).
+pub(crate) fn user_limit() -> u64 {
+    // SAFETY: Returns a constant of the running kernel; no preconditions.
+    unsafe { efimm_user_limit() as u64 }
+}
+
+/// Whether the p4d level is folded into the pgd (4-level paging).
+pub(crate) fn p4d_folded() -> bool {
+    // SAFETY: Reads a boot-time paging mode; no preconditions.
+    unsafe { efimm_p4d_folded() }
+}
+
+/// Address of `EFI_RUNTIME_SERVICES` (1:1 mapped in the dedicated mm).
+pub(crate) fn runtime_table() -> u64 {
+    // SAFETY: Reads `efi.runtime`, set once at boot; no preconditions.
+    unsafe { efimm_runtime_table() as u64 }
+}
+
+/// Reads a descriptor array with a C copier that reports the full count.
+fn copy_descriptors(
+    copy: unsafe extern "C" fn(*mut MemoryDescriptor, c_ulong) -> c_long,
+) -> Result<KVec<MemoryDescriptor>> {
+    // SAFETY: A null buffer with room for 0 entries only asks for the count.
+    let n = unsafe { copy(core::ptr::null_mut(), 0) };
+    let n = usize::try_from(n).map_err(|_| Error::from_errno(n as c_int))?;
+    let mut out = KVec::with_capacity(n, GFP_KERNEL)?;
+    // SAFETY: `out` has room for `n` descriptors, which is what we pass.
+    let got = unsafe { copy(out.as_mut_ptr(), n as c_ulong) };
+    let got = usize::try_from(got).map_err(|_| Error::from_errno(got as c_int))?;
+    if got != n {
+        // The map changed between the two calls: it never does after boot.
+        return Err(EAGAIN);
+    }
+    // SAFETY: The copier initialised the first `n` entries.
+    unsafe { out.inc_len(n) };
+    Ok(out)
+}
+
+/// The EFI memory map, as the kernel keeps it (`efi.memmap`).
+pub(crate) fn memory_map() -> Result<KVec<MemoryDescriptor>> {
+    copy_descriptors(efimm_memmap_copy)
+}
+
+/// The Memory Attributes Table entries (empty without a MAT).
+pub(crate) fn memory_attributes() -> Result<KVec<MemoryDescriptor>> {
+    copy_descriptors(efimm_mat_copy)
+}
+
+/// Nanoseconds of `local_clock()`.
+pub(crate) fn clock_ns() -> u64 {
+    // SAFETY: `local_clock()` has no preconditions.
+    unsafe { efimm_clock_ns() }
+}
+
+/// An `mm_struct` of efimm's own, from `mm_alloc()`.
+///
+/// # Invariants
+///
+/// `self.0` points to a live mm on which this object holds one `mm_users`
+/// reference, dropped with `mmput()`.
+pub(crate) struct OwnedMm(NonNull<bindings::mm_struct>);
+
+// SAFETY: An mm may be referenced and released from any task.
+unsafe impl Send for OwnedMm {}
+// SAFETY: The only shared uses (`counts`, ptdump walks) take the mm's own locks.
+unsafe impl Sync for OwnedMm {}
+
+impl OwnedMm {
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: `mm_alloc()` has no preconditions; it returns a new mm with
+        // `mm_users == 1` (ours) or NULL.
+        let mm = unsafe { efimm_mm_alloc() };
+        // INVARIANT: A non-null result carries the reference we now own.
+        NonNull::new(mm).map(OwnedMm).ok_or(ENOMEM)
+    }
+
+    /// `(mm_users, mm_count)`, for debugfs.
+    pub(crate) fn counts(&self) -> (i32, i32) {
+        let (mut users, mut count) = (0, 0);
+        // SAFETY: The mm is live (type invariant); the C side only reads atomics.
+        unsafe { efimm_mm_counts(self.0.as_ptr(), &mut users, &mut count) };
+        (users, count)
+    }
+
+    /// Enters the mm with `kthread_use_mm()` for as long as the guard lives.
+    pub(crate) fn enter<'a>(&'a self, _thread: &'a OnEfimmThread) -> MmUse<'a> {
+        // SAFETY: `OnEfimmThread` proves we run on a kthread that is not in
+        // another mm; the mm is live for `'a` (type invariant and borrow).
+        unsafe { efimm_use_mm(self.0.as_ptr()) };
+        MmUse { mm: self }
+    }
+
+    /// Walks `[start, end)` of the page tables, reporting every entry.
+    pub(crate) fn walk_page_tables(&self, start: u64, end: u64, sink: &mut dyn PtdumpSink) {
+        let mut sink: &mut dyn PtdumpSink = sink;
+        let ctx = core::ptr::from_mut(&mut sink).cast::<c_void>();
+        // SAFETY: The mm is live; `ctx` points to a `&mut dyn PtdumpSink`
+        // that outlives the walk, which is what the callbacks below expect.
+        // `ptdump_walk_pgd()` takes the mmap locks itself.
+        unsafe { efimm_ptdump_walk(self.0.as_ptr(), start as c_ulong, end as c_ulong, ctx) };
+    }
+}
+
+impl Drop for OwnedMm {
+    fn drop(&mut self) {
+        // SAFETY: We own one `mm_users` reference (type invariant). No thread
+        // is still inside the mm: `MmUse` borrows `self`.
+        unsafe { efimm_mmput(self.0.as_ptr()) };
+    }
+}
+
+/// The dedicated mm is `current->mm` while this lives.
+pub(crate) struct MmUse<'a> {
+    mm: &'a OwnedMm,
+}
+
+impl MmUse<'_> {
+    /// Maps `[addr, addr + size)` 1:1 as one supervisor-only, non-global VMA.
+    pub(crate) fn map_region(
+        &self,
+        addr: u64,
+        size: u64,
+        cache: CacheMode,
+        prot: Protection,
+    ) -> Result {
+        let cache = match cache {
+            CacheMode::WriteBack => 0,
+            CacheMode::WriteThrough => 1,
+            CacheMode::WriteCombining => 2,
+            CacheMode::Uncached => 3,
+        };
+        // SAFETY: `current->mm` is the dedicated mm (guard), and only this
+        // thread changes it; the C side validates the remaining arguments.
+        to_result(unsafe {
+            efimm_map_region(addr as c_ulong, size as c_ulong, cache, prot.write, prot.exec)
+        })
+    }
+}
+
+impl Drop for MmUse<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `enter()` did `kthread_use_mm()` on this mm on this thread.
+        unsafe { efimm_unuse_mm(self.mm.0.as_ptr()) };
+    }
+}
+
+/// Receives the entries of a page-table walk.
+pub(crate) trait PtdumpSink {
+    fn note(&mut self, addr: u64, level: usize, val: u64);
+    fn effective(&mut self, level: usize, val: u64);
+    fn flush(&mut self);
+}
+
+/// Levels the walker reports: pgd (0) to pte (4).
+const PTDUMP_LEVELS: c_int = 5;
+
+/// # Safety
+///
+/// `ctx` is the pointer `walk_page_tables()` passed: a live `&mut dyn PtdumpSink`.
+unsafe fn sink_of<'a>(ctx: *mut c_void) -> &'a mut dyn PtdumpSink {
+    // SAFETY: Guaranteed by the caller.
+    unsafe { *ctx.cast::<&mut dyn PtdumpSink>() }
+}
+
+#[no_mangle]
+unsafe extern "C" fn efimm_ptdump_note(ctx: *mut c_void, addr: c_ulong, level: c_int, val: u64) {
+    if (0..PTDUMP_LEVELS).contains(&level) {
+        // SAFETY: Only called by `efimm_ptdump_walk()` with our `ctx`.
+        unsafe { sink_of(ctx) }.note(addr as u64, level as usize, val);
+    }
+}
+
+#[no_mangle]
+unsafe extern "C" fn efimm_ptdump_effective(ctx: *mut c_void, level: c_int, val: u64) {
+    if (0..PTDUMP_LEVELS).contains(&level) {
+        // SAFETY: Only called by `efimm_ptdump_walk()` with our `ctx`.
+        unsafe { sink_of(ctx) }.effective(level as usize, val);
+    }
+}
+
+#[no_mangle]
+unsafe extern "C" fn efimm_ptdump_flush(ctx: *mut c_void) {
+    // SAFETY: Only called by `efimm_ptdump_walk()` with our `ctx`.
+    unsafe { sink_of(ctx) }.flush();
+}
+
+/// Proof that the code runs on the efimm kthread, which owns no mm of its
+/// own. Only [`Thread`] creates one, for the thread's main function.
+pub(crate) struct OnEfimmThread(());
+
+/// The body of the efimm kthread.
+pub(crate) trait ThreadMain: Send + Sync + 'static {
+    fn run(&self, thread: &OnEfimmThread);
+}
+
+/// A kthread running `T::run`, stopped and reaped on drop.
+///
+/// # Invariants
+///
+/// `task` is a kthread started by `efimm_thread_start()` on which we hold a
+/// task reference; `data` outlives it because we keep it until after
+/// `kthread_stop()` returns.
+pub(crate) struct Thread<T: ThreadMain> {
+    task: NonNull<bindings::task_struct>,
+    _data: Arc<T>,
+}
+
+// SAFETY: The task reference and the `Arc` can be dropped from any task.
+unsafe impl<T: ThreadMain> Send for Thread<T> {}
+// SAFETY: `&Thread` gives access to nothing.
+unsafe impl<T: ThreadMain> Sync for Thread<T> {}
+
+unsafe extern "C" fn thread_trampoline<T: ThreadMain>(data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the `Arc<T>` pointer `Thread::start()` passed, kept
+    // alive by the `Thread` until this function has returned.
+    let data = unsafe { &*data.cast::<T>() };
+    data.run(&OnEfimmThread(()));
+    0
+}
+
+impl<T: ThreadMain> Thread<T> {
+    /// Starts the thread. `T::run` must return once asked to (efimm's own
+    /// stop flag): `drop` waits for it.
+    pub(crate) fn start(data: Arc<T>) -> Result<Self> {
+        let ptr = Arc::as_ptr(&data).cast_mut().cast::<c_void>();
+        // SAFETY: The trampoline matches `T`; `ptr` stays valid while the
+        // thread runs (the `Arc` moves into the returned `Thread`).
+        let task = from_err_ptr(unsafe { efimm_thread_start(thread_trampoline::<T>, ptr) })?;
+        let task = NonNull::new(task).ok_or(ENOMEM)?;
+        // INVARIANT: `efimm_thread_start()` took a task reference for us.
+        Ok(Thread { task, _data: data })
+    }
+}
+
+impl<T: ThreadMain> Drop for Thread<T> {
+    fn drop(&mut self) {
+        // SAFETY: We hold a task reference (type invariant); `kthread_stop()`
+        // waits for `T::run` to return before we drop `data`.
+        unsafe { efimm_thread_stop(self.task.as_ptr()) };
+    }
+}
+
+/// Holding the EFI runtime lock: nobody else is inside the firmware.
+pub(crate) struct RuntimeLockGuard(());
+
+impl RuntimeLockGuard {
+    /// Takes the lock, sleeping; `EINTR` if a signal arrives first.
+    pub(crate) fn lock() -> Result<Self> {
+        // SAFETY: Process context; released by `Drop`.
+        to_result(unsafe { efimm_runtime_lock() })?;
+        Ok(RuntimeLockGuard(()))
+    }
+
+    /// Takes the lock without sleeping, for atomic context.
+    pub(crate) fn try_lock() -> Option<Self> {
+        // SAFETY: Any context; released by `Drop`.
+        unsafe { efimm_runtime_trylock() }.then_some(RuntimeLockGuard(()))
+    }
+}
+
+impl Drop for RuntimeLockGuard {
+    fn drop(&mut self) {
+        // SAFETY: We hold the lock (type invariant).
+        unsafe { efimm_runtime_unlock() };
+    }
+}
+
+/// A runtime service entry point.
+///
+/// # Invariants
+///
+/// The address was read from the firmware's table and lies in a piece of
+/// runtime code mapped executable in the dedicated mm.
+#[derive(Clone, Copy)]
+pub(crate) struct FirmwareFn(u64);
+
+impl FirmwareFn {
+    /// The entry point at `addr`, read from the firmware's runtime services
+    /// table, if it lies in a piece of runtime code that `mm` maps
+    /// executable.
+    pub(crate) fn entry(_mm: &MmUse<'_>, map: &RuntimeMap, addr: u64) -> Option<Self> {
+        map.is_executable(addr).then_some(FirmwareFn(addr))
+    }
+
+    pub(crate) fn addr(self) -> u64 {
+        self.0
+    }
+
+    /// Calls the firmware with up to five arguments, bracketed like the
+    /// kernel's own calls. The pointers in `args` must stay valid for the
+    /// call: the typed wrappers in `services.rs` build them from borrows.
+    pub(crate) fn call(self, _lock: &RuntimeLockGuard, _mm: &MmUse<'_>, args: &[u64; 5]) -> CallResult {
+        let mut res = CallResult::default();
+        // SAFETY: We hold the runtime lock, run in the dedicated mm where the
+        // entry point is mapped executable (`FirmwareFn` invariant), and the
+        // argument pointers are valid kernel addresses for the call.
+        unsafe { efimm_firmware_call(self.0 as *const c_void, args.as_ptr(), &mut res) };
+        res
+    }
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The dedicated mm's contents: the firmware's runtime regions, 1:1, with
+//! the protections the Memory Attributes Table asks for.
+
+use crate::efi::memmap::{self, LayoutError, MemoryDescriptor, Piece, Region, EFI_PAGE_SHIFT};
+use crate::ffi::{self, MmUse};
+use core::fmt::{self, Write};
+use kernel::prelude::*;
+
+/// The runtime regions of the memory map and how efimm maps them.
+pub(crate) struct RuntimeMap {
+    /// Sorted by address, checked for the 1:1 lower-half layout.
+    regions: KVec<Region>,
+    /// The regions cut into stretches of one protection, in address order.
+    pieces: KVec<Piece>,
+    /// Entries of the Memory Attributes Table (0: no MAT).
+    mat_entries: usize,
+}
+
+impl RuntimeMap {
+    /// Reads the memory map and the MAT the kernel got from the firmware.
+    pub(crate) fn from_firmware() -> Result<Self> {
+        let descriptors = ffi::memory_map()?;
+        let mut mat = ffi::memory_attributes()?;
+        mat.sort_unstable_by_key(|d| d.phys_addr);
+        Self::plan(&descriptors, &mat).map_err(|e| {
+            pr_err!("{e}\n");
+            ENODEV
+        })
+    }
+
+    fn plan(descriptors: &[MemoryDescriptor], mat: &[MemoryDescriptor]) -> Result<Self, LayoutError> {
+        let limit = ffi::user_limit();
+        let mut regions = KVec::new();
+        for d in descriptors {
+            if let Some(r) = Region::from_descriptor(d, limit)? {
+                regions.push(r, GFP_KERNEL).map_err(|_| LayoutError::BadSize { phys: d.phys_addr })?;
+            }
+        }
+        memmap::sort_and_check(&mut regions)?;
+        let mut pieces = KVec::new();
+        for r in regions.iter() {
+            memmap::pieces(r, mat, |p| pieces.push(p, GFP_KERNEL))
+                .map_err(|_| LayoutError::BadSize { phys: r.start() })?;
+        }
+        Ok(RuntimeMap { regions, pieces, mat_entries: mat.len() })
+    }
+
+    pub(crate) fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Whether `addr` lies in a piece mapped executable.
+    pub(crate) fn is_executable(&self, addr: u64) -> bool {
+        self.pieces.iter().any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))
+    }
+
+    /// Maps every piece into the mm `mm` holds, one VMA each.
+    pub(crate) fn populate(&self, mm: &MmUse<'_>) -> Result {
+        for (region, pieces) in self.regions_with_pieces() {
+            for p in pieces {
+                mm.map_region(p.start, p.pages << EFI_PAGE_SHIFT, region.cache, p.prot)
+                    .inspect_err(|e| {
+                        pr_err!("cannot map {:#x} (+{} pages): {e:?}\n", p.start, p.pages)
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn regions_with_pieces(&self) -> impl Iterator<Item = (&Region, impl Iterator<Item = &Piece>)> {
+        self.regions.iter().map(move |r| {
+            (r, self.pieces.iter().filter(move |p| r.contains(p.start)))
+        })
+    }
+
+    /// `regions` in debugfs: one line per runtime region.
+    pub(crate) fn write_regions(&self, f: &mut impl Write) -> fmt::Result {
+        for (r, pieces) in self.regions_with_pieces() {
+            write!(
+                f,
+                "0x{:016x}-0x{:016x} phys=0x{:x} pages={} type={} attr=0x{:016x} cache={} prot=",
+                r.start(),
+                r.end(),
+                r.desc.phys_addr,
+                r.pages(),
+                memmap::type_name(r.desc.ty),
+                r.desc.attribute,
+                r.cache.name(),
+            )?;
+            for (i, p) in pieces.enumerate() {
+                let sep = if i == 0 { "" } else { "," };
+                let src = if p.from_mat { "mat" } else { "type" };
+                write!(f, "{sep}{}:{}({src})", p.pages, p.prot)?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn mat_entries(&self) -> usize {
+        self.mat_entries
+    }
+
+    /// Pages mapped writable and executable at once.
+    pub(crate) fn wx_pages(&self) -> u64 {
+        self.pieces.iter().filter(|p| p.prot.is_wx()).map(|p| p.pages).sum()
+    }
+}

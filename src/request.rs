@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A firmware call, built only from typed borrows.
+//!
+//! The firmware receives raw pointers. A [`Request`] can only be made by the
+//! constructors below, each of which takes the exact borrows its service
+//! writes or reads, with buffer sizes taken from the buffers themselves; the
+//! borrows last as long as the `Request`, and every path blocks until the
+//! firmware has returned. That is what makes the pointers valid for
+//! [`crate::ffi::FirmwareFn::call`].
+
+use crate::efi::{guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2};
+use core::marker::PhantomData;
+
+/// A validated, NUL-terminated UCS-2 variable name.
+#[derive(Clone, Copy)]
+pub(crate) struct Name<'a>(&'a [u16]);
+
+impl<'a> Name<'a> {
+    pub(crate) fn new(units: &'a [u16]) -> Result<Self, ucs2::NameError> {
+        ucs2::validate(units)?;
+        Ok(Name(units))
+    }
+
+    pub(crate) fn units(&self) -> &'a [u16] {
+        self.0
+    }
+}
+
+/// `EFI_RESET_TYPE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResetType {
+    Cold = 0,
+    Warm = 1,
+    Shutdown = 2,
+}
+
+/// `EFI_CAPSULE_HEADER`.
+#[repr(C)]
+pub(crate) struct CapsuleHeader {
+    pub(crate) guid: Guid,
+    pub(crate) header_size: u32,
+    pub(crate) flags: u32,
+    pub(crate) image_size: u32,
+}
+
+/// One call's service and arguments, as the firmware will see them.
+pub(crate) struct Request<'a> {
+    raw: RawRequest,
+    _borrows: PhantomData<&'a mut ()>,
+}
+
+/// A [`Request`] with its lifetime erased, for the hop to the efimm thread.
+/// Only a `Request` makes one, and the caller waits for its completion.
+#[derive(Clone, Copy)]
+pub(crate) struct RawRequest {
+    service: Service,
+    args: [u64; 5],
+}
+
+fn addr<T: ?Sized>(r: &T) -> u64 {
+    core::ptr::from_ref(r).cast::<u8>() as u64
+}
+
+fn addr_mut<T: ?Sized>(r: &mut T) -> u64 {
+    core::ptr::from_mut(r).cast::<u8>() as u64
+}
+
+fn opt_mut<T>(r: Option<&mut T>) -> u64 {
+    r.map_or(0, |r| addr_mut(r))
+}
+
+impl<'a> Request<'a> {
+    fn new(service: Service, args: [u64; 5]) -> Self {
+        Request {
+            raw: RawRequest { service, args },
+            _borrows: PhantomData,
+        }
+    }
+
+    pub(crate) fn service(&self) -> Service {
+        self.raw.service
+    }
+
+    pub(crate) fn raw(&self) -> RawRequest {
+        self.raw
+    }
+
+    pub(crate) fn get_time(time: &'a mut EfiTime, cap: Option<&'a mut EfiTimeCap>) -> Self {
+        Self::new(Service::GetTime, [addr_mut(time), opt_mut(cap), 0, 0, 0])
+    }
+
+    pub(crate) fn set_time(time: &'a EfiTime) -> Self {
+        Self::new(Service::SetTime, [addr(time), 0, 0, 0, 0])
+    }
+
+    pub(crate) fn get_wakeup_time(enabled: &'a mut u8, pending: &'a mut u8, time: &'a mut EfiTime) -> Self {
+        Self::new(Service::GetWakeupTime, [addr_mut(enabled), addr_mut(pending), addr_mut(time), 0, 0])
+    }
+
+    /// `time` may only be absent when disabling the alarm.
+    pub(crate) fn set_wakeup_time(enable: bool, time: Option<&'a EfiTime>) -> Self {
+        Self::new(Service::SetWakeupTime, [u64::from(enable), time.map_or(0, addr), 0, 0, 0])
+    }
+
+    /// Reads a variable into `data`; `size` receives its size (or the size
+    /// needed, with `EFI_BUFFER_TOO_SMALL`).
+    pub(crate) fn get_variable(
+        name: Name<'a>,
+        vendor: &'a Guid,
+        attributes: Option<&'a mut u32>,
+        size: &'a mut u64,
+        data: &'a mut [u8],
+    ) -> Self {
+        *size = data.len() as u64;
+        Self::new(
+            Service::GetVariable,
+            [addr(name.units()), addr(vendor), opt_mut(attributes), addr_mut(size), addr_mut(data)],
+        )
+    }
+
+    /// Steps an enumeration: `name` holds the previous name (empty to
+    /// start) and receives the next one, `size` the bytes it needs.
+    pub(crate) fn get_next_variable(
+        name: &'a mut [u16],
+        size: &'a mut u64,
+        vendor: &'a mut Guid,
+    ) -> Result<Self, ucs2::NameError> {
+        ucs2::terminated_len(name)?;
+        *size = core::mem::size_of_val(name) as u64;
+        Ok(Self::new(Service::GetNextVariableName, [addr_mut(size), addr_mut(name), addr_mut(vendor), 0, 0]))
+    }
+
+    /// Writes (or with empty `data`, deletes) a variable.
+    pub(crate) fn set_variable(name: Name<'a>, vendor: &'a Guid, attributes: u32, data: &'a [u8]) -> Self {
+        Self::new(
+            Service::SetVariable,
+            [addr(name.units()), addr(vendor), u64::from(attributes), data.len() as u64, addr(data)],
+        )
+    }
+
+    pub(crate) fn query_variable_info(attributes: u32, out: &'a mut [u64; 3]) -> Self {
+        let [max_storage, remaining, max_size] = out;
+        Self::new(
+            Service::QueryVariableInfo,
+            [u64::from(attributes), addr_mut(max_storage), addr_mut(remaining), addr_mut(max_size), 0],
+        )
+    }
+
+    pub(crate) fn get_next_high_mono_count(count: &'a mut u32) -> Self {
+        Self::new(Service::GetNextHighMonotonicCount, [addr_mut(count), 0, 0, 0, 0])
+    }
+
+    pub(crate) fn reset_system(kind: ResetType, status: EfiStatus, data: &'a [u8]) -> Self {
+        Self::new(Service::ResetSystem, [kind as u64, status.0, data.len() as u64, addr(data), 0])
+    }
+
+    /// `headers` is the array of capsule pointers the firmware expects: a
+    /// slice of references has the layout of an array of pointers. No
+    /// scatter-gather list: capsules that persist across reset are not
+    /// issued by efimm itself.
+    pub(crate) fn update_capsule(headers: &'a [&'a CapsuleHeader]) -> Self {
+        Self::new(Service::UpdateCapsule, [addr(headers), headers.len() as u64, 0, 0, 0])
+    }
+
+    pub(crate) fn query_capsule_caps(
+        headers: &'a [&'a CapsuleHeader],
+        max_size: &'a mut u64,
+        reset_type: &'a mut u32,
+    ) -> Self {
+        Self::new(
+            Service::QueryCapsuleCapabilities,
+            [addr(headers), headers.len() as u64, addr_mut(max_size), addr_mut(reset_type), 0],
+        )
+    }
+
+    /// A request built by the kernel for one of its own `efi.*` calls.
+    ///
+    /// # Safety
+    ///
+    /// `args` must be what the kernel passes to `service` through `struct
+    /// efi`, valid until the call returns.
+    pub(crate) unsafe fn from_kernel(service: Service, args: [u64; 5]) -> Self {
+        Self::new(service, args)
+    }
+}
+
+impl RawRequest {
+    pub(crate) fn service(&self) -> Service {
+        self.service
+    }
+
+    pub(crate) fn args(&self) -> &[u64; 5] {
+        &self.args
+    }
+}

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module's pure-logic files, compiled for the host.
+
+#![allow(dead_code)]
+
+#[path = "../../../src/efi/mod.rs"]
+pub(crate) mod efi;
+
+#[path = "../../../src/ptdump/dump.rs"]
+mod ptdump_dump;
+
+/// The module's `crate::ptdump::dump` path.
+pub(crate) mod ptdump {
+    pub(crate) use super::ptdump_dump as dump;
+}
+
+#[cfg(test)]
+mod test_efi;
+#[cfg(test)]
+mod test_memmap;
+#[cfg(test)]
+mod test_ptdump;
