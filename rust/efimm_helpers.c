@@ -11,14 +11,17 @@
 #include <linux/efi.h>
 #include <linux/file.h>
 #include <linux/io.h>
+#include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/ptdump.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/tracepoint.h>
-#include <asm/efi.h>
+#include <linux/wait_bit.h>
 #include <asm/fpu/api.h>
 #include <asm/nospec-branch.h>
 
@@ -108,46 +111,70 @@ long efimm_mat_copy(efi_memory_desc_t *out, unsigned long max)
 
 /* The dedicated mm ------------------------------------------------------ */
 
-struct mm_struct *efimm_mm_alloc(void)
-{
-	struct mm_struct *mm = mm_alloc();
-
-	/* mm_alloc() leaves the layout to exec; vm_mmap() needs a limit. */
-	if (mm)
-		mm->task_size = TASK_SIZE_MAX;
-	return mm;
-}
-
-void efimm_mmput(struct mm_struct *mm)
-{
-	mmput(mm);
-}
-
-void efimm_mm_counts(struct mm_struct *mm, int *users, int *count)
-{
-	*users = atomic_read(&mm->mm_users);
-	*count = atomic_read(&mm->mm_count);
-}
-
-/* What the next efimm_map_region() maps; only the mm's own thread maps. */
-struct efimm_mapping {
+/*
+ * The mm, and the one anon-inode file behind all of its VMAs. efimm keeps
+ * its own reference to the file and drops the last one synchronously after
+ * the VMAs are gone, so that no deferred fput() can run after the module
+ * (and the file_operations in it) are unloaded.
+ */
+struct efimm_mm {
+	struct mm_struct *mm;
+	struct file *file;
+	/* What the next mmap maps; only the mm's own thread maps. */
 	pgprot_t prot;
 	unsigned long pfn;
 };
 
 static int efimm_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct efimm_mapping *m = file->private_data;
+	struct efimm_mm *m = file->private_data;
 
 	/* remap_pfn_range() adds VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP. */
 	return remap_pfn_range(vma, vma->vm_start, m->pfn,
 			       vma->vm_end - vma->vm_start, m->prot);
 }
 
+/* No .owner: efimm_mm_destroy() drops the last file reference itself. */
 static const struct file_operations efimm_map_fops = {
-	.owner = THIS_MODULE,
 	.mmap = efimm_mmap,
 };
+
+struct efimm_mm *efimm_mm_create(void)
+{
+	struct efimm_mm *m = kzalloc(sizeof(*m), GFP_KERNEL);
+
+	if (!m)
+		return NULL;
+	m->mm = mm_alloc();
+	if (!m->mm)
+		goto free;
+	/* mm_alloc() leaves the layout to exec; vm_mmap() needs a limit. */
+	m->mm->task_size = TASK_SIZE_MAX;
+	m->file = anon_inode_getfile("[efimm]", &efimm_map_fops, m, O_RDWR);
+	if (IS_ERR(m->file))
+		goto put_mm;
+	return m;
+
+put_mm:
+	mmput(m->mm);
+free:
+	kfree(m);
+	return NULL;
+}
+
+void efimm_mm_destroy(struct efimm_mm *m)
+{
+	/* Unmaps every VMA; their file references go, ours stays the last. */
+	mmput(m->mm);
+	__fput_sync(m->file);
+	kfree(m);
+}
+
+void efimm_mm_counts(struct efimm_mm *m, int *users, int *count)
+{
+	*users = atomic_read(&m->mm->mm_users);
+	*count = atomic_read(&m->mm->mm_count);
+}
 
 static const enum page_cache_mode efimm_cache_modes[] = {
 	[EFIMM_CACHE_WB] = _PAGE_CACHE_MODE_WB,
@@ -157,35 +184,30 @@ static const enum page_cache_mode efimm_cache_modes[] = {
 };
 
 /*
- * Map [@addr, @addr + @size) 1:1 in current->mm, which must be the
- * dedicated mm entered with kthread_use_mm(): one VMA whose PTEs are
- * supervisor-only and non-global, with the given cache mode and rights.
+ * Map [@addr, @addr + @size) 1:1 in @m, which the calling kthread must have
+ * entered with kthread_use_mm(): one VMA whose PTEs are supervisor-only and
+ * non-global, with the given cache mode and rights.
  */
-int efimm_map_region(unsigned long addr, unsigned long size,
+int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 		     unsigned int cache, bool write, bool exec)
 {
-	struct efimm_mapping m;
-	pgprotval_t prot = _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY;
-	struct file *file;
+	pgprotval_t prot = _PAGE_PRESENT | _PAGE_ACCESSED;
 	unsigned long ret;
 
-	if (cache >= ARRAY_SIZE(efimm_cache_modes) || !current->mm)
+	if (cache >= ARRAY_SIZE(efimm_cache_modes) || current->mm != m->mm)
 		return -EINVAL;
+	/* Dirty without RW would mark a shadow-stack page. */
 	if (write)
-		prot |= _PAGE_RW;
+		prot |= _PAGE_RW | _PAGE_DIRTY;
 	if (!exec)
 		prot |= _PAGE_NX;
 	prot |= cachemode2protval(efimm_cache_modes[cache]);
-	m.prot = __pgprot(prot & __supported_pte_mask);
-	m.pfn = addr >> PAGE_SHIFT;
+	m->prot = __pgprot(prot & __supported_pte_mask);
+	m->pfn = addr >> PAGE_SHIFT;
 
-	file = anon_inode_getfile("[efimm]", &efimm_map_fops, &m, O_RDWR);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
 	/* The anon inode fs is noexec: execute rights live in the PTEs only. */
-	ret = vm_mmap(file, addr, size, PROT_READ | (write ? PROT_WRITE : 0),
+	ret = vm_mmap(m->file, addr, size, PROT_READ | (write ? PROT_WRITE : 0),
 		      MAP_SHARED | MAP_FIXED_NOREPLACE, addr);
-	fput(file);
 	if (IS_ERR_VALUE(ret))
 		return (int)ret;
 	return ret == addr ? 0 : -EFAULT;
@@ -210,19 +232,14 @@ void efimm_thread_stop(struct task_struct *t)
 	put_task_struct(t);
 }
 
-bool efimm_thread_should_stop(void)
+void efimm_use_mm(struct efimm_mm *m)
 {
-	return kthread_should_stop();
+	kthread_use_mm(m->mm);
 }
 
-void efimm_use_mm(struct mm_struct *mm)
+void efimm_unuse_mm(struct efimm_mm *m)
 {
-	kthread_use_mm(mm);
-}
-
-void efimm_unuse_mm(struct mm_struct *mm)
-{
-	kthread_unuse_mm(mm);
+	kthread_unuse_mm(m->mm);
 }
 
 /* The firmware call ------------------------------------------------------ */
@@ -242,12 +259,13 @@ void efimm_runtime_unlock(void)
 	efi_runtime_unlock();
 }
 
+/* rust/efimm_thunk.S */
 efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 
 /*
  * Call @fn the way arch_efi_call_virt_setup()/teardown() bracket a call:
  * kernel FPU with FCW/MXCSR initialised, IBRS for firmware, CR4.LASS
- * cleared and IBT off unless the firmware supports it (efi_fw_call_cpu_*),
+ * cleared and IBT off unless the firmware supports it (efi_fw_call_cpu_*()),
  * and the IRQ flags checked afterwards. The caller holds the EFI runtime
  * lock and runs in an mm that maps the firmware 1:1.
  */
@@ -265,7 +283,8 @@ void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *re
 	res->status = efimm_thunk(fn, args[0], args[1], args[2], args[3], args[4]);
 
 	local_save_flags(cur);
-	res->irq_flags_corrupted = (flags ^ cur) & ARCH_EFI_IRQ_FLAGS_MASK;
+	/* x86's ARCH_EFI_IRQ_FLAGS_MASK, from <asm/efi.h> (not for modules) */
+	res->irq_flags_corrupted = (flags ^ cur) & X86_EFLAGS_IF;
 	if (res->irq_flags_corrupted)
 		local_irq_restore(flags);
 	efi_fw_call_cpu_end(cpu);
@@ -278,6 +297,19 @@ void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *re
 u64 efimm_clock_ns(void)
 {
 	return local_clock();
+}
+
+static int efimm_cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Rust's slice sort trips objtool in modules; lib/sort.c does not. */
+void efimm_sort_u64(u64 *v, size_t n)
+{
+	sort(v, n, sizeof(*v), efimm_cmp_u64, NULL);
 }
 
 /* ptdump ----------------------------------------------------------------- */
@@ -312,7 +344,7 @@ static void efimm_note_flush(struct ptdump_state *st)
 }
 
 /* Walk [@start, @end) of @mm, reporting every entry to @ctx. */
-void efimm_ptdump_walk(struct mm_struct *mm, unsigned long start,
+void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 		       unsigned long end, void *ctx)
 {
 	const struct ptdump_range range[] = { { start, end }, { 0, 0 } };
@@ -334,5 +366,317 @@ void efimm_ptdump_walk(struct mm_struct *mm, unsigned long start,
 		.ctx = ctx,
 	};
 
-	ptdump_walk_pgd(&d.st, mm, mm->pgd);
+	ptdump_walk_pgd(&d.st, m->mm, m->mm->pgd);
+}
+
+/* The kernel's own path ---------------------------------------------------- */
+
+/* Runtime services slots, as Service::slot() numbers them. */
+enum {
+	SLOT_GET_TIME = 0,
+	SLOT_SET_TIME = 1,
+	SLOT_GET_WAKEUP_TIME = 2,
+	SLOT_SET_WAKEUP_TIME = 3,
+	SLOT_GET_VARIABLE = 6,
+	SLOT_GET_NEXT_VARIABLE = 7,
+	SLOT_SET_VARIABLE = 8,
+	SLOT_GET_NEXT_HIGH_MONO_COUNT = 9,
+	SLOT_RESET_SYSTEM = 10,
+	SLOT_UPDATE_CAPSULE = 11,
+	SLOT_QUERY_CAPSULE_CAPS = 12,
+	SLOT_QUERY_VARIABLE_INFO = 13,
+};
+
+#define EFIMM_EFI_OPS(op)						\
+	op(get_time) op(set_time) op(get_wakeup_time) op(set_wakeup_time) \
+	op(get_variable) op(get_next_variable) op(set_variable)		\
+	op(set_variable_nonblocking) op(query_variable_info)		\
+	op(query_variable_info_nonblocking) op(update_capsule)		\
+	op(query_capsule_caps) op(get_next_high_mono_count)		\
+	op(reset_system)
+
+/* The efi.* function pointers as they were at load: the kernel's path. */
+static struct {
+#define EFIMM_FIELD(name) typeof(efi.name) name;
+	EFIMM_EFI_OPS(EFIMM_FIELD)
+#undef EFIMM_FIELD
+} kernel_ops;
+
+void efimm_kernel_ops_save(void)
+{
+#define EFIMM_SAVE(name) kernel_ops.name = efi.name;
+	EFIMM_EFI_OPS(EFIMM_SAVE)
+#undef EFIMM_SAVE
+}
+
+/*
+ * Call the kernel's own wrapper for @slot with the firmware-ABI arguments
+ * @a (the same ones efimm would pass to the firmware).
+ */
+unsigned long efimm_kernel_call(unsigned int slot, const u64 *a)
+{
+#define EFIMM_CALL(name, ...) \
+	(kernel_ops.name ? kernel_ops.name(__VA_ARGS__) : EFI_UNSUPPORTED)
+
+	switch (slot) {
+	case SLOT_GET_TIME:
+		return EFIMM_CALL(get_time, (efi_time_t *)a[0], (efi_time_cap_t *)a[1]);
+	case SLOT_SET_TIME:
+		return EFIMM_CALL(set_time, (efi_time_t *)a[0]);
+	case SLOT_GET_WAKEUP_TIME:
+		return EFIMM_CALL(get_wakeup_time, (efi_bool_t *)a[0],
+				  (efi_bool_t *)a[1], (efi_time_t *)a[2]);
+	case SLOT_SET_WAKEUP_TIME:
+		return EFIMM_CALL(set_wakeup_time, a[0], (efi_time_t *)a[1]);
+	case SLOT_GET_VARIABLE:
+		return EFIMM_CALL(get_variable, (efi_char16_t *)a[0],
+				  (efi_guid_t *)a[1], (u32 *)a[2],
+				  (unsigned long *)a[3], (void *)a[4]);
+	case SLOT_GET_NEXT_VARIABLE:
+		return EFIMM_CALL(get_next_variable, (unsigned long *)a[0],
+				  (efi_char16_t *)a[1], (efi_guid_t *)a[2]);
+	case SLOT_SET_VARIABLE:
+		return EFIMM_CALL(set_variable, (efi_char16_t *)a[0],
+				  (efi_guid_t *)a[1], a[2], a[3], (void *)a[4]);
+	case SLOT_GET_NEXT_HIGH_MONO_COUNT:
+		return EFIMM_CALL(get_next_high_mono_count, (u32 *)a[0]);
+	case SLOT_RESET_SYSTEM:
+		if (!kernel_ops.reset_system)
+			return EFI_UNSUPPORTED;
+		kernel_ops.reset_system(a[0], a[1], a[2], (efi_char16_t *)a[3]);
+		return EFI_DEVICE_ERROR;	/* it returned: the reset failed */
+	case SLOT_UPDATE_CAPSULE:
+		return EFIMM_CALL(update_capsule, (efi_capsule_header_t **)a[0],
+				  a[1], a[2]);
+	case SLOT_QUERY_CAPSULE_CAPS:
+		return EFIMM_CALL(query_capsule_caps, (efi_capsule_header_t **)a[0],
+				  a[1], (u64 *)a[2], (int *)a[3]);
+	case SLOT_QUERY_VARIABLE_INFO:
+		return EFIMM_CALL(query_variable_info, a[0], (u64 *)a[1],
+				  (u64 *)a[2], (u64 *)a[3]);
+	}
+	return EFI_UNSUPPORTED;
+#undef EFIMM_CALL
+}
+
+/* Routing ----------------------------------------------------------------- */
+
+/* Callers inside the route trampolines; unrouting waits for zero. */
+static atomic_t route_users = ATOMIC_INIT(0);
+
+static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
+			  u64 a4)
+{
+	const u64 args[5] = { a0, a1, a2, a3, a4 };
+	efi_status_t status;
+
+	atomic_inc(&route_users);
+	status = efimm_route_call(slot, args);
+	if (atomic_dec_and_test(&route_users))
+		wake_up_var(&route_users);
+	return status;
+}
+
+static efi_status_t route_get_time(efi_time_t *tm, efi_time_cap_t *tc)
+{
+	return route(SLOT_GET_TIME, (u64)tm, (u64)tc, 0, 0, 0);
+}
+
+static efi_status_t route_set_time(efi_time_t *tm)
+{
+	return route(SLOT_SET_TIME, (u64)tm, 0, 0, 0, 0);
+}
+
+static efi_status_t route_get_wakeup_time(efi_bool_t *enabled,
+					  efi_bool_t *pending, efi_time_t *tm)
+{
+	return route(SLOT_GET_WAKEUP_TIME, (u64)enabled, (u64)pending, (u64)tm,
+		     0, 0);
+}
+
+static efi_status_t route_set_wakeup_time(efi_bool_t enabled, efi_time_t *tm)
+{
+	return route(SLOT_SET_WAKEUP_TIME, enabled, (u64)tm, 0, 0, 0);
+}
+
+static efi_status_t route_get_variable(efi_char16_t *name, efi_guid_t *vendor,
+				       u32 *attr, unsigned long *data_size,
+				       void *data)
+{
+	return route(SLOT_GET_VARIABLE, (u64)name, (u64)vendor, (u64)attr,
+		     (u64)data_size, (u64)data);
+}
+
+static efi_status_t route_get_next_variable(unsigned long *name_size,
+					    efi_char16_t *name,
+					    efi_guid_t *vendor)
+{
+	return route(SLOT_GET_NEXT_VARIABLE, (u64)name_size, (u64)name,
+		     (u64)vendor, 0, 0);
+}
+
+static efi_status_t route_set_variable(efi_char16_t *name, efi_guid_t *vendor,
+				       u32 attr, unsigned long data_size,
+				       void *data)
+{
+	return route(SLOT_SET_VARIABLE, (u64)name, (u64)vendor, attr, data_size,
+		     (u64)data);
+}
+
+static efi_status_t route_query_variable_info(u32 attr, u64 *storage,
+					      u64 *remaining, u64 *max_size)
+{
+	return route(SLOT_QUERY_VARIABLE_INFO, attr, (u64)storage,
+		     (u64)remaining, (u64)max_size, 0);
+}
+
+static efi_status_t route_get_next_high_mono_count(u32 *count)
+{
+	return route(SLOT_GET_NEXT_HIGH_MONO_COUNT, (u64)count, 0, 0, 0, 0);
+}
+
+static efi_status_t route_update_capsule(efi_capsule_header_t **capsules,
+					 unsigned long count,
+					 unsigned long sg_list)
+{
+	return route(SLOT_UPDATE_CAPSULE, (u64)capsules, count, sg_list, 0, 0);
+}
+
+static efi_status_t route_query_capsule_caps(efi_capsule_header_t **capsules,
+					     unsigned long count,
+					     u64 *max_size, int *reset_type)
+{
+	return route(SLOT_QUERY_CAPSULE_CAPS, (u64)capsules, count,
+		     (u64)max_size, (u64)reset_type, 0);
+}
+
+/*
+ * Callers of the non-blocking variants (efi-pstore at panic) and of
+ * ResetSystem with preemption off (reboot, panic) cannot wait for the efimm
+ * thread: hand them to the kernel's own path, which serialises with efimm
+ * through the same runtime lock, and count it.
+ */
+static efi_status_t route_set_variable_nb(efi_char16_t *name,
+					  efi_guid_t *vendor, u32 attr,
+					  unsigned long data_size, void *data)
+{
+	efimm_route_handoff(SLOT_SET_VARIABLE);
+	return kernel_ops.set_variable_nonblocking(name, vendor, attr,
+						   data_size, data);
+}
+
+static efi_status_t route_query_variable_info_nb(u32 attr, u64 *storage,
+						 u64 *remaining, u64 *max_size)
+{
+	efimm_route_handoff(SLOT_QUERY_VARIABLE_INFO);
+	return kernel_ops.query_variable_info_nonblocking(attr, storage,
+							  remaining, max_size);
+}
+
+static void route_reset_system(int type, efi_status_t status,
+			       unsigned long data_size, efi_char16_t *data)
+{
+	if (!preemptible()) {
+		efimm_route_handoff(SLOT_RESET_SYSTEM);
+		kernel_ops.reset_system(type, status, data_size, data);
+		return;
+	}
+	route(SLOT_RESET_SYSTEM, type, status, data_size, (u64)data, 0);
+}
+
+static void efimm_set_efi_ops(bool routed)
+{
+#define EFIMM_ROUTE(name, fn) \
+	efi.name = routed && kernel_ops.name ? fn : kernel_ops.name;
+	EFIMM_ROUTE(get_time, route_get_time)
+	EFIMM_ROUTE(set_time, route_set_time)
+	EFIMM_ROUTE(get_wakeup_time, route_get_wakeup_time)
+	EFIMM_ROUTE(set_wakeup_time, route_set_wakeup_time)
+	EFIMM_ROUTE(get_variable, route_get_variable)
+	EFIMM_ROUTE(get_next_variable, route_get_next_variable)
+	EFIMM_ROUTE(set_variable, route_set_variable)
+	EFIMM_ROUTE(set_variable_nonblocking, route_set_variable_nb)
+	EFIMM_ROUTE(query_variable_info, route_query_variable_info)
+	EFIMM_ROUTE(query_variable_info_nonblocking, route_query_variable_info_nb)
+	EFIMM_ROUTE(update_capsule, route_update_capsule)
+	EFIMM_ROUTE(query_capsule_caps, route_query_capsule_caps)
+	EFIMM_ROUTE(get_next_high_mono_count, route_get_next_high_mono_count)
+	EFIMM_ROUTE(reset_system, route_reset_system)
+#undef EFIMM_ROUTE
+}
+
+/*
+ * Point the kernel's EFI users at efimm (@routed) or back at the kernel's
+ * own wrappers. efivars copies the efi.* pointers when it registers, so it
+ * is re-registered around the switch. Switching back waits until no caller
+ * can still be on its way into a route trampoline: tasks that loaded an old
+ * pointer have passed a voluntary context switch (RCU Tasks), and the
+ * callers inside have left.
+ */
+void efimm_route_set(bool routed)
+{
+	efivars_generic_ops_unregister();
+	efimm_set_efi_ops(routed);
+	if (!routed) {
+		synchronize_rcu_tasks();
+		wait_var_event(&route_users, !atomic_read(&route_users));
+	}
+	efivars_generic_ops_register();
+}
+
+/* TLB events ---------------------------------------------------------------- */
+
+static struct tracepoint *tlb_flush_tp;
+
+static void efimm_find_tlb_flush(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "tlb_flush"))
+		tlb_flush_tp = tp;
+}
+
+static void efimm_tlb_flush_probe(void *data, int reason, unsigned long pages)
+{
+	efimm_tlb_event(reason, pages);
+}
+
+static int efimm_global_flush_probe(struct kprobe *p, struct pt_regs *regs)
+{
+	efimm_tlb_global_flush();
+	return 0;
+}
+
+/* Everything that flushes global TLB entries ends up in one of these. */
+static struct kprobe global_flush_kprobes[] = {
+	{ .symbol_name = "__flush_tlb_all", .pre_handler = efimm_global_flush_probe },
+	{ .symbol_name = "flush_tlb_one_kernel", .pre_handler = efimm_global_flush_probe },
+};
+static struct kprobe *global_flush_kprobe_ptrs[] = {
+	&global_flush_kprobes[0], &global_flush_kprobes[1],
+};
+
+int efimm_tlb_probes_register(void)
+{
+	int ret;
+
+	for_each_kernel_tracepoint(efimm_find_tlb_flush, NULL);
+	if (!tlb_flush_tp)
+		return -ENOENT;
+	ret = tracepoint_probe_register(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+	if (ret)
+		return ret;
+	ret = register_kprobes(global_flush_kprobe_ptrs,
+			       ARRAY_SIZE(global_flush_kprobe_ptrs));
+	if (ret) {
+		tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+		tracepoint_synchronize_unregister();
+	}
+	return ret;
+}
+
+void efimm_tlb_probes_unregister(void)
+{
+	unregister_kprobes(global_flush_kprobe_ptrs,
+			   ARRAY_SIZE(global_flush_kprobe_ptrs));
+	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+	tracepoint_synchronize_unregister();
 }

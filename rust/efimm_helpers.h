@@ -6,6 +6,7 @@
 #ifndef EFIMM_HELPERS_H
 #define EFIMM_HELPERS_H
 
+#include <linux/efi.h>
 #include <linux/types.h>
 
 /* Cache modes, in the order of the Rust CacheMode enum. */
@@ -22,9 +23,47 @@ struct efimm_call_result {
 	bool irq_flags_corrupted;
 };
 
-/* Implemented in Rust (src/ffi.rs): ptdump callbacks. */
+struct efimm_mm;
+struct task_struct;
+
+/* Implemented in C (efimm_helpers.c), called from src/ffi.rs. */
+bool efimm_runtime_services_enabled(void);
+bool efimm_booted_lowmap(void);
+unsigned long efimm_user_limit(void);
+bool efimm_p4d_folded(void);
+unsigned long efimm_runtime_table(void);
+long efimm_memmap_copy(efi_memory_desc_t *out, unsigned long max);
+long efimm_mat_copy(efi_memory_desc_t *out, unsigned long max);
+struct efimm_mm *efimm_mm_create(void);
+void efimm_mm_destroy(struct efimm_mm *m);
+void efimm_mm_counts(struct efimm_mm *m, int *users, int *count);
+int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
+		     unsigned int cache, bool write, bool exec);
+struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
+void efimm_thread_stop(struct task_struct *t);
+void efimm_use_mm(struct efimm_mm *m);
+void efimm_unuse_mm(struct efimm_mm *m);
+int efimm_runtime_lock(void);
+bool efimm_runtime_trylock(void);
+void efimm_runtime_unlock(void);
+void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *res);
+u64 efimm_clock_ns(void);
+void efimm_sort_u64(u64 *v, size_t n);
+void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
+		       unsigned long end, void *ctx);
+void efimm_kernel_ops_save(void);
+unsigned long efimm_kernel_call(unsigned int slot, const u64 *args);
+void efimm_route_set(bool routed);
+int efimm_tlb_probes_register(void);
+void efimm_tlb_probes_unregister(void);
+
+/* Implemented in Rust (src/ffi.rs), called from C. */
 void efimm_ptdump_note(void *ctx, unsigned long addr, int level, u64 val);
 void efimm_ptdump_effective(void *ctx, int level, u64 val);
 void efimm_ptdump_flush(void *ctx);
+unsigned long efimm_route_call(unsigned int slot, const u64 *args);
+void efimm_route_handoff(unsigned int slot);
+void efimm_tlb_event(int reason, unsigned long pages);
+void efimm_tlb_global_flush(void);
 
 #endif /* EFIMM_HELPERS_H */

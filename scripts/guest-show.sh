@@ -17,9 +17,20 @@ show() {
 	show cat /proc/cmdline
 	show insmod "$EFIMM_KO"
 	show dmesg --notime --level=err,warn,info -k | grep -E 'efi|efimm' | tail -n 20
-	for f in /sys/kernel/debug/efimm/*; do
-		[ -f "$f" ] && show cat "$f"
+	d=/sys/kernel/debug/efimm
+	for f in regions page_tables_summary page_tables; do
+		show cat "$d/$f"
 	done
+	# A few calls through each path, then what they cost.
+	for svc in get_time get_variable get_next_variable query_variable_info \
+		get_next_high_mono_count set_variable; do
+		for path in efimm kernel; do
+			echo "### echo '$svc 20 $path' > $d/bench"
+			echo "$svc 20 $path" >"$d/bench" && grep -E '^(calls|errors|median_ns|p99_ns|tlb.cr3_loads)' "$d/bench"
+			echo
+		done
+	done
+	show cat "$d/counters"
 	show rmmod efimm
 	show dmesg --notime -k | tail -n 3
 	echo EFIMM-END

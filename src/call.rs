@@ -8,6 +8,7 @@ use crate::counters::{PathId, COUNTERS};
 use crate::efi::{service::Service, status::EfiStatus};
 use crate::ffi::{self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, ThreadMain};
 use crate::mm::RuntimeMap;
+use crate::path::Path;
 use crate::request::{RawRequest, Request};
 use kernel::{
     new_condvar, new_mutex,
@@ -45,7 +46,7 @@ pub(crate) struct Shared {
     #[pin]
     submit: Mutex<()>,
     #[pin]
-    slot: Mutex<Slot>,
+    mailbox: Mutex<Slot>,
     #[pin]
     to_thread: CondVar,
     #[pin]
@@ -58,7 +59,7 @@ impl Shared {
             mm,
             map,
             submit <- new_mutex!(()),
-            slot <- new_mutex!(Slot { state: State::Starting, request: None, result: None }),
+            mailbox <- new_mutex!(Slot { state: State::Starting, request: None, result: None }),
             to_thread <- new_condvar!(),
             to_caller <- new_condvar!(),
         })
@@ -74,7 +75,7 @@ impl Shared {
 
     /// Waits for the thread to finish setting up; its error if it failed.
     pub(crate) fn wait_ready(&self) -> Result {
-        let mut slot = self.slot.lock();
+        let mut slot = self.mailbox.lock();
         while slot.state == State::Starting {
             self.to_caller.wait(&mut slot);
         }
@@ -87,7 +88,7 @@ impl Shared {
     /// Refuses new requests and tells the thread to return once the one in
     /// flight, if any, is done.
     pub(crate) fn stop(&self) {
-        let mut slot = self.slot.lock();
+        let mut slot = self.mailbox.lock();
         slot.state = State::Stopping;
         self.to_thread.notify_all();
     }
@@ -95,13 +96,13 @@ impl Shared {
     /// Runs `request` on the efimm thread and waits for it. Uninterruptible,
     /// like the kernel's own path: the firmware may be writing into the
     /// caller's buffers until then.
-    pub(crate) fn call(&self, request: Request<'_>) -> Result<EfiStatus> {
+    fn call_on_thread(&self, request: &Request<'_>) -> Result<EfiStatus> {
         let service = request.service();
         let _one_at_a_time = self.submit.lock();
         let in_flight = COUNTERS.begin(PathId::Efimm);
         let t0 = ffi::clock_ns();
         let result = {
-            let mut slot = self.slot.lock();
+            let mut slot = self.mailbox.lock();
             if slot.state != State::Ready {
                 return Err(ENODEV);
             }
@@ -123,8 +124,6 @@ impl Shared {
             COUNTERS.irq_flags_corrupted(PathId::Efimm);
             pr_err!("firmware corrupted the IRQ flags in {}\n", service.name());
         }
-        // `request` borrows the caller's buffers until here.
-        drop(request);
         Ok(status)
     }
 
@@ -137,7 +136,7 @@ impl Shared {
     fn serve(&self, mm: &MmUse<'_>, entries: &EntryPoints) {
         loop {
             let request = {
-                let mut slot = self.slot.lock();
+                let mut slot = self.mailbox.lock();
                 loop {
                     if let Some(r) = slot.request.take() {
                         break r;
@@ -149,18 +148,28 @@ impl Shared {
                 }
             };
             let result = entries.call(mm, &request);
-            let mut slot = self.slot.lock();
+            let mut slot = self.mailbox.lock();
             slot.result = Some(result);
             self.to_caller.notify_all();
         }
     }
 
     fn set_state(&self, state: State) {
-        let mut slot = self.slot.lock();
+        let mut slot = self.mailbox.lock();
         if slot.state == State::Starting {
             slot.state = state;
         }
         self.to_caller.notify_all();
+    }
+}
+
+impl Path for Shared {
+    fn id(&self) -> PathId {
+        PathId::Efimm
+    }
+
+    fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
+        self.call_on_thread(request)
     }
 }
 
@@ -220,7 +229,7 @@ impl EntryPoints {
     }
 
     fn call(&self, mm: &MmUse<'_>, request: &RawRequest) -> Result<CallResult> {
-        let f = self.0[request.service().index()].ok_or(EOPNOTSUPP)?;
+        let f = self.0[request.service().index()].ok_or(ffi::eopnotsupp())?;
         let lock = RuntimeLockGuard::lock()?;
         Ok(f.call(&lock, mm, request.args()))
     }

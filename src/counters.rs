@@ -129,6 +129,42 @@ impl PathStats {
     }
 }
 
+/// The TLB events of one path at one moment, to difference.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct TlbSnapshot {
+    flushes: [u64; 6],
+    full_flushes: u64,
+    global_flushes: u64,
+    remote_shootdowns: u64,
+    cr3_loads: u64,
+}
+
+impl TlbSnapshot {
+    /// Events between `earlier` and `self`.
+    pub(crate) fn since(&self, earlier: &TlbSnapshot) -> TlbSnapshot {
+        let mut d = TlbSnapshot::default();
+        for (i, v) in d.flushes.iter_mut().enumerate() {
+            *v = self.flushes[i].wrapping_sub(earlier.flushes[i]);
+        }
+        d.full_flushes = self.full_flushes.wrapping_sub(earlier.full_flushes);
+        d.global_flushes = self.global_flushes.wrapping_sub(earlier.global_flushes);
+        d.remote_shootdowns = self.remote_shootdowns.wrapping_sub(earlier.remote_shootdowns);
+        d.cr3_loads = self.cr3_loads.wrapping_sub(earlier.cr3_loads);
+        d
+    }
+
+    /// `tlb.<event> <value>` lines.
+    pub(crate) fn write(&self, f: &mut impl Write) -> fmt::Result {
+        for (reason, v) in TLB_REASONS.iter().zip(self.flushes.iter()) {
+            writeln!(f, "tlb.flush_{reason} {v}")?;
+        }
+        writeln!(f, "tlb.full_flushes {}", self.full_flushes)?;
+        writeln!(f, "tlb.global_flushes {}", self.global_flushes)?;
+        writeln!(f, "tlb.remote_shootdowns {}", self.remote_shootdowns)?;
+        writeln!(f, "tlb.cr3_loads {}", self.cr3_loads)
+    }
+}
+
 /// All counters. One static instance: the tracepoint probe needs it.
 pub(crate) struct Counters {
     paths: [PathStats; 2],
@@ -187,6 +223,21 @@ impl Counters {
         store_min(&s.min_ns, ns);
         store_max(&s.max_ns, ns);
         store_max(&s.max_preempt_off_ns, preempt_off_ns);
+    }
+
+    pub(crate) fn tlb_snapshot(&self, path: PathId) -> TlbSnapshot {
+        let t = &self.paths[path as usize].tlb;
+        let mut s = TlbSnapshot {
+            full_flushes: t.full_flushes.load(Relaxed),
+            global_flushes: t.global_flushes.load(Relaxed),
+            remote_shootdowns: t.remote_shootdowns.load(Relaxed),
+            cr3_loads: t.cr3_loads.load(Relaxed),
+            ..TlbSnapshot::default()
+        };
+        for (v, a) in s.flushes.iter_mut().zip(t.flushes.iter()) {
+            *v = a.load(Relaxed);
+        }
+        s
     }
 
     pub(crate) fn handoff(&self, service: Service) {
@@ -266,18 +317,29 @@ impl Counters {
                     writeln!(f, "{name}.{svc}.{metric} {v}")?;
                 }
             }
-            for (reason, v) in TLB_REASONS.iter().zip(p.tlb.flushes.iter()) {
-                writeln!(f, "{name}.tlb.flush_{reason} {}", v.load(Relaxed))?;
-            }
-            for (event, v) in [
-                ("full_flushes", &p.tlb.full_flushes),
-                ("global_flushes", &p.tlb.global_flushes),
-                ("remote_shootdowns", &p.tlb.remote_shootdowns),
-                ("cr3_loads", &p.tlb.cr3_loads),
-            ] {
-                writeln!(f, "{name}.tlb.{event} {}", v.load(Relaxed))?;
-            }
+            let mut tlb = Prefixed { f: &mut *f, prefix: name, at_line_start: true };
+            self.tlb_snapshot(path).write(&mut tlb)?;
             writeln!(f, "{name}.irq_flags_corrupted {}", p.irq_flags_corrupted.load(Relaxed))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes through to `f`, starting every line with `<prefix>.`.
+struct Prefixed<'a, W: Write> {
+    f: &'a mut W,
+    prefix: &'a str,
+    at_line_start: bool,
+}
+
+impl<W: Write> Write for Prefixed<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for piece in s.split_inclusive('\n') {
+            if self.at_line_start {
+                write!(self.f, "{}.", self.prefix)?;
+            }
+            self.f.write_str(piece)?;
+            self.at_line_start = piece.ends_with('\n');
         }
         Ok(())
     }

@@ -8,16 +8,40 @@
 //! EFI runtime lock, a token for "running on the efimm thread inside the
 //! dedicated mm", owned references for the mm and the thread).
 
+use crate::call::Shared;
+use crate::counters::COUNTERS;
 use crate::efi::memmap::{CacheMode, MemoryDescriptor, Protection};
+use crate::efi::{service::Service, status::EfiStatus};
 use crate::mm::RuntimeMap;
+use crate::request::Request;
+use crate::route;
 use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use core::marker::{PhantomData, PhantomPinned};
 use core::ptr::NonNull;
 use kernel::{
     bindings,
     error::{from_err_ptr, to_result},
     prelude::*,
-    sync::Arc,
+    sync::{
+        atomic::{Acquire, Atomic, Release},
+        Arc,
+    },
 };
+
+/// `struct efimm_mm` (the mm and the file behind its VMAs), only ever
+/// handled by pointer.
+#[repr(C)]
+pub(crate) struct RawMm {
+    _opaque: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// `struct task_struct`, only ever handled by pointer.
+#[repr(C)]
+pub(crate) struct RawTask {
+    _opaque: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -38,29 +62,41 @@ extern "C" {
     fn efimm_runtime_table() -> c_ulong;
     fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
     fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
-    fn efimm_mm_alloc() -> *mut bindings::mm_struct;
-    fn efimm_mmput(mm: *mut bindings::mm_struct);
-    fn efimm_mm_counts(mm: *mut bindings::mm_struct, users: *mut c_int, count: *mut c_int);
-    fn efimm_map_region(addr: c_ulong, size: c_ulong, cache: c_uint, write: bool, exec: bool)
-        -> c_int;
+    fn efimm_mm_create() -> *mut RawMm;
+    fn efimm_mm_destroy(mm: *mut RawMm);
+    fn efimm_mm_counts(mm: *mut RawMm, users: *mut c_int, count: *mut c_int);
+    fn efimm_map_region(
+        mm: *mut RawMm,
+        addr: c_ulong,
+        size: c_ulong,
+        cache: c_uint,
+        write: bool,
+        exec: bool,
+    ) -> c_int;
     fn efimm_thread_start(
         f: unsafe extern "C" fn(*mut c_void) -> c_int,
         data: *mut c_void,
-    ) -> *mut bindings::task_struct;
-    fn efimm_thread_stop(t: *mut bindings::task_struct);
-    fn efimm_use_mm(mm: *mut bindings::mm_struct);
-    fn efimm_unuse_mm(mm: *mut bindings::mm_struct);
+    ) -> *mut RawTask;
+    fn efimm_thread_stop(t: *mut RawTask);
+    fn efimm_use_mm(mm: *mut RawMm);
+    fn efimm_unuse_mm(mm: *mut RawMm);
     fn efimm_runtime_lock() -> c_int;
     fn efimm_runtime_trylock() -> bool;
     fn efimm_runtime_unlock();
     fn efimm_firmware_call(f: *const c_void, args: *const u64, res: *mut CallResult);
     fn efimm_clock_ns() -> u64;
+    fn efimm_sort_u64(v: *mut u64, n: usize);
     fn efimm_ptdump_walk(
-        mm: *mut bindings::mm_struct,
+        mm: *mut RawMm,
         start: c_ulong,
         end: c_ulong,
         ctx: *mut c_void,
     );
+    fn efimm_kernel_ops_save();
+    fn efimm_kernel_call(slot: c_uint, args: *const u64) -> c_ulong;
+    fn efimm_route_set(routed: bool);
+    fn efimm_tlb_probes_register() -> c_int;
+    fn efimm_tlb_probes_unregister();
 }
 
 /// Whether the kernel may call EFI runtime services at all.
@@ -129,13 +165,20 @@ pub(crate) fn clock_ns() -> u64 {
     unsafe { efimm_clock_ns() }
 }
 
-/// An `mm_struct` of efimm's own, from `mm_alloc()`.
+/// Sorts `v` in place (the kernel's heapsort).
+pub(crate) fn sort_u64(v: &mut [u64]) {
+    // SAFETY: `v` is a valid, exclusive slice of `v.len()` elements.
+    unsafe { efimm_sort_u64(v.as_mut_ptr(), v.len()) }
+}
+
+/// An `mm_struct` of efimm's own, from `mm_alloc()`, with the file its
+/// VMAs map.
 ///
 /// # Invariants
 ///
-/// `self.0` points to a live mm on which this object holds one `mm_users`
-/// reference, dropped with `mmput()`.
-pub(crate) struct OwnedMm(NonNull<bindings::mm_struct>);
+/// `self.0` comes from `efimm_mm_create()` and is destroyed only by `Drop`;
+/// it holds the mm's one `mm_users` reference.
+pub(crate) struct OwnedMm(NonNull<RawMm>);
 
 // SAFETY: An mm may be referenced and released from any task.
 unsafe impl Send for OwnedMm {}
@@ -144,9 +187,9 @@ unsafe impl Sync for OwnedMm {}
 
 impl OwnedMm {
     pub(crate) fn new() -> Result<Self> {
-        // SAFETY: `mm_alloc()` has no preconditions; it returns a new mm with
-        // `mm_users == 1` (ours) or NULL.
-        let mm = unsafe { efimm_mm_alloc() };
+        // SAFETY: No preconditions; returns a new mm (`mm_users == 1`, ours)
+        // or NULL.
+        let mm = unsafe { efimm_mm_create() };
         // INVARIANT: A non-null result carries the reference we now own.
         NonNull::new(mm).map(OwnedMm).ok_or(ENOMEM)
     }
@@ -180,9 +223,9 @@ impl OwnedMm {
 
 impl Drop for OwnedMm {
     fn drop(&mut self) {
-        // SAFETY: We own one `mm_users` reference (type invariant). No thread
-        // is still inside the mm: `MmUse` borrows `self`.
-        unsafe { efimm_mmput(self.0.as_ptr()) };
+        // SAFETY: We own the mm (type invariant) and no thread is still
+        // inside it: `MmUse` borrows `self`.
+        unsafe { efimm_mm_destroy(self.0.as_ptr()) };
     }
 }
 
@@ -209,7 +252,14 @@ impl MmUse<'_> {
         // SAFETY: `current->mm` is the dedicated mm (guard), and only this
         // thread changes it; the C side validates the remaining arguments.
         to_result(unsafe {
-            efimm_map_region(addr as c_ulong, size as c_ulong, cache, prot.write, prot.exec)
+            efimm_map_region(
+                self.mm.0.as_ptr(),
+                addr as c_ulong,
+                size as c_ulong,
+                cache,
+                prot.write,
+                prot.exec,
+            )
         })
     }
 }
@@ -278,7 +328,7 @@ pub(crate) trait ThreadMain: Send + Sync + 'static {
 /// task reference; `data` outlives it because we keep it until after
 /// `kthread_stop()` returns.
 pub(crate) struct Thread<T: ThreadMain> {
-    task: NonNull<bindings::task_struct>,
+    task: NonNull<RawTask>,
     _data: Arc<T>,
 }
 
@@ -374,4 +424,112 @@ impl FirmwareFn {
         unsafe { efimm_firmware_call(self.0 as *const c_void, args.as_ptr(), &mut res) };
         res
     }
+}
+
+/// Remembers the kernel's own `efi.*` wrappers, before any routing.
+pub(crate) fn save_kernel_path() {
+    // SAFETY: Copies function pointers of the exported `struct efi`; called
+    // once at load, before efimm changes them.
+    unsafe { efimm_kernel_ops_save() }
+}
+
+/// Runs `request` through the kernel's own wrapper for its service.
+pub(crate) fn kernel_call(request: &Request<'_>) -> EfiStatus {
+    let raw = request.raw();
+    // SAFETY: `request` holds borrows valid for the call (see `Request`),
+    // laid out as the firmware ABI wants, which is also what the kernel's
+    // wrappers take.
+    EfiStatus(unsafe { efimm_kernel_call(raw.service().slot() as c_uint, raw.args().as_ptr()) } as u64)
+}
+
+/// The efimm call path the route trampolines hand calls to, null when
+/// routing is off.
+static ROUTE_TARGET: Atomic<*const Shared> = Atomic::new(core::ptr::null());
+
+/// While it lives, the kernel's EFI users (efivarfs, efi-pstore, efi_test,
+/// reboot) call the firmware through `target`.
+///
+/// # Invariants
+///
+/// `ROUTE_TARGET` points into the `Arc` held here for the guard's life.
+pub(crate) struct Routing {
+    _target: Arc<Shared>,
+}
+
+impl Routing {
+    pub(crate) fn new(target: Arc<Shared>) -> Self {
+        ROUTE_TARGET.store(Arc::as_ptr(&target), Release);
+        // SAFETY: The trampolines only use `ROUTE_TARGET`, which is live.
+        unsafe { efimm_route_set(true) };
+        Routing { _target: target }
+    }
+}
+
+impl Drop for Routing {
+    fn drop(&mut self) {
+        // SAFETY: Restores the saved pointers and waits until no caller is in
+        // or on its way into a trampoline.
+        unsafe { efimm_route_set(false) };
+        ROUTE_TARGET.store(core::ptr::null(), Release);
+    }
+}
+
+#[no_mangle]
+unsafe extern "C" fn efimm_route_call(slot: c_uint, args: *const u64) -> c_ulong {
+    let Some(service) = Service::from_slot(slot as usize) else {
+        return EfiStatus::UNSUPPORTED.0 as c_ulong;
+    };
+    // SAFETY: The trampolines pass an array of five arguments.
+    let args = unsafe { *args.cast::<[u64; 5]>() };
+    // SAFETY: These are the arguments the kernel passed to `efi.<service>`,
+    // valid until we return.
+    let request = unsafe { Request::from_kernel(service, args) };
+    let target = ROUTE_TARGET.load(Acquire);
+    // SAFETY: Non-null only while `Routing` holds the `Arc`, and `Routing`'s
+    // drop waits for every caller of this function to return.
+    let target = unsafe { target.as_ref() };
+    route::dispatch(target, &request).0 as c_ulong
+}
+
+#[no_mangle]
+extern "C" fn efimm_route_handoff(slot: c_uint) {
+    if let Some(service) = Service::from_slot(slot as usize) {
+        COUNTERS.handoff(service);
+    }
+}
+
+#[no_mangle]
+extern "C" fn efimm_tlb_event(reason: c_int, pages: c_ulong) {
+    if let Ok(reason) = usize::try_from(reason) {
+        COUNTERS.tlb_flush(reason, pages as u64);
+    }
+}
+
+#[no_mangle]
+extern "C" fn efimm_tlb_global_flush() {
+    COUNTERS.global_flush();
+}
+
+/// The `tlb_flush` tracepoint probe and the global-flush kprobes, for as
+/// long as this lives.
+pub(crate) struct TlbProbes(());
+
+impl TlbProbes {
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: Registers static probes; undone by `Drop`.
+        to_result(unsafe { efimm_tlb_probes_register() })?;
+        Ok(TlbProbes(()))
+    }
+}
+
+impl Drop for TlbProbes {
+    fn drop(&mut self) {
+        // SAFETY: Registered by `register()`; waits for running probes.
+        unsafe { efimm_tlb_probes_unregister() };
+    }
+}
+
+/// `-EOPNOTSUPP`, which the kernel crate has no constant for.
+pub(crate) fn eopnotsupp() -> Error {
+    Error::from_errno(-(bindings::EOPNOTSUPP as c_int))
 }

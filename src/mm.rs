@@ -23,9 +23,9 @@ impl RuntimeMap {
     pub(crate) fn from_firmware() -> Result<Self> {
         let descriptors = ffi::memory_map()?;
         let mut mat = ffi::memory_attributes()?;
-        mat.sort_unstable_by_key(|d| d.phys_addr);
+        memmap::sort_by_address(&mut mat, |d| d.phys_addr);
         Self::plan(&descriptors, &mat).map_err(|e| {
-            pr_err!("{e}\n");
+            pr_err!("{}\n", format_args!("{e}"));
             ENODEV
         })
     }

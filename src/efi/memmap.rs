@@ -255,9 +255,21 @@ impl Region {
     }
 }
 
+/// Sorts `items` by `key`: an insertion sort, as memory maps are short and
+/// mostly sorted already (and core's sort trips objtool in modules).
+pub(crate) fn sort_by_address<T>(items: &mut [T], key: impl Fn(&T) -> u64) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && key(&items[j - 1]) > key(&items[j]) {
+            items.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 /// Sorts `regions` by address and checks that no two overlap.
 pub(crate) fn sort_and_check(regions: &mut [Region]) -> Result<(), LayoutError> {
-    regions.sort_unstable_by_key(|r| r.start());
+    sort_by_address(regions, Region::start);
     for pair in regions.windows(2) {
         if pair[1].start() < pair[0].end() {
             return Err(LayoutError::Overlap {
@@ -300,7 +312,7 @@ pub(crate) fn pieces<E>(
 ) -> Result<(), E> {
     let default = Protection::default_for(region.desc.ty);
     let mut cursor = region.start();
-    let mut gap = |from: u64, to: u64, emit: &mut dyn FnMut(Piece) -> Result<(), E>| {
+    let gap = |from: u64, to: u64, emit: &mut dyn FnMut(Piece) -> Result<(), E>| {
         if to > from {
             emit(Piece {
                 start: from,

@@ -68,6 +68,11 @@ impl Service {
         self as usize
     }
 
+    /// The service whose function pointer is in `slot`.
+    pub(crate) fn from_slot(slot: usize) -> Option<Service> {
+        Service::ALL.into_iter().find(|s| s.slot() == slot)
+    }
+
     /// Slot of the function pointer in `EFI_RUNTIME_SERVICES` after the
     /// header (slots 4 and 5 are the boot-time SetVirtualAddressMap and
     /// ConvertPointer).

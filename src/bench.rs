@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `bench`: run one service many times through one path and report what
+//! each call cost.
+
+use crate::counters::{PathId, TlbSnapshot, COUNTERS};
+use crate::efi::{guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2};
+use crate::ffi;
+use crate::path::Path;
+use crate::request::{Name, Request};
+use core::fmt::{self, Write};
+use kernel::prelude::*;
+
+/// Most calls one bench run makes.
+pub(crate) const MAX_COUNT: u32 = 100_000;
+
+/// Vendor GUID of the scratch variable the SetVariable bench writes.
+const BENCH_VENDOR: &str = "4e6f8b4a-ef1c-4d2e-9a3b-6566696d6d00";
+const BENCH_VARIABLE: &str = "EfimmBench";
+/// `EFI_VARIABLE_NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS`: after
+/// ExitBootServices() firmware only accepts non-volatile writes, so the
+/// SetVariable bench writes the flash store (size its count to the store).
+const ATTR_NV_BS_RT: u32 = 0x7;
+
+/// What a `bench` write asks for: `<service> <count> <path>`.
+#[derive(Clone, Copy)]
+pub(crate) struct Spec {
+    pub(crate) service: Service,
+    pub(crate) count: u32,
+    pub(crate) path: PathId,
+}
+
+impl Spec {
+    pub(crate) fn parse(text: &str) -> Result<Spec> {
+        let mut words = text.split_ascii_whitespace();
+        let (Some(service), Some(count), Some(path), None) =
+            (words.next(), words.next(), words.next(), words.next())
+        else {
+            return Err(EINVAL);
+        };
+        let service = Service::from_name(service).ok_or(EINVAL)?;
+        if !matches!(
+            service,
+            Service::GetTime
+                | Service::GetWakeupTime
+                | Service::GetVariable
+                | Service::GetNextVariableName
+                | Service::SetVariable
+                | Service::QueryVariableInfo
+                | Service::GetNextHighMonotonicCount
+        ) {
+            return Err(ffi::eopnotsupp());
+        }
+        let count: u32 = count.parse().map_err(|_| EINVAL)?;
+        if count == 0 || count > MAX_COUNT {
+            return Err(ERANGE);
+        }
+        let path = PathId::from_name(path).ok_or(EINVAL)?;
+        Ok(Spec { service, count, path })
+    }
+}
+
+/// The result of one bench run, one `key value` per line.
+pub(crate) struct Report {
+    spec: Spec,
+    errors: u32,
+    last_error: EfiStatus,
+    min_ns: u64,
+    median_ns: u64,
+    p99_ns: u64,
+    max_ns: u64,
+    total_ns: u64,
+    tlb: TlbSnapshot,
+}
+
+impl Report {
+    pub(crate) fn write(&self, f: &mut impl Write) -> fmt::Result {
+        let s = &self.spec;
+        writeln!(f, "service {}", s.service.name())?;
+        writeln!(f, "path {}", s.path.name())?;
+        writeln!(f, "calls {}", s.count)?;
+        writeln!(f, "errors {}", self.errors)?;
+        writeln!(f, "last_error {}", self.last_error)?;
+        writeln!(f, "total_ns {}", self.total_ns)?;
+        writeln!(f, "min_ns {}", self.min_ns)?;
+        writeln!(f, "median_ns {}", self.median_ns)?;
+        writeln!(f, "p99_ns {}", self.p99_ns)?;
+        writeln!(f, "max_ns {}", self.max_ns)?;
+        self.tlb.write(f)
+    }
+}
+
+/// Buffers one service's calls reuse from call to call.
+struct Workload {
+    name: [u16; ucs2::MAX_NAME_UNITS],
+    vendor: Guid,
+    data: [u8; 1024],
+    iteration: u64,
+}
+
+impl Workload {
+    fn new(service: Service) -> Result<KBox<Self>> {
+        let mut w = KBox::new(
+            Workload { name: [0; ucs2::MAX_NAME_UNITS], vendor: Guid::GLOBAL_VARIABLE, data: [0; 1024], iteration: 0 },
+            GFP_KERNEL,
+        )?;
+        match service {
+            Service::GetVariable => {
+                ucs2::encode_ascii("BootOrder", &mut w.name).map_err(|_| EINVAL)?;
+            }
+            Service::SetVariable => {
+                ucs2::encode_ascii(BENCH_VARIABLE, &mut w.name).map_err(|_| EINVAL)?;
+                w.vendor = Guid::parse(BENCH_VENDOR).ok_or(EINVAL)?;
+            }
+            _ => {}
+        }
+        Ok(w)
+    }
+
+    /// One call; `Ok(None)` when the status is the expected end of an
+    /// enumeration rather than a failure.
+    fn call_once(&mut self, service: Service, path: &dyn Path) -> Result<Option<EfiStatus>> {
+        let status = match service {
+            Service::GetTime => {
+                let (mut time, mut cap) = (EfiTime::default(), EfiTimeCap::default());
+                path.call(&Request::get_time(&mut time, Some(&mut cap)))?
+            }
+            Service::GetWakeupTime => {
+                let (mut enabled, mut pending, mut time) = (0u8, 0u8, EfiTime::default());
+                path.call(&Request::get_wakeup_time(&mut enabled, &mut pending, &mut time))?
+            }
+            Service::GetVariable => {
+                let name = Name::new(&self.name).map_err(|_| EINVAL)?;
+                let (mut attr, mut size) = (0u32, 0u64);
+                path.call(&Request::get_variable(name, &self.vendor, Some(&mut attr), &mut size, &mut self.data))?
+            }
+            Service::GetNextVariableName => {
+                let mut size = 0u64;
+                let req = Request::get_next_variable(&mut self.name, &mut size, &mut self.vendor)
+                    .map_err(|_| EINVAL)?;
+                let status = path.call(&req)?;
+                if status == EfiStatus::NOT_FOUND {
+                    // End of the enumeration: start over.
+                    self.name[0] = 0;
+                    return Ok(None);
+                }
+                status
+            }
+            Service::SetVariable => {
+                self.iteration += 1;
+                let value = self.iteration.to_le_bytes();
+                let name = Name::new(&self.name).map_err(|_| EINVAL)?;
+                path.call(&Request::set_variable(name, &self.vendor, ATTR_NV_BS_RT, &value))?
+            }
+            Service::QueryVariableInfo => {
+                let mut out = [0u64; 3];
+                path.call(&Request::query_variable_info(ATTR_NV_BS_RT, &mut out))?
+            }
+            Service::GetNextHighMonotonicCount => {
+                let mut count = 0u32;
+                path.call(&Request::get_next_high_mono_count(&mut count))?
+            }
+            _ => return Err(ffi::eopnotsupp()),
+        };
+        Ok(Some(status))
+    }
+
+    /// Deletes what the run created.
+    fn clean_up(&self, service: Service, path: &dyn Path) {
+        if service == Service::SetVariable {
+            if let Ok(name) = Name::new(&self.name) {
+                let _ = path.call(&Request::set_variable(name, &self.vendor, ATTR_NV_BS_RT, &[]));
+            }
+        }
+    }
+}
+
+/// Runs `spec` through `path`.
+pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
+    let mut samples = KVVec::with_capacity(spec.count as usize, GFP_KERNEL)?;
+    let mut work = Workload::new(spec.service)?;
+    let (mut errors, mut last_error) = (0, EfiStatus::SUCCESS);
+    let tlb_before = COUNTERS.tlb_snapshot(spec.path);
+    for _ in 0..spec.count {
+        let t0 = ffi::clock_ns();
+        let status = work.call_once(spec.service, path);
+        samples.push(ffi::clock_ns() - t0, GFP_KERNEL)?;
+        match status {
+            Ok(Some(s)) if s.is_error() => {
+                errors += 1;
+                last_error = s;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                work.clean_up(spec.service, path);
+                return Err(e);
+            }
+        }
+    }
+    let tlb = COUNTERS.tlb_snapshot(spec.path).since(&tlb_before);
+    work.clean_up(spec.service, path);
+    let total_ns = samples.iter().sum();
+    ffi::sort_u64(&mut samples);
+    let at = |q: usize| samples[(samples.len() - 1) * q / 100];
+    Ok(Report {
+        spec,
+        errors,
+        last_error,
+        min_ns: at(0),
+        median_ns: at(50),
+        p99_ns: at(99),
+        max_ns: at(100),
+        total_ns,
+        tlb,
+    })
+}

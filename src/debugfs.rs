@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/sys/kernel/debug/efimm/`: what efimm maps, what it costs, and its
+//! switches. Data files hold one `key value` per line; the formats are
+//! documented in Documentation/efimm.rst.
+
+use crate::bench::{self, Report, Spec};
+use crate::call::Shared;
+use crate::counters::{PathId, COUNTERS};
+use crate::path::{KernelPath, Path};
+use crate::ptdump;
+use crate::route::Router;
+use core::fmt;
+use kernel::{
+    debugfs::{Scope, ScopedDir},
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+    uaccess::UserSliceReader,
+};
+
+/// Longest command a debugfs file accepts.
+const MAX_COMMAND: usize = 64;
+
+/// What the files read and drive.
+#[pin_data]
+pub(crate) struct Files {
+    shared: Arc<Shared>,
+    #[pin]
+    router: Router,
+    #[pin]
+    bench: Mutex<Option<Report>>,
+}
+
+/// Creates the directory; it and routing go away when the `Scope` drops.
+pub(crate) fn create(shared: Arc<Shared>, routed: bool) -> impl PinInit<Scope<Files>, Error> {
+    let files = try_pin_init!(Files {
+        router <- Router::new(shared.clone()),
+        shared,
+        bench <- new_mutex!(None),
+    }? Error)
+    .pin_chain(move |files| {
+        files.router.set(routed);
+        Ok(())
+    });
+    Scope::dir(files, c"efimm", populate)
+}
+
+fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
+    dir.read_callback_file(c"regions", files, &|f: &Files, out| f.shared.map().write_regions(out));
+    dir.read_callback_file(c"page_tables", files, &|f: &Files, out| ptdump::write(f.shared.mm(), out));
+    dir.read_callback_file(c"page_tables_summary", files, &write_summary);
+    dir.read_write_callback_file(c"counters", files, &|_: &Files, out| COUNTERS.write(out), &reset_counters);
+    dir.read_write_callback_file(c"route", files, &write_route, &set_route);
+    dir.read_write_callback_file(c"bench", files, &write_bench, &run_bench);
+}
+
+fn write_summary(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let map = f.shared.map();
+    ptdump::summary(f.shared.mm(), map.regions()).write(out)?;
+    writeln!(out, "mat_entries {}", map.mat_entries())?;
+    writeln!(out, "planned_wx_pages {}", map.wx_pages())?;
+    let (users, count) = f.shared.mm().counts();
+    writeln!(out, "mm_users {users}")?;
+    writeln!(out, "mm_count {count}")
+}
+
+/// Reads a short text command, whitespace trimmed.
+fn read_command<'b>(reader: &mut UserSliceReader, buf: &'b mut [u8; MAX_COMMAND]) -> Result<&'b str> {
+    let len = reader.len();
+    if len == 0 || len > buf.len() {
+        return Err(EINVAL);
+    }
+    reader.read_slice(&mut buf[..len])?;
+    core::str::from_utf8(&buf[..len]).map(str::trim).map_err(|_| EINVAL)
+}
+
+fn reset_counters(_: &Files, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; MAX_COMMAND];
+    match read_command(reader, &mut buf)? {
+        "0" => {
+            COUNTERS.reset();
+            Ok(())
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+fn write_route(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(out, "{}", u8::from(f.router.is_routed()))
+}
+
+fn set_route(f: &Files, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; MAX_COMMAND];
+    let routed = match read_command(reader, &mut buf)? {
+        "0" => false,
+        "1" => true,
+        _ => return Err(EINVAL),
+    };
+    f.router.set(routed);
+    Ok(())
+}
+
+fn write_bench(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match &*f.bench.lock() {
+        Some(report) => report.write(out),
+        None => Ok(()),
+    }
+}
+
+fn run_bench(f: &Files, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; MAX_COMMAND];
+    let spec = Spec::parse(read_command(reader, &mut buf)?)?;
+    let path: &dyn Path = match spec.path {
+        PathId::Efimm => &*f.shared,
+        PathId::Kernel => &KernelPath,
+    };
+    let report = bench::run(spec, path)?;
+    *f.bench.lock() = Some(report);
+    Ok(())
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! efimm: UEFI runtime services in a dedicated mm.
+//!
+//! The firmware's runtime regions are mapped 1:1, at their lower-half
+//! physical addresses (the kernel must boot with `efi=lowmap`), into an mm
+//! of efimm's own, by supervisor-only, non-global PTEs. One kernel thread
+//! lives in that mm (`kthread_use_mm()`) and makes every firmware call.
+//! See Documentation/efimm.rst.
+
+mod bench;
+mod call;
+mod counters;
+mod debugfs;
+mod efi;
+mod ffi;
+mod mm;
+mod path;
+mod ptdump;
+mod request;
+mod route;
+
+use call::Shared;
+use ffi::{OwnedMm, Thread, TlbProbes};
+use kernel::{debugfs::Scope, prelude::*, sync::Arc};
+use mm::RuntimeMap;
+
+module! {
+    type: Efimm,
+    name: "efimm",
+    authors: ["efimm developers"],
+    description: "UEFI runtime services in a dedicated mm",
+    license: "GPL",
+    params: {
+        route: u32 {
+            default: 0,
+            description: "Route the kernel's EFI runtime services through efimm (0 or 1)",
+        },
+    },
+}
+
+/// The call path: the shared state and the thread serving it.
+struct Core {
+    shared: Arc<Shared>,
+    _thread: Thread<Shared>,
+}
+
+impl Core {
+    fn start(map: RuntimeMap) -> Result<Self> {
+        let shared = Arc::pin_init(Shared::new(OwnedMm::new()?, map), GFP_KERNEL)?;
+        let core = Core { _thread: Thread::start(shared.clone())?, shared };
+        core.shared.wait_ready()?;
+        Ok(core)
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // The thread finishes the call in flight, then `_thread` reaps it.
+        self.shared.stop();
+    }
+}
+
+struct Efimm {
+    // Dropped in this order: routing and debugfs first, the thread last.
+    _debugfs: Pin<KBox<Scope<debugfs::Files>>>,
+    _probes: TlbProbes,
+    _core: Core,
+}
+
+impl kernel::Module for Efimm {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let route = *module_parameters::route.value();
+        if route > 1 {
+            pr_err!("route={route}: must be 0 or 1\n");
+            return Err(EINVAL);
+        }
+        if !ffi::runtime_services_enabled() {
+            pr_err!("EFI runtime services are not available\n");
+            return Err(ENODEV);
+        }
+        if !ffi::booted_lowmap() {
+            pr_err!("the firmware is not mapped 1:1 in the lower half: boot with efi=lowmap\n");
+            return Err(ffi::eopnotsupp());
+        }
+        ffi::save_kernel_path();
+
+        let map = RuntimeMap::from_firmware()?;
+        let (regions, mat) = (map.regions().len(), map.mat_entries());
+        let core = Core::start(map)?;
+        let probes = TlbProbes::register().inspect_err(|e| pr_err!("cannot watch TLB flushes: {e:?}\n"))?;
+        let files = KBox::pin_init(debugfs::create(core.shared.clone(), route == 1), GFP_KERNEL)?;
+        pr_info!("ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n");
+        Ok(Efimm { _debugfs: files, _probes: probes, _core: core })
+    }
+}
+
+impl Drop for Efimm {
+    fn drop(&mut self) {
+        pr_info!("unloading\n");
+    }
+}

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The two ways into the firmware that efimm can drive: its own thread in
+//! the dedicated mm, and the kernel's own wrappers (`efi_mm`), for
+//! comparison and for callers that cannot wait.
+
+use crate::counters::{PathId, COUNTERS};
+use crate::efi::status::EfiStatus;
+use crate::ffi;
+use crate::request::Request;
+use kernel::prelude::*;
+
+/// A way into the firmware. `call` blocks until the firmware returned.
+pub(crate) trait Path {
+    fn id(&self) -> PathId;
+    fn call(&self, request: &Request<'_>) -> Result<EfiStatus>;
+}
+
+/// The kernel's own runtime wrappers, as they were when efimm loaded.
+pub(crate) struct KernelPath;
+
+impl Path for KernelPath {
+    fn id(&self) -> PathId {
+        PathId::Kernel
+    }
+
+    fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
+        let in_flight = COUNTERS.begin(PathId::Kernel);
+        let t0 = ffi::clock_ns();
+        let status = ffi::kernel_call(request);
+        let ns = ffi::clock_ns() - t0;
+        drop(in_flight);
+        COUNTERS.record(PathId::Kernel, request.service(), ns, status.is_error(), 0);
+        Ok(status)
+    }
+}
