@@ -162,12 +162,20 @@ free:
 	return NULL;
 }
 
-void efimm_mm_destroy(struct efimm_mm *m)
+/* Returns mm_users after our put: 0 unless somebody leaked a reference. */
+int efimm_mm_destroy(struct efimm_mm *m)
 {
+	struct mm_struct *mm = m->mm;
+	int users;
+
+	mmgrab(mm);	/* keep the struct around to read the count */
 	/* Unmaps every VMA; their file references go, ours stays the last. */
-	mmput(m->mm);
+	mmput(mm);
+	users = atomic_read(&mm->mm_users);
+	mmdrop(mm);
 	__fput_sync(m->file);
 	kfree(m);
+	return users;
 }
 
 void efimm_mm_counts(struct efimm_mm *m, int *users, int *count)

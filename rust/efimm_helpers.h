@@ -35,7 +35,7 @@ unsigned long efimm_runtime_table(void);
 long efimm_memmap_copy(efi_memory_desc_t *out, unsigned long max);
 long efimm_mat_copy(efi_memory_desc_t *out, unsigned long max);
 struct efimm_mm *efimm_mm_create(void);
-void efimm_mm_destroy(struct efimm_mm *m);
+int efimm_mm_destroy(struct efimm_mm *m);
 void efimm_mm_counts(struct efimm_mm *m, int *users, int *count);
 int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 		     unsigned int cache, bool write, bool exec);

@@ -6,7 +6,9 @@ mountpoint -q /sys/firmware/efi/efivars 2>/dev/null ||
 	mount -t efivarfs none /sys/firmware/efi/efivars 2>/dev/null || true
 
 # Set by scripts/vm.sh in the guest command's environment:
-# EFIMM_TOP (the checkout), EFIMM_CACHE, EFIMM_FW (pflash or bios).
+# EFIMM_TOP (the checkout), EFIMM_CACHE, EFIMM_KBUILD (the kernel build),
+# EFIMM_FW (pflash or bios).
 EFIMM_KO=$EFIMM_TOP/efimm.ko
+EFI_TEST_KO=$EFIMM_KBUILD/drivers/firmware/efi/test/efi_test.ko
 KSFT_DIR=$EFIMM_CACHE/kselftest
-export EFIMM_TOP EFIMM_CACHE EFIMM_FW EFIMM_KO KSFT_DIR
+export EFIMM_TOP EFIMM_CACHE EFIMM_KBUILD EFIMM_FW EFIMM_KO EFI_TEST_KO KSFT_DIR

@@ -35,7 +35,8 @@ build() {
 	local d
 	for d in "$EFIMM_TOP"/selftests/*/; do
 		[ -f "$d/Makefile" ] || continue
-		make -s -C "$d" KSFT_OUT="$KSFT_OUT" >/dev/null
+		make -s -C "$d" KSFT_OUT="$KSFT_OUT" \
+			KSFT_INCLUDE="$KSRC_DIR/tools/testing/selftests" >/dev/null
 	done
 }
 

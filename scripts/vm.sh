@@ -54,7 +54,7 @@ boot() {
 		--user root -m 1G -p 2 --verbose \
 		--append "root=/dev/root panic=-1 $append" \
 		--rwdir="$out" --qemu-opts="$qopts -no-reboot" \
-		--exec "EFIMM_TOP=$EFIMM_TOP EFIMM_CACHE=$EFIMM_CACHE EFIMM_FW=$fw $*" </dev/null >"$out/console.log" 2>&1
+		--exec "EFIMM_TOP=$EFIMM_TOP EFIMM_CACHE=$EFIMM_CACHE EFIMM_KBUILD=$KBUILD_DIR EFIMM_FW=$fw $*" </dev/null >"$out/console.log" 2>&1
 }
 
 make_run() {

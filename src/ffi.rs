@@ -63,7 +63,7 @@ extern "C" {
     fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
     fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
     fn efimm_mm_create() -> *mut RawMm;
-    fn efimm_mm_destroy(mm: *mut RawMm);
+    fn efimm_mm_destroy(mm: *mut RawMm) -> c_int;
     fn efimm_mm_counts(mm: *mut RawMm, users: *mut c_int, count: *mut c_int);
     fn efimm_map_region(
         mm: *mut RawMm,
@@ -225,7 +225,8 @@ impl Drop for OwnedMm {
     fn drop(&mut self) {
         // SAFETY: We own the mm (type invariant) and no thread is still
         // inside it: `MmUse` borrows `self`.
-        unsafe { efimm_mm_destroy(self.0.as_ptr()) };
+        let users = unsafe { efimm_mm_destroy(self.0.as_ptr()) };
+        pr_info!("dedicated mm released (mm_users {users})\n");
     }
 }
 

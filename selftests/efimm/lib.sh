@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the efimm kselftests. Source after ktap_helpers.sh.
+
+EFIMM_DEBUGFS=/sys/kernel/debug/efimm
+
+lowmap_booted() {
+	grep -qw 'efi=lowmap' /proc/cmdline
+}
+
+efimm_loaded() {
+	grep -q '^efimm ' /proc/modules
+}
+
+efimm_load() {
+	efimm_loaded || insmod "$EFIMM_KO" "$@"
+}
+
+efimm_unload() {
+	! efimm_loaded || rmmod efimm
+}
+
+efi_test_load() {
+	grep -q '^efi_test ' /proc/modules || insmod "$EFI_TEST_KO"
+}
+
+# counter KEY: one value of the counters file (0 if absent).
+counter() {
+	awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }' \
+		"$EFIMM_DEBUGFS/counters"
+}
+
+# summary KEY: one value of page_tables_summary.
+summary() {
+	awk -v k="$1" '$1 == k { print $2 }' "$EFIMM_DEBUGFS/page_tables_summary"
+}
+
+# Skip the whole test unless efimm can load here.
+require_lowmap() {
+	if ! lowmap_booted; then
+		ktap_print_header
+		ktap_skip_all "efimm needs a kernel booted with efi=lowmap"
+		exit "$KSFT_SKIP"
+	fi
+}
+
+# dmesg_mark, then dmesg_new: the kernel log lines since the mark. The log
+# is never cleared: other tests read the boot messages.
+dmesg_mark() {
+	DMESG_MARK=$(dmesg | wc -l)
+}
+
+dmesg_new() {
+	dmesg | tail -n +$((DMESG_MARK + 1))
+}
+
+# as_nobody CMD...: run CMD as an unprivileged user.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
+}

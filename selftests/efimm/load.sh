@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# efimm loads only where it can work, refuses clearly otherwise, and
+# unloads leaving nothing behind.
+
+. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/lib.sh"
+
+# insmod_fails ERROR_TEXT DMESG_TEXT ARGS...: insmod refuses with that
+# error, the kernel log says why, and nothing is left loaded.
+insmod_fails() {
+	local errtext=$1 msg=$2 out
+	shift 2
+	dmesg_mark
+	if out=$(insmod "$EFIMM_KO" "$@" 2>&1); then
+		echo "# insmod $* succeeded"
+		rmmod efimm
+		return 1
+	fi
+	echo "# $out"
+	echo "$out" | grep -q "$errtext" || return 1
+	dmesg_new | grep -q "efimm: .*$msg" || { dmesg_new | sed 's/^/# dmesg: /'; return 1; }
+	! efimm_loaded && [ ! -e "$EFIMM_DEBUGFS" ]
+}
+
+test_refuses_route_2() {
+	insmod_fails "Invalid parameters" "route=2: must be 0 or 1" route=2
+}
+
+test_refuses_route_abc() {
+	insmod_fails "Invalid parameters" "invalid for parameter .route" route=abc
+}
+
+test_refuses_without_lowmap() {
+	insmod_fails "Operation not supported" "boot with efi=lowmap"
+}
+
+test_loads_and_unloads() {
+	dmesg_mark
+	efimm_load || return 1
+	dmesg_new | grep -q 'efimm: ready: [0-9]* runtime regions' || return 1
+	[ -r "$EFIMM_DEBUGFS/regions" ] || return 1
+	efimm_unload || return 1
+	[ ! -e "$EFIMM_DEBUGFS" ] && dmesg_new | grep -q 'efimm: dedicated mm released (mm_users 0)'
+}
+
+# Nothing under debugfs/efimm is readable or writable by an unprivileged
+# user, and no file is writable by anyone but its owner (root).
+test_debugfs_is_root_only() {
+	local f bad=0
+	efimm_load || return 1
+	for f in "$EFIMM_DEBUGFS"/*; do
+		if as_nobody cat "$f" >/dev/null 2>&1; then
+			echo "# nobody can read $f"
+			bad=1
+		fi
+		if as_nobody sh -c "echo 0 >$f" 2>/dev/null; then
+			echo "# nobody can write $f"
+			bad=1
+		fi
+		if [ -n "$(find "$f" -maxdepth 0 -perm /022)" ] || [ "$(stat -c %u "$f")" != 0 ]; then
+			echo "# $f: $(stat -c '%A %U' "$f")"
+			bad=1
+		fi
+	done
+	efimm_unload
+	return $bad
+}
+
+test_route_param_loads_routed() {
+	efimm_load route=1 || return 1
+	local r
+	r=$(cat "$EFIMM_DEBUGFS/route")
+	efimm_unload
+	[ "$r" = 1 ]
+}
+
+ktap_print_header
+if lowmap_booted; then
+	ktap_set_plan 5
+	ktap_test_result "loads, reports its regions, unloads and frees its mm" test_loads_and_unloads
+	ktap_test_result "debugfs/efimm is root-only" test_debugfs_is_root_only
+	ktap_test_result "route=1 loads with routing on" test_route_param_loads_routed
+	ktap_test_result "route=2 is refused with EINVAL and a reason" test_refuses_route_2
+	ktap_test_result "route=abc is refused with EINVAL" test_refuses_route_abc
+else
+	ktap_set_plan 1
+	ktap_test_result "without efi=lowmap, insmod fails with EOPNOTSUPP and says why" \
+		test_refuses_without_lowmap
+fi
+ktap_finished

@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# With routing on, the kernel's own EFI users go through efimm: the
+# upstream efivarfs kselftest passes and efimm's counters show its calls.
+# Routing off, and unloading while routed, give the kernel its path back.
+
+. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/lib.sh"
+
+EFIVARS=/sys/firmware/efi/efivars
+
+route() {
+	echo "$1" >"$EFIMM_DEBUGFS/route"
+}
+
+reset_counters() {
+	echo 0 >"$EFIMM_DEBUGFS/counters"
+}
+
+test_efivarfs_selftest_through_efimm() {
+	route 1 && reset_counters || return 1
+	(cd "$KSFT_DIR/efivarfs" && ./efivarfs.sh) >/tmp/efivarfs-routed.log 2>&1
+	local rc=$?
+	grep -E '\[(PASS|FAIL)\]' /tmp/efivarfs-routed.log | sort | uniq -c | sed 's/^/# /'
+	echo "# efimm calls: get_variable $(counter efimm.get_variable.calls)," \
+		"set_variable $(counter efimm.set_variable.calls)," \
+		"get_next_variable $(counter efimm.get_next_variable.calls)"
+	[ $rc -eq 0 ] &&
+		[ "$(counter efimm.get_variable.calls)" -gt 0 ] &&
+		[ "$(counter efimm.set_variable.calls)" -gt 0 ] &&
+		[ "$(counter kernel.get_variable.calls)" -eq 0 ]
+}
+
+test_route_off_restores_kernel_path() {
+	route 0 && reset_counters || return 1
+	cat "$EFIVARS"/BootOrder-* >/dev/null || return 1
+	[ "$(cat "$EFIMM_DEBUGFS/route")" = 0 ] &&
+		[ "$(counter efimm.get_variable.calls)" -eq 0 ]
+}
+
+test_bad_route_writes_are_refused() {
+	local w bad=0
+	for w in 2 -1 yes "1 1" 0x1 " "; do
+		if printf '%s' "$w" >"$EFIMM_DEBUGFS/route" 2>/dev/null; then
+			echo "# route accepted '$w'"
+			bad=1
+		fi
+	done
+	[ $bad -eq 0 ] && [ "$(cat "$EFIMM_DEBUGFS/route")" = 0 ]
+}
+
+test_unload_while_routed_restores() {
+	route 1 || return 1
+	cat "$EFIVARS"/BootOrder-* >/dev/null || return 1
+	efimm_unload || return 1
+	# efivarfs must still read and write through the kernel's own path.
+	local f=$EFIVARS/EfimmRouteTest-2c9f3e5d-117a-4b42-8e41-6566696d6d02
+	printf '\x07\x00\x00\x00ok' >"$f" && [ "$(cat "$f" | tail -c 2)" = ok ] &&
+		chattr -i "$f" && rm "$f"
+}
+
+require_lowmap
+efimm_load || ktap_exit_fail_msg "cannot load efimm"
+ktap_print_header
+ktap_set_plan 4
+ktap_test_result "route=1: the upstream efivarfs kselftest passes through efimm" \
+	test_efivarfs_selftest_through_efimm
+ktap_test_result "route=0: efivarfs is served by the kernel's path again" \
+	test_route_off_restores_kernel_path
+ktap_test_result "route rejects anything but 0 and 1" test_bad_route_writes_are_refused
+ktap_test_result "unloading while routed gives efivarfs back to the kernel" \
+	test_unload_while_routed_restores
+ktap_finished
