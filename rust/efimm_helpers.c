@@ -257,11 +257,6 @@ int efimm_runtime_lock(void)
 	return efi_runtime_lock_interruptible();
 }
 
-bool efimm_runtime_trylock(void)
-{
-	return efi_runtime_trylock();
-}
-
 void efimm_runtime_unlock(void)
 {
 	efi_runtime_unlock();

@@ -44,7 +44,6 @@ void efimm_thread_stop(struct task_struct *t);
 void efimm_use_mm(struct efimm_mm *m);
 void efimm_unuse_mm(struct efimm_mm *m);
 int efimm_runtime_lock(void);
-bool efimm_runtime_trylock(void);
 void efimm_runtime_unlock(void);
 void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *res);
 u64 efimm_clock_ns(void);

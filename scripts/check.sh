@@ -3,11 +3,13 @@
 # make check: host unit tests, then every kselftest in one VM boot per
 # (firmware mode, boot options) pair. Ends with "N passed, N failed".
 #
-# RUNS="pflash-lowmap bios-lowmap" limits the boots (default: all four).
+# RUNS="pflash-lowmap bios-lowmap" limits the boots. Default: both firmware
+# modes with and without efi=lowmap, plus pflash-reset, a boot that asks
+# the firmware to power off through efimm.
 
 . "$(dirname "$0")/lib.sh"
 
-RUNS=${RUNS:-pflash-lowmap bios-lowmap pflash-default bios-default}
+RUNS=${RUNS:-pflash-lowmap bios-lowmap pflash-default bios-default pflash-reset}
 OUT=$EFIMM_TOP/out/check
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -33,6 +35,17 @@ for run in $RUNS; do
 	case "${run#*-}" in
 	lowmap) append="efi=lowmap" ;;
 	default) append="" ;;
+	reset)
+		stage "check: $run: booting ($fw firmware, efi=lowmap), ResetSystem(shutdown) through efimm"
+		rc=0
+		VM_REBOOT=1 VM_TIMEOUT=180 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$OUT/$run" \
+			"efi=lowmap" "$EFIMM_TOP/scripts/guest-reset.sh $OUT/$run" || rc=$?
+		python3 "$EFIMM_TOP"/scripts/ktap.py judge-reset "$run" "$OUT/$run" \
+			"$([ $rc -eq 124 ] && echo timeout || echo exited)" >"$OUT/$run/summary.txt" || true
+		grep -v '^passed ' "$OUT/$run/summary.txt" || true
+		add_counts "$OUT/$run/summary.txt"
+		continue
+		;;
 	*) die "unknown run '$run'" ;;
 	esac
 	stage "check: $run: booting ($fw firmware${append:+, $append}), ${#tests[@]} test programs"

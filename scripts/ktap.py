@@ -8,6 +8,9 @@ vng's exit status is never consulted. Usage:
 
     ktap.py judge RUN_NAME OUTDIR   prints one line per result and a final
                                     "passed N failed N" line
+    ktap.py judge-reset RUN_NAME OUTDIR exited|timeout
+                                    the same for a run whose guest asked the
+                                    firmware to power off
 """
 
 import re
@@ -140,11 +143,44 @@ def judge(run, outdir):
     return failed == 0
 
 
+def reset_problems(reset_log, console, timed_out):
+    """Why a ResetSystem(shutdown) run did not power the machine off."""
+    if reset_log is None or "RESET-REQUESTED" not in reset_log:
+        return ["the guest never asked for the reset"]
+    problems = []
+    if "RESET-RETURNED" in reset_log:
+        problems.append("ResetSystem returned: " + reset_log.split("RESET-RETURNED", 1)[1].strip()[:200])
+    if timed_out:
+        problems.append("QEMU did not exit: the machine is still running")
+    boots = console.count("Linux version")
+    if boots != 1:
+        problems.append(f"{boots} boots: the firmware reset instead of powering off")
+    return problems
+
+
+def judge_reset(run, outdir, timed_out):
+    problems = reset_problems(read(f"{outdir}/reset.log"),
+                              read(f"{outdir}/console.log") or "", timed_out)
+    bad = kernel_problems(read(f"{outdir}/console.log") or "")
+    results = [Result("ResetSystem(shutdown) through efimm powers the VM off",
+                      not problems, detail="; ".join(problems)),
+               Result("kernel log clean", not bad, detail="; ".join(bad[:3]))]
+    failed = 0
+    for r in results:
+        failed += not r.passed
+        extra = f"  ({r.detail})" if r.detail else ""
+        print(f"  {'PASS' if r.passed else 'FAIL'} {run}: {r.name}{extra}")
+    print(f"passed {len(results) - failed} failed {failed}")
+    return failed == 0
+
+
 def main(argv):
-    if len(argv) != 4 or argv[1] != "judge":
-        print(__doc__, file=sys.stderr)
-        return 2
-    return 0 if judge(argv[2], argv[3]) else 1
+    if len(argv) == 4 and argv[1] == "judge":
+        return 0 if judge(argv[2], argv[3]) else 1
+    if len(argv) == 5 and argv[1] == "judge-reset":
+        return 0 if judge_reset(argv[2], argv[3], argv[4] == "timeout") else 1
+    print(__doc__, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

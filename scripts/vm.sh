@@ -43,17 +43,19 @@ firmware_opts() {
 boot() {
 	local fw=$1 out=$2 append=$3
 	shift 3
-	local image=$KBUILD_DIR/arch/x86/boot/bzImage qopts
+	local image=$KBUILD_DIR/arch/x86/boot/bzImage qopts reboot=-no-reboot
 	[ -f "$image" ] || die "no kernel at $image: run 'make kernel' first"
 	mkdir -p "$out"
 	qopts=$(firmware_opts "$fw" "$out")
+	# VM_REBOOT=1: let a reset reboot the guest (to tell it from power-off).
+	[ "${VM_REBOOT:-0}" = 1 ] && reboot=
 	# The guest sees the host's root read-only, so it runs the checkout's
 	# scripts directly; OUTDIR is the one place it writes.
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
 		"$VNG" --run "$image" --disable-kvm --disable-microvm --force-9p \
 		--user root -m 1G -p 2 --verbose \
 		--append "root=/dev/root panic=-1 $append" \
-		--rwdir="$out" --qemu-opts="$qopts -no-reboot" \
+		--rwdir="$out" --qemu-opts="$qopts $reboot" \
 		--exec "EFIMM_TOP=$EFIMM_TOP EFIMM_CACHE=$EFIMM_CACHE EFIMM_KBUILD=$KBUILD_DIR EFIMM_FW=$fw $*" </dev/null >"$out/console.log" 2>&1
 }
 

@@ -2,12 +2,18 @@
 
 //! `bench`: run one service many times through one path and report what
 //! each call cost.
+//!
+//! Every service but ResetSystem can be run, each with arguments that leave
+//! the system as it was: SetVariable rewrites (then deletes) a scratch
+//! variable, SetTime writes back the time read when the run began (the RTC
+//! loses the run's duration), SetWakeupTime disables the alarm, and the
+//! capsule services get an empty capsule that firmware must refuse.
 
 use crate::counters::{PathId, TlbSnapshot, COUNTERS};
 use crate::efi::{guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2};
 use crate::ffi;
 use crate::path::Path;
-use crate::request::{Name, Request};
+use crate::request::{CapsuleHeader, Name, Request};
 use core::fmt::{self, Write};
 use kernel::prelude::*;
 
@@ -39,16 +45,8 @@ impl Spec {
             return Err(EINVAL);
         };
         let service = Service::from_name(service).ok_or(EINVAL)?;
-        if !matches!(
-            service,
-            Service::GetTime
-                | Service::GetWakeupTime
-                | Service::GetVariable
-                | Service::GetNextVariableName
-                | Service::SetVariable
-                | Service::QueryVariableInfo
-                | Service::GetNextHighMonotonicCount
-        ) {
+        if service == Service::ResetSystem {
+            // Not something to repeat: see the `reset` file.
             return Err(ffi::eopnotsupp());
         }
         let count: u32 = count.parse().map_err(|_| EINVAL)?;
@@ -96,12 +94,23 @@ struct Workload {
     vendor: Guid,
     data: [u8; 1024],
     iteration: u64,
+    /// The time SetTime writes back: the RTC as it was when the run began.
+    start_time: EfiTime,
+    /// An empty capsule with no GUID, which firmware must refuse.
+    capsule: CapsuleHeader,
 }
 
 impl Workload {
     fn new(service: Service) -> Result<KBox<Self>> {
         let mut w = KBox::new(
-            Workload { name: [0; ucs2::MAX_NAME_UNITS], vendor: Guid::GLOBAL_VARIABLE, data: [0; 1024], iteration: 0 },
+            Workload {
+                name: [0; ucs2::MAX_NAME_UNITS],
+                vendor: Guid::GLOBAL_VARIABLE,
+                data: [0; 1024],
+                iteration: 0,
+                start_time: EfiTime::default(),
+                capsule: CapsuleHeader::empty(),
+            },
             GFP_KERNEL,
         )?;
         match service {
@@ -115,6 +124,17 @@ impl Workload {
             _ => {}
         }
         Ok(w)
+    }
+
+    /// What a run needs before its first call.
+    fn prepare(&mut self, service: Service, path: &dyn Path) -> Result {
+        if service == Service::SetTime {
+            let status = path.call(&Request::get_time(&mut self.start_time, None))?;
+            if status.is_error() {
+                return Err(EIO);
+            }
+        }
+        Ok(())
     }
 
     /// One call; `Ok(None)` when the status is the expected end of an
@@ -160,7 +180,15 @@ impl Workload {
                 let mut count = 0u32;
                 path.call(&Request::get_next_high_mono_count(&mut count))?
             }
-            _ => return Err(ffi::eopnotsupp()),
+            Service::SetTime => path.call(&Request::set_time(&self.start_time))?,
+            Service::SetWakeupTime => path.call(&Request::set_wakeup_time(false, None))?,
+            Service::QueryCapsuleCapabilities => {
+                let capsules = [&self.capsule];
+                let (mut max_size, mut reset_type) = (0u64, 0u32);
+                path.call(&Request::query_capsule_caps(&capsules, &mut max_size, &mut reset_type))?
+            }
+            Service::UpdateCapsule => path.call(&Request::update_capsule(&[&self.capsule]))?,
+            Service::ResetSystem => return Err(ffi::eopnotsupp()),
         };
         Ok(Some(status))
     }
@@ -179,6 +207,7 @@ impl Workload {
 pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     let mut samples = KVVec::with_capacity(spec.count as usize, GFP_KERNEL)?;
     let mut work = Workload::new(spec.service)?;
+    work.prepare(spec.service, path)?;
     let (mut errors, mut last_error) = (0, EfiStatus::SUCCESS);
     let tlb_before = COUNTERS.tlb_snapshot(spec.path);
     for _ in 0..spec.count {

@@ -164,10 +164,6 @@ impl Shared {
 }
 
 impl Path for Shared {
-    fn id(&self) -> PathId {
-        PathId::Efimm
-    }
-
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
         self.call_on_thread(request)
     }

@@ -7,7 +7,9 @@
 use crate::bench::{self, Report, Spec};
 use crate::call::Shared;
 use crate::counters::{PathId, COUNTERS};
+use crate::efi::status::EfiStatus;
 use crate::path::{KernelPath, Path};
+use crate::request::{Request, ResetType};
 use crate::ptdump;
 use crate::route::Router;
 use core::fmt;
@@ -53,6 +55,7 @@ fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
     dir.read_write_callback_file(c"counters", files, &|_: &Files, out| COUNTERS.write(out), &reset_counters);
     dir.read_write_callback_file(c"route", files, &write_route, &set_route);
     dir.read_write_callback_file(c"bench", files, &write_bench, &run_bench);
+    dir.write_only_callback_file(c"reset", files, &reset_system);
 }
 
 fn write_summary(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,6 +102,22 @@ fn set_route(f: &Files, reader: &mut UserSliceReader) -> Result {
     };
     f.router.set(routed);
     Ok(())
+}
+
+/// `cold`, `warm` or `shutdown`: ResetSystem through efimm. Returns only if
+/// the firmware did not reset.
+fn reset_system(f: &Files, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; MAX_COMMAND];
+    let kind = match read_command(reader, &mut buf)? {
+        "cold" => ResetType::Cold,
+        "warm" => ResetType::Warm,
+        "shutdown" => ResetType::Shutdown,
+        _ => return Err(EINVAL),
+    };
+    pr_info!("ResetSystem({kind:?}) through efimm\n");
+    let status = f.shared.call(&Request::reset_system(kind, EfiStatus::SUCCESS, &[]))?;
+    pr_err!("ResetSystem returned {}\n", format_args!("{status}"));
+    Err(EIO)
 }
 
 fn write_bench(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {

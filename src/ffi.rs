@@ -81,7 +81,6 @@ extern "C" {
     fn efimm_use_mm(mm: *mut RawMm);
     fn efimm_unuse_mm(mm: *mut RawMm);
     fn efimm_runtime_lock() -> c_int;
-    fn efimm_runtime_trylock() -> bool;
     fn efimm_runtime_unlock();
     fn efimm_firmware_call(f: *const c_void, args: *const u64, res: *mut CallResult);
     fn efimm_clock_ns() -> u64;
@@ -372,17 +371,13 @@ impl<T: ThreadMain> Drop for Thread<T> {
 pub(crate) struct RuntimeLockGuard(());
 
 impl RuntimeLockGuard {
-    /// Takes the lock, sleeping; `EINTR` if a signal arrives first.
+    /// Takes the lock, sleeping; `EINTR` if a signal arrives first. Callers
+    /// that cannot sleep never get here: they are handed to the kernel's
+    /// own path (see `route.rs`).
     pub(crate) fn lock() -> Result<Self> {
         // SAFETY: Process context; released by `Drop`.
         to_result(unsafe { efimm_runtime_lock() })?;
         Ok(RuntimeLockGuard(()))
-    }
-
-    /// Takes the lock without sleeping, for atomic context.
-    pub(crate) fn try_lock() -> Option<Self> {
-        // SAFETY: Any context; released by `Drop`.
-        unsafe { efimm_runtime_trylock() }.then_some(RuntimeLockGuard(()))
     }
 }
 
@@ -408,10 +403,6 @@ impl FirmwareFn {
     /// executable.
     pub(crate) fn entry(_mm: &MmUse<'_>, map: &RuntimeMap, addr: u64) -> Option<Self> {
         map.is_executable(addr).then_some(FirmwareFn(addr))
-    }
-
-    pub(crate) fn addr(self) -> u64 {
-        self.0
     }
 
     /// Calls the firmware with up to five arguments, bracketed like the

@@ -12,7 +12,6 @@ use kernel::prelude::*;
 
 /// A way into the firmware. `call` blocks until the firmware returned.
 pub(crate) trait Path {
-    fn id(&self) -> PathId;
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus>;
 }
 
@@ -20,10 +19,6 @@ pub(crate) trait Path {
 pub(crate) struct KernelPath;
 
 impl Path for KernelPath {
-    fn id(&self) -> PathId {
-        PathId::Kernel
-    }
-
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
         let in_flight = COUNTERS.begin(PathId::Kernel);
         let t0 = ffi::clock_ns();

@@ -38,10 +38,18 @@ pub(crate) enum ResetType {
 /// `EFI_CAPSULE_HEADER`.
 #[repr(C)]
 pub(crate) struct CapsuleHeader {
-    pub(crate) guid: Guid,
-    pub(crate) header_size: u32,
-    pub(crate) flags: u32,
-    pub(crate) image_size: u32,
+    guid: Guid,
+    header_size: u32,
+    flags: u32,
+    image_size: u32,
+}
+
+impl CapsuleHeader {
+    /// A capsule of nothing but its header, with the nil GUID.
+    pub(crate) fn empty() -> Self {
+        let size = core::mem::size_of::<Self>() as u32;
+        CapsuleHeader { guid: Guid::default(), header_size: size, flags: 0, image_size: size }
+    }
 }
 
 /// One call's service and arguments, as the firmware will see them.

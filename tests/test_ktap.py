@@ -78,5 +78,23 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(len(ktap.kernel_problems(log)), 3)
 
 
+class ResetTest(unittest.TestCase):
+    BOOT = "[    0.0] Linux version 7.2.13+ (root@host)\n"
+
+    def test_power_off_passes(self):
+        self.assertEqual(ktap.reset_problems("RESET-REQUESTED\n", self.BOOT, False), [])
+
+    def test_returning_reset_fails(self):
+        p = ktap.reset_problems("RESET-REQUESTED\nRESET-RETURNED: 1\n", self.BOOT, False)
+        self.assertTrue(any("returned" in x for x in p))
+
+    def test_reboot_instead_of_power_off_fails(self):
+        p = ktap.reset_problems("RESET-REQUESTED\n", self.BOOT * 2, True)
+        self.assertEqual(len(p), 2)
+
+    def test_no_request_fails(self):
+        self.assertEqual(len(ktap.reset_problems(None, self.BOOT, False)), 1)
+
+
 if __name__ == "__main__":
     unittest.main()

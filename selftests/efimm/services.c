@@ -194,8 +194,23 @@ FIXTURE(services) {
 	int fd;
 };
 
+static bool booted_lowmap(void)
+{
+	char cmdline[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(cmdline, sizeof(cmdline), f))
+			cmdline[0] = 0;
+		fclose(f);
+	}
+	return strstr(cmdline, "efi=lowmap");
+}
+
 FIXTURE_SETUP(services)
 {
+	if (!booted_lowmap())
+		SKIP(return, "efimm needs a kernel booted with efi=lowmap");
 	ASSERT_EQ(0, system("grep -q '^efimm ' /proc/modules || insmod \"$EFIMM_KO\""));
 	ASSERT_EQ(0, system("grep -q '^efi_test ' /proc/modules || insmod \"$EFI_TEST_KO\""));
 	self->fd = open("/dev/efi_test", O_RDWR);
@@ -204,6 +219,8 @@ FIXTURE_SETUP(services)
 
 FIXTURE_TEARDOWN(services)
 {
+	if (!booted_lowmap())
+		return;
 	set_route(KERNEL);
 	close(self->fd);
 }

@@ -35,8 +35,6 @@ pub(crate) mod attr {
 /// `EFI_MEMORY_TYPE` values efimm cares about.
 pub(crate) mod ty {
     pub(crate) const RUNTIME_SERVICES_CODE: u32 = 5;
-    pub(crate) const RUNTIME_SERVICES_DATA: u32 = 6;
-    pub(crate) const MEMORY_MAPPED_IO: u32 = 11;
 }
 
 /// The specification's name of a memory type.

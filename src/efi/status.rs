@@ -50,23 +50,6 @@ impl EfiStatus {
     pub(crate) fn is_error(self) -> bool {
         self.0 & ERROR_BIT != 0
     }
-
-    /// The errno the kernel gives for this status (`efi_status_to_err()`),
-    /// as a positive number; 0 for success.
-    pub(crate) fn to_errno(self) -> i32 {
-        const EINVAL: i32 = 22;
-        match self {
-            EfiStatus::SUCCESS => 0,
-            EfiStatus::INVALID_PARAMETER => EINVAL,
-            EfiStatus::OUT_OF_RESOURCES => 28, // ENOSPC
-            EfiStatus::DEVICE_ERROR => 5,      // EIO
-            EfiStatus::WRITE_PROTECTED => 30,  // EROFS
-            EfiStatus::SECURITY_VIOLATION => 13, // EACCES
-            EfiStatus::NOT_FOUND => 2,         // ENOENT
-            EfiStatus::ABORTED => 4,           // EINTR
-            _ => EINVAL,
-        }
-    }
 }
 
 impl fmt::Display for EfiStatus {

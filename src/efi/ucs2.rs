@@ -56,15 +56,3 @@ pub(crate) fn encode_ascii(name: &str, out: &mut [u16]) -> Result<usize, NameErr
     out[name.len()] = 0;
     Ok(needed)
 }
-
-/// Writes a terminated UCS-2 name for humans: ASCII as is, anything else as
-/// `\u{XXXX}`.
-pub(crate) fn display(units: &[u16], f: &mut impl core::fmt::Write) -> core::fmt::Result {
-    for &u in units.iter().take_while(|&&u| u != 0) {
-        match u {
-            0x21..=0x7e => f.write_char(char::from(u as u8))?,
-            _ => write!(f, "\\u{{{u:04x}}}")?,
-        }
-    }
-    Ok(())
-}

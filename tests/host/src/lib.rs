@@ -12,6 +12,7 @@ mod ptdump_dump;
 
 /// The module's `crate::ptdump::dump` path.
 pub(crate) mod ptdump {
+    #[allow(unused_imports)]
     pub(crate) use super::ptdump_dump as dump;
 }
 

@@ -44,7 +44,7 @@ fn non_runtime_descriptors_are_skipped() {
 #[test]
 fn cache_mode_follows_the_descriptor() {
     assert_eq!(region(desc(6, 0x1000, 1, RT_WB)).cache, CacheMode::WriteBack);
-    let mmio = desc(ty::MEMORY_MAPPED_IO, 0xffc0_0000, 1024, attr::RUNTIME | attr::UC);
+    let mmio = desc(11 /* MemoryMappedIO */, 0xffc0_0000, 1024, attr::RUNTIME | attr::UC);
     assert_eq!(region(mmio).cache, CacheMode::Uncached);
     let wc = desc(11, 0xe000_0000, 1, attr::RUNTIME | attr::WC | attr::UC);
     assert_eq!(region(wc).cache, CacheMode::WriteCombining);
@@ -100,7 +100,7 @@ fn regions_are_sorted_and_overlaps_refused() {
 #[test]
 fn without_a_mat_code_is_rwx_and_data_rw_nx_like_the_kernel() {
     let code = region(desc(ty::RUNTIME_SERVICES_CODE, 0x10000, 4, RT_WB));
-    let data = region(desc(ty::RUNTIME_SERVICES_DATA, 0x20000, 4, RT_WB));
+    let data = region(desc(6 /* RuntimeServicesData */, 0x20000, 4, RT_WB));
     assert_eq!(plan(&code, &[]), [Piece { start: 0x10000, pages: 4, prot: RWX, from_mat: false }]);
     assert_eq!(plan(&data, &[]), [Piece { start: 0x20000, pages: 4, prot: RW_NX, from_mat: false }]);
     assert!(RWX.is_wx() && !RX.is_wx() && !RW_NX.is_wx());
