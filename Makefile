@@ -6,6 +6,7 @@
 #   make run     build everything, boot, load efimm, show it, unload
 #   make check   host unit tests + the kselftests in both firmware modes
 #   make module  just efimm.ko (KDIR=/path/to/build for another kernel)
+#   make check-patches  checkpatch --strict and a kernel build after each patch
 #
 # Variables: FW=pflash|bios (make run), KSRC=/path/to/linux (your own,
 # already patched tree), KDIR=/path/to/kernel/build (module only).
@@ -23,7 +24,7 @@ endif
 
 KMAKE_TOOLS = RUSTC=/usr/bin/rustc BINDGEN=$(EFIMM_CACHE)/cargo/bin/bindgen
 
-.PHONY: all deps kernel module selftests run check host-test clean
+.PHONY: all deps kernel module selftests run check check-patches host-test clean
 
 all: module selftests
 
@@ -53,6 +54,9 @@ run: module selftests
 
 check: module selftests
 	@$(SCRIPTS)/check.sh
+
+check-patches: deps
+	@$(SCRIPTS)/check-patches.sh
 
 clean:
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

@@ -123,12 +123,59 @@ struct efimm_mm {
 	/* What the next mmap maps; only the mm's own thread maps. */
 	pgprot_t prot;
 	unsigned long pfn;
+	bool huge;
+	/* Set while efimm_map_region() faults in its own 2M mappings. */
+	bool populating;
+};
+
+/*
+ * Faults in an efimm VMA only succeed while efimm itself populates a huge
+ * mapping; a firmware access outside what is mapped must never be
+ * "fixed" by the mm.
+ */
+static vm_fault_t efimm_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static vm_fault_t efimm_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct efimm_mm *m = vma->vm_file->private_data;
+	unsigned long addr = vmf->address & PMD_MASK;
+
+	/* Offered 1G first; 2M is what efimm maps. */
+	if (order != PMD_ORDER)
+		return VM_FAULT_FALLBACK;
+	if (!m->populating)
+		return VM_FAULT_SIGBUS;
+	/*
+	 * mmap_region() recomputed vm_page_prot from the VMA flags after our
+	 * ->mmap, and that adds _PAGE_USER; put back the supervisor-only
+	 * protection this VMA was created with (m->prot still holds it, as
+	 * efimm_map_region() populates right after vm_mmap()).
+	 */
+	WRITE_ONCE(vma->vm_page_prot, m->prot);
+	/* 1:1: the pfn is the address. */
+	return vmf_insert_pfn_pmd(vmf, addr >> PAGE_SHIFT,
+				  vmf->flags & FAULT_FLAG_WRITE);
+}
+
+static const struct vm_operations_struct efimm_vm_ops = {
+	.fault = efimm_fault,
+	.huge_fault = efimm_huge_fault,
 };
 
 static int efimm_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct efimm_mm *m = file->private_data;
 
+	vma->vm_ops = &efimm_vm_ops;
+	if (m->huge) {
+		/* Filled with 2M entries by efimm_populate_huge(). */
+		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+		return 0;
+	}
 	/* remap_pfn_range() adds VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP. */
 	return remap_pfn_range(vma, vma->vm_start, m->pfn,
 			       vma->vm_end - vma->vm_start, m->prot);
@@ -191,18 +238,38 @@ static const enum page_cache_mode efimm_cache_modes[] = {
 	[EFIMM_CACHE_UC] = _PAGE_CACHE_MODE_UC,
 };
 
+/* Fault in every 2M entry of the huge VMA at [@addr, @addr + @size). */
+static int efimm_populate_huge(struct efimm_mm *m, unsigned long addr,
+			       unsigned long size, bool write)
+{
+	unsigned long a;
+	int ret = 0;
+
+	mmap_read_lock(m->mm);
+	m->populating = true;
+	for (a = addr; a < addr + size && !ret; a += PMD_SIZE)
+		ret = fixup_user_fault(m->mm, a, write ? FAULT_FLAG_WRITE : 0, NULL);
+	m->populating = false;
+	mmap_read_unlock(m->mm);
+	return ret;
+}
+
 /*
  * Map [@addr, @addr + @size) 1:1 in @m, which the calling kthread must have
- * entered with kthread_use_mm(): one VMA whose PTEs are supervisor-only and
- * non-global, with the given cache mode and rights.
+ * entered with kthread_use_mm(): one VMA whose entries are supervisor-only
+ * and non-global, with the given cache mode and rights. With @huge (both
+ * ends 2M aligned) it is mapped with 2M entries, else with 4K ones.
  */
 int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
-		     unsigned int cache, bool write, bool exec)
+		     unsigned int cache, bool write, bool exec, bool huge)
 {
 	pgprotval_t prot = _PAGE_PRESENT | _PAGE_ACCESSED;
 	unsigned long ret;
 
 	if (cache >= ARRAY_SIZE(efimm_cache_modes) || current->mm != m->mm)
+		return -EINVAL;
+	if (huge && (!IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) ||
+		     !IS_ALIGNED(addr | size, PMD_SIZE)))
 		return -EINVAL;
 	/* Dirty without RW would mark a shadow-stack page. */
 	if (write)
@@ -212,13 +279,21 @@ int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 	prot |= cachemode2protval(efimm_cache_modes[cache]);
 	m->prot = __pgprot(prot & __supported_pte_mask);
 	m->pfn = addr >> PAGE_SHIFT;
+	m->huge = huge;
 
 	/* The anon inode fs is noexec: execute rights live in the PTEs only. */
 	ret = vm_mmap(m->file, addr, size, PROT_READ | (write ? PROT_WRITE : 0),
 		      MAP_SHARED | MAP_FIXED_NOREPLACE, addr);
 	if (IS_ERR_VALUE(ret))
 		return (int)ret;
-	return ret == addr ? 0 : -EFAULT;
+	if (ret != addr)
+		return -EFAULT;
+	return huge ? efimm_populate_huge(m, addr, size, write) : 0;
+}
+
+bool efimm_huge_mappings_supported(void)
+{
+	return IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP);
 }
 
 /* The call thread -------------------------------------------------------- */
@@ -322,28 +397,64 @@ struct efimm_ptdump {
 	void *ctx;
 };
 
-#define EFIMM_PTDUMP_LEVEL(name, type, level, val)				\
-static void efimm_note_##name(struct ptdump_state *st, unsigned long addr,	\
-			      type e)						\
-{										\
-	efimm_ptdump_note(container_of(st, struct efimm_ptdump, st)->ctx,	\
-			  addr, level, val(e));					\
-}										\
-static void efimm_effective_##name(struct ptdump_state *st, type e)		\
-{										\
-	efimm_ptdump_effective(container_of(st, struct efimm_ptdump, st)->ctx,	\
-			       level, val(e));					\
+static void *efimm_ptdump_ctx(struct ptdump_state *st)
+{
+	return container_of(st, struct efimm_ptdump, st)->ctx;
 }
 
-EFIMM_PTDUMP_LEVEL(pgd, pgd_t, 0, pgd_val)
-EFIMM_PTDUMP_LEVEL(p4d, p4d_t, 1, p4d_val)
-EFIMM_PTDUMP_LEVEL(pud, pud_t, 2, pud_val)
-EFIMM_PTDUMP_LEVEL(pmd, pmd_t, 3, pmd_val)
-EFIMM_PTDUMP_LEVEL(pte, pte_t, 4, pte_val)
+static void efimm_note_pgd(struct ptdump_state *st, unsigned long addr, pgd_t e)
+{
+	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 0, pgd_val(e));
+}
+
+static void efimm_note_p4d(struct ptdump_state *st, unsigned long addr, p4d_t e)
+{
+	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 1, p4d_val(e));
+}
+
+static void efimm_note_pud(struct ptdump_state *st, unsigned long addr, pud_t e)
+{
+	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 2, pud_val(e));
+}
+
+static void efimm_note_pmd(struct ptdump_state *st, unsigned long addr, pmd_t e)
+{
+	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 3, pmd_val(e));
+}
+
+static void efimm_note_pte(struct ptdump_state *st, unsigned long addr, pte_t e)
+{
+	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 4, pte_val(e));
+}
+
+static void efimm_effective_pgd(struct ptdump_state *st, pgd_t e)
+{
+	efimm_ptdump_effective(efimm_ptdump_ctx(st), 0, pgd_val(e));
+}
+
+static void efimm_effective_p4d(struct ptdump_state *st, p4d_t e)
+{
+	efimm_ptdump_effective(efimm_ptdump_ctx(st), 1, p4d_val(e));
+}
+
+static void efimm_effective_pud(struct ptdump_state *st, pud_t e)
+{
+	efimm_ptdump_effective(efimm_ptdump_ctx(st), 2, pud_val(e));
+}
+
+static void efimm_effective_pmd(struct ptdump_state *st, pmd_t e)
+{
+	efimm_ptdump_effective(efimm_ptdump_ctx(st), 3, pmd_val(e));
+}
+
+static void efimm_effective_pte(struct ptdump_state *st, pte_t e)
+{
+	efimm_ptdump_effective(efimm_ptdump_ctx(st), 4, pte_val(e));
+}
 
 static void efimm_note_flush(struct ptdump_state *st)
 {
-	efimm_ptdump_flush(container_of(st, struct efimm_ptdump, st)->ctx);
+	efimm_ptdump_flush(efimm_ptdump_ctx(st));
 }
 
 /* Walk [@start, @end) of @mm, reporting every entry to @ctx. */
@@ -390,26 +501,16 @@ enum {
 	SLOT_QUERY_VARIABLE_INFO = 13,
 };
 
-#define EFIMM_EFI_OPS(op)						\
-	op(get_time) op(set_time) op(get_wakeup_time) op(set_wakeup_time) \
-	op(get_variable) op(get_next_variable) op(set_variable)		\
-	op(set_variable_nonblocking) op(query_variable_info)		\
-	op(query_variable_info_nonblocking) op(update_capsule)		\
-	op(query_capsule_caps) op(get_next_high_mono_count)		\
-	op(reset_system)
-
-/* The efi.* function pointers as they were at load: the kernel's path. */
-static struct {
-#define EFIMM_FIELD(name) typeof(efi.name) name;
-	EFIMM_EFI_OPS(EFIMM_FIELD)
-#undef EFIMM_FIELD
-} kernel_ops;
+/*
+ * struct efi as it was at load: the kernel's own path. efimm only loads
+ * with runtime services enabled, so efi_native_runtime_setup() has set
+ * every pointer.
+ */
+static struct efi kernel_ops;
 
 void efimm_kernel_ops_save(void)
 {
-#define EFIMM_SAVE(name) kernel_ops.name = efi.name;
-	EFIMM_EFI_OPS(EFIMM_SAVE)
-#undef EFIMM_SAVE
+	kernel_ops = efi;
 }
 
 /*
@@ -418,48 +519,42 @@ void efimm_kernel_ops_save(void)
  */
 unsigned long efimm_kernel_call(unsigned int slot, const u64 *a)
 {
-#define EFIMM_CALL(name, ...) \
-	(kernel_ops.name ? kernel_ops.name(__VA_ARGS__) : EFI_UNSUPPORTED)
-
 	switch (slot) {
 	case SLOT_GET_TIME:
-		return EFIMM_CALL(get_time, (efi_time_t *)a[0], (efi_time_cap_t *)a[1]);
+		return kernel_ops.get_time((efi_time_t *)a[0], (efi_time_cap_t *)a[1]);
 	case SLOT_SET_TIME:
-		return EFIMM_CALL(set_time, (efi_time_t *)a[0]);
+		return kernel_ops.set_time((efi_time_t *)a[0]);
 	case SLOT_GET_WAKEUP_TIME:
-		return EFIMM_CALL(get_wakeup_time, (efi_bool_t *)a[0],
+		return kernel_ops.get_wakeup_time((efi_bool_t *)a[0],
 				  (efi_bool_t *)a[1], (efi_time_t *)a[2]);
 	case SLOT_SET_WAKEUP_TIME:
-		return EFIMM_CALL(set_wakeup_time, a[0], (efi_time_t *)a[1]);
+		return kernel_ops.set_wakeup_time(a[0], (efi_time_t *)a[1]);
 	case SLOT_GET_VARIABLE:
-		return EFIMM_CALL(get_variable, (efi_char16_t *)a[0],
+		return kernel_ops.get_variable((efi_char16_t *)a[0],
 				  (efi_guid_t *)a[1], (u32 *)a[2],
 				  (unsigned long *)a[3], (void *)a[4]);
 	case SLOT_GET_NEXT_VARIABLE:
-		return EFIMM_CALL(get_next_variable, (unsigned long *)a[0],
+		return kernel_ops.get_next_variable((unsigned long *)a[0],
 				  (efi_char16_t *)a[1], (efi_guid_t *)a[2]);
 	case SLOT_SET_VARIABLE:
-		return EFIMM_CALL(set_variable, (efi_char16_t *)a[0],
+		return kernel_ops.set_variable((efi_char16_t *)a[0],
 				  (efi_guid_t *)a[1], a[2], a[3], (void *)a[4]);
 	case SLOT_GET_NEXT_HIGH_MONO_COUNT:
-		return EFIMM_CALL(get_next_high_mono_count, (u32 *)a[0]);
+		return kernel_ops.get_next_high_mono_count((u32 *)a[0]);
 	case SLOT_RESET_SYSTEM:
-		if (!kernel_ops.reset_system)
-			return EFI_UNSUPPORTED;
 		kernel_ops.reset_system(a[0], a[1], a[2], (efi_char16_t *)a[3]);
 		return EFI_DEVICE_ERROR;	/* it returned: the reset failed */
 	case SLOT_UPDATE_CAPSULE:
-		return EFIMM_CALL(update_capsule, (efi_capsule_header_t **)a[0],
+		return kernel_ops.update_capsule((efi_capsule_header_t **)a[0],
 				  a[1], a[2]);
 	case SLOT_QUERY_CAPSULE_CAPS:
-		return EFIMM_CALL(query_capsule_caps, (efi_capsule_header_t **)a[0],
+		return kernel_ops.query_capsule_caps((efi_capsule_header_t **)a[0],
 				  a[1], (u64 *)a[2], (int *)a[3]);
 	case SLOT_QUERY_VARIABLE_INFO:
-		return EFIMM_CALL(query_variable_info, a[0], (u64 *)a[1],
+		return kernel_ops.query_variable_info(a[0], (u64 *)a[1],
 				  (u64 *)a[2], (u64 *)a[3]);
 	}
 	return EFI_UNSUPPORTED;
-#undef EFIMM_CALL
 }
 
 /* Routing ----------------------------------------------------------------- */
@@ -587,26 +682,41 @@ static void route_reset_system(int type, efi_status_t status,
 	route(SLOT_RESET_SYSTEM, type, status, data_size, (u64)data, 0);
 }
 
-static void efimm_set_efi_ops(bool routed)
+/* The function pointers of @ops, as in the kernel's efi_native_runtime_setup(). */
+static void efimm_set_efi_ops(const struct efi *ops)
 {
-#define EFIMM_ROUTE(name, fn) \
-	efi.name = routed && kernel_ops.name ? fn : kernel_ops.name;
-	EFIMM_ROUTE(get_time, route_get_time)
-	EFIMM_ROUTE(set_time, route_set_time)
-	EFIMM_ROUTE(get_wakeup_time, route_get_wakeup_time)
-	EFIMM_ROUTE(set_wakeup_time, route_set_wakeup_time)
-	EFIMM_ROUTE(get_variable, route_get_variable)
-	EFIMM_ROUTE(get_next_variable, route_get_next_variable)
-	EFIMM_ROUTE(set_variable, route_set_variable)
-	EFIMM_ROUTE(set_variable_nonblocking, route_set_variable_nb)
-	EFIMM_ROUTE(query_variable_info, route_query_variable_info)
-	EFIMM_ROUTE(query_variable_info_nonblocking, route_query_variable_info_nb)
-	EFIMM_ROUTE(update_capsule, route_update_capsule)
-	EFIMM_ROUTE(query_capsule_caps, route_query_capsule_caps)
-	EFIMM_ROUTE(get_next_high_mono_count, route_get_next_high_mono_count)
-	EFIMM_ROUTE(reset_system, route_reset_system)
-#undef EFIMM_ROUTE
+	efi.get_time = ops->get_time;
+	efi.set_time = ops->set_time;
+	efi.get_wakeup_time = ops->get_wakeup_time;
+	efi.set_wakeup_time = ops->set_wakeup_time;
+	efi.get_variable = ops->get_variable;
+	efi.get_next_variable = ops->get_next_variable;
+	efi.set_variable = ops->set_variable;
+	efi.set_variable_nonblocking = ops->set_variable_nonblocking;
+	efi.get_next_high_mono_count = ops->get_next_high_mono_count;
+	efi.reset_system = ops->reset_system;
+	efi.query_variable_info = ops->query_variable_info;
+	efi.query_variable_info_nonblocking = ops->query_variable_info_nonblocking;
+	efi.update_capsule = ops->update_capsule;
+	efi.query_capsule_caps = ops->query_capsule_caps;
 }
+
+static const struct efi routed_ops = {
+	.get_time = route_get_time,
+	.set_time = route_set_time,
+	.get_wakeup_time = route_get_wakeup_time,
+	.set_wakeup_time = route_set_wakeup_time,
+	.get_variable = route_get_variable,
+	.get_next_variable = route_get_next_variable,
+	.set_variable = route_set_variable,
+	.set_variable_nonblocking = route_set_variable_nb,
+	.get_next_high_mono_count = route_get_next_high_mono_count,
+	.reset_system = route_reset_system,
+	.query_variable_info = route_query_variable_info,
+	.query_variable_info_nonblocking = route_query_variable_info_nb,
+	.update_capsule = route_update_capsule,
+	.query_capsule_caps = route_query_capsule_caps,
+};
 
 /*
  * Point the kernel's EFI users at efimm (@routed) or back at the kernel's
@@ -619,7 +729,7 @@ static void efimm_set_efi_ops(bool routed)
 void efimm_route_set(bool routed)
 {
 	efivars_generic_ops_unregister();
-	efimm_set_efi_ops(routed);
+	efimm_set_efi_ops(routed ? &routed_ops : &kernel_ops);
 	if (!routed) {
 		synchronize_rcu_tasks();
 		wait_var_event(&route_users, !atomic_read(&route_users));
@@ -653,6 +763,7 @@ static struct kprobe global_flush_kprobes[] = {
 	{ .symbol_name = "__flush_tlb_all", .pre_handler = efimm_global_flush_probe },
 	{ .symbol_name = "flush_tlb_one_kernel", .pre_handler = efimm_global_flush_probe },
 };
+
 static struct kprobe *global_flush_kprobe_ptrs[] = {
 	&global_flush_kprobes[0], &global_flush_kprobes[1],
 };

@@ -38,7 +38,8 @@ struct efimm_mm *efimm_mm_create(void);
 int efimm_mm_destroy(struct efimm_mm *m);
 void efimm_mm_counts(struct efimm_mm *m, int *users, int *count);
 int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
-		     unsigned int cache, bool write, bool exec);
+		     unsigned int cache, bool write, bool exec, bool huge);
+bool efimm_huge_mappings_supported(void);
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
 void efimm_thread_stop(struct task_struct *t);
 void efimm_use_mm(struct efimm_mm *m);

@@ -10,7 +10,9 @@
 //! capsule services get an empty capsule that firmware must refuse.
 
 use crate::counters::{PathId, TlbSnapshot, COUNTERS};
-use crate::efi::{guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2};
+use crate::efi::{
+    guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,
+};
 use crate::ffi;
 use crate::path::Path;
 use crate::request::{CapsuleHeader, Name, Request};
@@ -54,7 +56,11 @@ impl Spec {
             return Err(ERANGE);
         }
         let path = PathId::from_name(path).ok_or(EINVAL)?;
-        Ok(Spec { service, count, path })
+        Ok(Spec {
+            service,
+            count,
+            path,
+        })
     }
 }
 
@@ -147,12 +153,22 @@ impl Workload {
             }
             Service::GetWakeupTime => {
                 let (mut enabled, mut pending, mut time) = (0u8, 0u8, EfiTime::default());
-                path.call(&Request::get_wakeup_time(&mut enabled, &mut pending, &mut time))?
+                path.call(&Request::get_wakeup_time(
+                    &mut enabled,
+                    &mut pending,
+                    &mut time,
+                ))?
             }
             Service::GetVariable => {
                 let name = Name::new(&self.name).map_err(|_| EINVAL)?;
                 let (mut attr, mut size) = (0u32, 0u64);
-                path.call(&Request::get_variable(name, &self.vendor, Some(&mut attr), &mut size, &mut self.data))?
+                path.call(&Request::get_variable(
+                    name,
+                    &self.vendor,
+                    Some(&mut attr),
+                    &mut size,
+                    &mut self.data,
+                ))?
             }
             Service::GetNextVariableName => {
                 let mut size = 0u64;
@@ -170,7 +186,12 @@ impl Workload {
                 self.iteration += 1;
                 let value = self.iteration.to_le_bytes();
                 let name = Name::new(&self.name).map_err(|_| EINVAL)?;
-                path.call(&Request::set_variable(name, &self.vendor, ATTR_NV_BS_RT, &value))?
+                path.call(&Request::set_variable(
+                    name,
+                    &self.vendor,
+                    ATTR_NV_BS_RT,
+                    &value,
+                ))?
             }
             Service::QueryVariableInfo => {
                 let mut out = [0u64; 3];
@@ -185,7 +206,11 @@ impl Workload {
             Service::QueryCapsuleCapabilities => {
                 let capsules = [&self.capsule];
                 let (mut max_size, mut reset_type) = (0u64, 0u32);
-                path.call(&Request::query_capsule_caps(&capsules, &mut max_size, &mut reset_type))?
+                path.call(&Request::query_capsule_caps(
+                    &capsules,
+                    &mut max_size,
+                    &mut reset_type,
+                ))?
             }
             Service::UpdateCapsule => path.call(&Request::update_capsule(&[&self.capsule]))?,
             Service::ResetSystem => return Err(ffi::eopnotsupp()),
@@ -197,7 +222,12 @@ impl Workload {
     fn clean_up(&self, service: Service, path: &dyn Path) {
         if service == Service::SetVariable {
             if let Ok(name) = Name::new(&self.name) {
-                let _ = path.call(&Request::set_variable(name, &self.vendor, ATTR_NV_BS_RT, &[]));
+                let _ = path.call(&Request::set_variable(
+                    name,
+                    &self.vendor,
+                    ATTR_NV_BS_RT,
+                    &[],
+                ));
             }
         }
     }

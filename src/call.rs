@@ -6,7 +6,9 @@
 
 use crate::counters::{PathId, COUNTERS};
 use crate::efi::{service::Service, status::EfiStatus};
-use crate::ffi::{self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, ThreadMain};
+use crate::ffi::{
+    self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, ThreadMain,
+};
 use crate::mm::RuntimeMap;
 use crate::path::Path;
 use crate::request::{RawRequest, Request};
@@ -119,7 +121,13 @@ impl Shared {
         drop(in_flight);
         let res = result?;
         let status = EfiStatus(res.status);
-        COUNTERS.record(PathId::Efimm, service, ns, status.is_error(), res.preempt_off_ns);
+        COUNTERS.record(
+            PathId::Efimm,
+            service,
+            ns,
+            status.is_error(),
+            res.preempt_off_ns,
+        );
         if res.irq_flags_corrupted {
             COUNTERS.irq_flags_corrupted(PathId::Efimm);
             pr_err!("firmware corrupted the IRQ flags in {}\n", service.name());

@@ -29,7 +29,6 @@ impl PathId {
     pub(crate) fn from_name(name: &str) -> Option<PathId> {
         PathId::ALL.into_iter().find(|p| p.name() == name)
     }
-
 }
 
 /// `enum tlb_flush_reason`, in order.
@@ -75,7 +74,14 @@ impl ServiceStats {
     }
 
     fn reset(&self) {
-        for a in [&self.calls, &self.errors, &self.total_ns, &self.max_ns, &self.max_preempt_off_ns, &self.handoffs] {
+        for a in [
+            &self.calls,
+            &self.errors,
+            &self.total_ns,
+            &self.max_ns,
+            &self.max_preempt_off_ns,
+            &self.handoffs,
+        ] {
             a.store(0, Relaxed);
         }
         self.min_ns.store(u64::MAX, Relaxed);
@@ -107,7 +113,12 @@ impl TlbStats {
         for a in self.flushes.iter() {
             a.store(0, Relaxed);
         }
-        for a in [&self.full_flushes, &self.global_flushes, &self.remote_shootdowns, &self.cr3_loads] {
+        for a in [
+            &self.full_flushes,
+            &self.global_flushes,
+            &self.remote_shootdowns,
+            &self.cr3_loads,
+        ] {
             a.store(0, Relaxed);
         }
     }
@@ -148,7 +159,9 @@ impl TlbSnapshot {
         }
         d.full_flushes = self.full_flushes.wrapping_sub(earlier.full_flushes);
         d.global_flushes = self.global_flushes.wrapping_sub(earlier.global_flushes);
-        d.remote_shootdowns = self.remote_shootdowns.wrapping_sub(earlier.remote_shootdowns);
+        d.remote_shootdowns = self
+            .remote_shootdowns
+            .wrapping_sub(earlier.remote_shootdowns);
         d.cr3_loads = self.cr3_loads.wrapping_sub(earlier.cr3_loads);
         d
     }
@@ -213,7 +226,14 @@ impl Counters {
     }
 
     /// Accounts one finished call.
-    pub(crate) fn record(&self, path: PathId, service: Service, ns: u64, error: bool, preempt_off_ns: u64) {
+    pub(crate) fn record(
+        &self,
+        path: PathId,
+        service: Service,
+        ns: u64,
+        error: bool,
+        preempt_off_ns: u64,
+    ) {
         let s = &self.paths[path as usize].services[service.index()];
         s.calls.add(1, Relaxed);
         if error {
@@ -241,11 +261,15 @@ impl Counters {
     }
 
     pub(crate) fn handoff(&self, service: Service) {
-        self.paths[PathId::Efimm as usize].services[service.index()].handoffs.add(1, Relaxed);
+        self.paths[PathId::Efimm as usize].services[service.index()]
+            .handoffs
+            .add(1, Relaxed);
     }
 
     pub(crate) fn irq_flags_corrupted(&self, path: PathId) {
-        self.paths[path as usize].irq_flags_corrupted.add(1, Relaxed);
+        self.paths[path as usize]
+            .irq_flags_corrupted
+            .add(1, Relaxed);
     }
 
     /// The `tlb_flush` tracepoint fired (any CPU).
@@ -279,7 +303,9 @@ impl Counters {
     }
 
     fn active_paths(&self) -> impl Iterator<Item = PathId> + '_ {
-        PathId::ALL.into_iter().filter(|&p| self.active[p as usize].load(Relaxed) > 0)
+        PathId::ALL
+            .into_iter()
+            .filter(|&p| self.active[p as usize].load(Relaxed) > 0)
     }
 
     pub(crate) fn reset(&self) {
@@ -304,7 +330,11 @@ impl Counters {
                     continue;
                 }
                 let svc = service.name();
-                let min = if calls == 0 { 0 } else { s.min_ns.load(Relaxed) };
+                let min = if calls == 0 {
+                    0
+                } else {
+                    s.min_ns.load(Relaxed)
+                };
                 for (metric, v) in [
                     ("calls", calls),
                     ("errors", s.errors.load(Relaxed)),
@@ -317,9 +347,17 @@ impl Counters {
                     writeln!(f, "{name}.{svc}.{metric} {v}")?;
                 }
             }
-            let mut tlb = Prefixed { f: &mut *f, prefix: name, at_line_start: true };
+            let mut tlb = Prefixed {
+                f: &mut *f,
+                prefix: name,
+                at_line_start: true,
+            };
             self.tlb_snapshot(path).write(&mut tlb)?;
-            writeln!(f, "{name}.irq_flags_corrupted {}", p.irq_flags_corrupted.load(Relaxed))?;
+            writeln!(
+                f,
+                "{name}.irq_flags_corrupted {}",
+                p.irq_flags_corrupted.load(Relaxed)
+            )?;
         }
         Ok(())
     }

@@ -9,8 +9,8 @@ use crate::call::Shared;
 use crate::counters::{PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
 use crate::path::{KernelPath, Path};
-use crate::request::{Request, ResetType};
 use crate::ptdump;
+use crate::request::{Request, ResetType};
 use crate::route::Router;
 use core::fmt;
 use kernel::{
@@ -49,10 +49,19 @@ pub(crate) fn create(shared: Arc<Shared>, routed: bool) -> impl PinInit<Scope<Fi
 }
 
 fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
-    dir.read_callback_file(c"regions", files, &|f: &Files, out| f.shared.map().write_regions(out));
-    dir.read_callback_file(c"page_tables", files, &|f: &Files, out| ptdump::write(f.shared.mm(), out));
+    dir.read_callback_file(c"regions", files, &|f: &Files, out| {
+        f.shared.map().write_regions(out)
+    });
+    dir.read_callback_file(c"page_tables", files, &|f: &Files, out| {
+        ptdump::write(f.shared.mm(), out)
+    });
     dir.read_callback_file(c"page_tables_summary", files, &write_summary);
-    dir.read_write_callback_file(c"counters", files, &|_: &Files, out| COUNTERS.write(out), &reset_counters);
+    dir.read_write_callback_file(
+        c"counters",
+        files,
+        &|_: &Files, out| COUNTERS.write(out),
+        &reset_counters,
+    );
     dir.read_write_callback_file(c"route", files, &write_route, &set_route);
     dir.read_write_callback_file(c"bench", files, &write_bench, &run_bench);
     dir.write_only_callback_file(c"reset", files, &reset_system);
@@ -69,13 +78,18 @@ fn write_summary(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// Reads a short text command, whitespace trimmed.
-fn read_command<'b>(reader: &mut UserSliceReader, buf: &'b mut [u8; MAX_COMMAND]) -> Result<&'b str> {
+fn read_command<'b>(
+    reader: &mut UserSliceReader,
+    buf: &'b mut [u8; MAX_COMMAND],
+) -> Result<&'b str> {
     let len = reader.len();
     if len == 0 || len > buf.len() {
         return Err(EINVAL);
     }
     reader.read_slice(&mut buf[..len])?;
-    core::str::from_utf8(&buf[..len]).map(str::trim).map_err(|_| EINVAL)
+    core::str::from_utf8(&buf[..len])
+        .map(str::trim)
+        .map_err(|_| EINVAL)
 }
 
 fn reset_counters(_: &Files, reader: &mut UserSliceReader) -> Result {
@@ -115,7 +129,9 @@ fn reset_system(f: &Files, reader: &mut UserSliceReader) -> Result {
         _ => return Err(EINVAL),
     };
     pr_info!("ResetSystem({kind:?}) through efimm\n");
-    let status = f.shared.call(&Request::reset_system(kind, EfiStatus::SUCCESS, &[]))?;
+    let status = f
+        .shared
+        .call(&Request::reset_system(kind, EfiStatus::SUCCESS, &[]))?;
     pr_err!("ResetSystem returned {}\n", format_args!("{status}"));
     Err(EIO)
 }

@@ -48,7 +48,10 @@ struct Core {
 impl Core {
     fn start(map: RuntimeMap) -> Result<Self> {
         let shared = Arc::pin_init(Shared::new(OwnedMm::new()?, map), GFP_KERNEL)?;
-        let core = Core { _thread: Thread::start(shared.clone())?, shared };
+        let core = Core {
+            _thread: Thread::start(shared.clone())?,
+            shared,
+        };
         core.shared.wait_ready()?;
         Ok(core)
     }
@@ -88,10 +91,17 @@ impl kernel::Module for Efimm {
         let map = RuntimeMap::from_firmware()?;
         let (regions, mat) = (map.regions().len(), map.mat_entries());
         let core = Core::start(map)?;
-        let probes = TlbProbes::register().inspect_err(|e| pr_err!("cannot watch TLB flushes: {e:?}\n"))?;
+        let probes =
+            TlbProbes::register().inspect_err(|e| pr_err!("cannot watch TLB flushes: {e:?}\n"))?;
         let files = KBox::pin_init(debugfs::create(core.shared.clone(), route == 1), GFP_KERNEL)?;
-        pr_info!("ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n");
-        Ok(Efimm { _debugfs: files, _probes: probes, _core: core })
+        pr_info!(
+            "ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n"
+        );
+        Ok(Efimm {
+            _debugfs: files,
+            _probes: probes,
+            _core: core,
+        })
     }
 }
 

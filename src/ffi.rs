@@ -72,7 +72,9 @@ extern "C" {
         cache: c_uint,
         write: bool,
         exec: bool,
+        huge: bool,
     ) -> c_int;
+    fn efimm_huge_mappings_supported() -> bool;
     fn efimm_thread_start(
         f: unsafe extern "C" fn(*mut c_void) -> c_int,
         data: *mut c_void,
@@ -85,12 +87,7 @@ extern "C" {
     fn efimm_firmware_call(f: *const c_void, args: *const u64, res: *mut CallResult);
     fn efimm_clock_ns() -> u64;
     fn efimm_sort_u64(v: *mut u64, n: usize);
-    fn efimm_ptdump_walk(
-        mm: *mut RawMm,
-        start: c_ulong,
-        end: c_ulong,
-        ctx: *mut c_void,
-    );
+    fn efimm_ptdump_walk(mm: *mut RawMm, start: c_ulong, end: c_ulong, ctx: *mut c_void);
     fn efimm_kernel_ops_save();
     fn efimm_kernel_call(slot: c_uint, args: *const u64) -> c_ulong;
     fn efimm_route_set(routed: bool);
@@ -120,6 +117,13 @@ pub(crate) fn user_limit() -> u64 {
 pub(crate) fn p4d_folded() -> bool {
     // SAFETY: Reads a boot-time paging mode; no preconditions.
     unsafe { efimm_p4d_folded() }
+}
+
+/// Whether this kernel can map PFNs with 2M entries
+/// (`CONFIG_ARCH_SUPPORTS_PMD_PFNMAP`, which needs transparent huge pages).
+pub(crate) fn large_pfn_mappings_supported() -> bool {
+    // SAFETY: Returns a build-time constant; no preconditions.
+    unsafe { efimm_huge_mappings_supported() }
 }
 
 /// Address of `EFI_RUNTIME_SERVICES` (1:1 mapped in the dedicated mm).
@@ -235,13 +239,15 @@ pub(crate) struct MmUse<'a> {
 }
 
 impl MmUse<'_> {
-    /// Maps `[addr, addr + size)` 1:1 as one supervisor-only, non-global VMA.
+    /// Maps `[addr, addr + size)` 1:1 as one supervisor-only, non-global
+    /// VMA, with 2M entries if `large` (both ends must be 2M aligned).
     pub(crate) fn map_region(
         &self,
         addr: u64,
         size: u64,
         cache: CacheMode,
         prot: Protection,
+        large: bool,
     ) -> Result {
         let cache = match cache {
             CacheMode::WriteBack => 0,
@@ -259,6 +265,7 @@ impl MmUse<'_> {
                 cache,
                 prot.write,
                 prot.exec,
+                large,
             )
         })
     }
@@ -408,7 +415,12 @@ impl FirmwareFn {
     /// Calls the firmware with up to five arguments, bracketed like the
     /// kernel's own calls. The pointers in `args` must stay valid for the
     /// call: the typed wrappers in `services.rs` build them from borrows.
-    pub(crate) fn call(self, _lock: &RuntimeLockGuard, _mm: &MmUse<'_>, args: &[u64; 5]) -> CallResult {
+    pub(crate) fn call(
+        self,
+        _lock: &RuntimeLockGuard,
+        _mm: &MmUse<'_>,
+        args: &[u64; 5],
+    ) -> CallResult {
         let mut res = CallResult::default();
         // SAFETY: We hold the runtime lock, run in the dedicated mm where the
         // entry point is mapped executable (`FirmwareFn` invariant), and the
@@ -431,7 +443,9 @@ pub(crate) fn kernel_call(request: &Request<'_>) -> EfiStatus {
     // SAFETY: `request` holds borrows valid for the call (see `Request`),
     // laid out as the firmware ABI wants, which is also what the kernel's
     // wrappers take.
-    EfiStatus(unsafe { efimm_kernel_call(raw.service().slot() as c_uint, raw.args().as_ptr()) } as u64)
+    EfiStatus(
+        unsafe { efimm_kernel_call(raw.service().slot() as c_uint, raw.args().as_ptr()) } as u64,
+    )
 }
 
 /// The efimm call path the route trampolines hand calls to, null when

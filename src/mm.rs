@@ -3,7 +3,7 @@
 //! The dedicated mm's contents: the firmware's runtime regions, 1:1, with
 //! the protections the Memory Attributes Table asks for.
 
-use crate::efi::memmap::{self, LayoutError, MemoryDescriptor, Piece, Region, EFI_PAGE_SHIFT};
+use crate::efi::memmap::{self, LayoutError, MemoryDescriptor, Piece, Region};
 use crate::ffi::{self, MmUse};
 use core::fmt::{self, Write};
 use kernel::prelude::*;
@@ -30,12 +30,17 @@ impl RuntimeMap {
         })
     }
 
-    fn plan(descriptors: &[MemoryDescriptor], mat: &[MemoryDescriptor]) -> Result<Self, LayoutError> {
+    fn plan(
+        descriptors: &[MemoryDescriptor],
+        mat: &[MemoryDescriptor],
+    ) -> Result<Self, LayoutError> {
         let limit = ffi::user_limit();
         let mut regions = KVec::new();
         for d in descriptors {
             if let Some(r) = Region::from_descriptor(d, limit)? {
-                regions.push(r, GFP_KERNEL).map_err(|_| LayoutError::BadSize { phys: d.phys_addr })?;
+                regions
+                    .push(r, GFP_KERNEL)
+                    .map_err(|_| LayoutError::BadSize { phys: d.phys_addr })?;
             }
         }
         memmap::sort_and_check(&mut regions)?;
@@ -44,7 +49,11 @@ impl RuntimeMap {
             memmap::pieces(r, mat, |p| pieces.push(p, GFP_KERNEL))
                 .map_err(|_| LayoutError::BadSize { phys: r.start() })?;
         }
-        Ok(RuntimeMap { regions, pieces, mat_entries: mat.len() })
+        Ok(RuntimeMap {
+            regions,
+            pieces,
+            mat_entries: mat.len(),
+        })
     }
 
     pub(crate) fn regions(&self) -> &[Region] {
@@ -53,26 +62,36 @@ impl RuntimeMap {
 
     /// Whether `addr` lies in a piece mapped executable.
     pub(crate) fn is_executable(&self, addr: u64) -> bool {
-        self.pieces.iter().any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))
+        self.pieces
+            .iter()
+            .any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))
     }
 
-    /// Maps every piece into the mm `mm` holds, one VMA each.
+    /// Maps every piece into the mm `mm` holds, one VMA per chunk, with
+    /// 2M entries where the alignment allows (and the kernel can).
     pub(crate) fn populate(&self, mm: &MmUse<'_>) -> Result {
+        let large_ok = ffi::large_pfn_mappings_supported();
         for (region, pieces) in self.regions_with_pieces() {
             for p in pieces {
-                mm.map_region(p.start, p.pages << EFI_PAGE_SHIFT, region.cache, p.prot)
-                    .inspect_err(|e| {
-                        pr_err!("cannot map {:#x} (+{} pages): {e:?}\n", p.start, p.pages)
-                    })?;
+                for c in memmap::chunks(p) {
+                    mm.map_region(
+                        c.start,
+                        c.end - c.start,
+                        region.cache,
+                        p.prot,
+                        c.large && large_ok,
+                    )
+                    .inspect_err(|e| pr_err!("cannot map {:#x}-{:#x}: {e:?}\n", c.start, c.end))?;
+                }
             }
         }
         Ok(())
     }
 
     fn regions_with_pieces(&self) -> impl Iterator<Item = (&Region, impl Iterator<Item = &Piece>)> {
-        self.regions.iter().map(move |r| {
-            (r, self.pieces.iter().filter(move |p| r.contains(p.start)))
-        })
+        self.regions
+            .iter()
+            .map(move |r| (r, self.pieces.iter().filter(move |p| r.contains(p.start))))
     }
 
     /// `regions` in debugfs: one line per runtime region.
@@ -105,6 +124,10 @@ impl RuntimeMap {
 
     /// Pages mapped writable and executable at once.
     pub(crate) fn wx_pages(&self) -> u64 {
-        self.pieces.iter().filter(|p| p.prot.is_wx()).map(|p| p.pages).sum()
+        self.pieces
+            .iter()
+            .filter(|p| p.prot.is_wx())
+            .map(|p| p.pages)
+            .sum()
     }
 }

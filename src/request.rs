@@ -9,7 +9,9 @@
 //! firmware has returned. That is what makes the pointers valid for
 //! [`crate::ffi::FirmwareFn::call`].
 
-use crate::efi::{guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2};
+use crate::efi::{
+    guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,
+};
 use core::marker::PhantomData;
 
 /// A validated, NUL-terminated UCS-2 variable name.
@@ -48,7 +50,12 @@ impl CapsuleHeader {
     /// A capsule of nothing but its header, with the nil GUID.
     pub(crate) fn empty() -> Self {
         let size = core::mem::size_of::<Self>() as u32;
-        CapsuleHeader { guid: Guid::default(), header_size: size, flags: 0, image_size: size }
+        CapsuleHeader {
+            guid: Guid::default(),
+            header_size: size,
+            flags: 0,
+            image_size: size,
+        }
     }
 }
 
@@ -102,13 +109,23 @@ impl<'a> Request<'a> {
         Self::new(Service::SetTime, [addr(time), 0, 0, 0, 0])
     }
 
-    pub(crate) fn get_wakeup_time(enabled: &'a mut u8, pending: &'a mut u8, time: &'a mut EfiTime) -> Self {
-        Self::new(Service::GetWakeupTime, [addr_mut(enabled), addr_mut(pending), addr_mut(time), 0, 0])
+    pub(crate) fn get_wakeup_time(
+        enabled: &'a mut u8,
+        pending: &'a mut u8,
+        time: &'a mut EfiTime,
+    ) -> Self {
+        Self::new(
+            Service::GetWakeupTime,
+            [addr_mut(enabled), addr_mut(pending), addr_mut(time), 0, 0],
+        )
     }
 
     /// `time` may only be absent when disabling the alarm.
     pub(crate) fn set_wakeup_time(enable: bool, time: Option<&'a EfiTime>) -> Self {
-        Self::new(Service::SetWakeupTime, [u64::from(enable), time.map_or(0, addr), 0, 0, 0])
+        Self::new(
+            Service::SetWakeupTime,
+            [u64::from(enable), time.map_or(0, addr), 0, 0, 0],
+        )
     }
 
     /// Reads a variable into `data`; `size` receives its size (or the size
@@ -123,7 +140,13 @@ impl<'a> Request<'a> {
         *size = data.len() as u64;
         Self::new(
             Service::GetVariable,
-            [addr(name.units()), addr(vendor), opt_mut(attributes), addr_mut(size), addr_mut(data)],
+            [
+                addr(name.units()),
+                addr(vendor),
+                opt_mut(attributes),
+                addr_mut(size),
+                addr_mut(data),
+            ],
         )
     }
 
@@ -136,14 +159,28 @@ impl<'a> Request<'a> {
     ) -> Result<Self, ucs2::NameError> {
         ucs2::terminated_len(name)?;
         *size = core::mem::size_of_val(name) as u64;
-        Ok(Self::new(Service::GetNextVariableName, [addr_mut(size), addr_mut(name), addr_mut(vendor), 0, 0]))
+        Ok(Self::new(
+            Service::GetNextVariableName,
+            [addr_mut(size), addr_mut(name), addr_mut(vendor), 0, 0],
+        ))
     }
 
     /// Writes (or with empty `data`, deletes) a variable.
-    pub(crate) fn set_variable(name: Name<'a>, vendor: &'a Guid, attributes: u32, data: &'a [u8]) -> Self {
+    pub(crate) fn set_variable(
+        name: Name<'a>,
+        vendor: &'a Guid,
+        attributes: u32,
+        data: &'a [u8],
+    ) -> Self {
         Self::new(
             Service::SetVariable,
-            [addr(name.units()), addr(vendor), u64::from(attributes), data.len() as u64, addr(data)],
+            [
+                addr(name.units()),
+                addr(vendor),
+                u64::from(attributes),
+                data.len() as u64,
+                addr(data),
+            ],
         )
     }
 
@@ -151,16 +188,28 @@ impl<'a> Request<'a> {
         let [max_storage, remaining, max_size] = out;
         Self::new(
             Service::QueryVariableInfo,
-            [u64::from(attributes), addr_mut(max_storage), addr_mut(remaining), addr_mut(max_size), 0],
+            [
+                u64::from(attributes),
+                addr_mut(max_storage),
+                addr_mut(remaining),
+                addr_mut(max_size),
+                0,
+            ],
         )
     }
 
     pub(crate) fn get_next_high_mono_count(count: &'a mut u32) -> Self {
-        Self::new(Service::GetNextHighMonotonicCount, [addr_mut(count), 0, 0, 0, 0])
+        Self::new(
+            Service::GetNextHighMonotonicCount,
+            [addr_mut(count), 0, 0, 0, 0],
+        )
     }
 
     pub(crate) fn reset_system(kind: ResetType, status: EfiStatus, data: &'a [u8]) -> Self {
-        Self::new(Service::ResetSystem, [kind as u64, status.0, data.len() as u64, addr(data), 0])
+        Self::new(
+            Service::ResetSystem,
+            [kind as u64, status.0, data.len() as u64, addr(data), 0],
+        )
     }
 
     /// `headers` is the array of capsule pointers the firmware expects: a
@@ -168,7 +217,10 @@ impl<'a> Request<'a> {
     /// scatter-gather list: capsules that persist across reset are not
     /// issued by efimm itself.
     pub(crate) fn update_capsule(headers: &'a [&'a CapsuleHeader]) -> Self {
-        Self::new(Service::UpdateCapsule, [addr(headers), headers.len() as u64, 0, 0, 0])
+        Self::new(
+            Service::UpdateCapsule,
+            [addr(headers), headers.len() as u64, 0, 0, 0],
+        )
     }
 
     pub(crate) fn query_capsule_caps(
@@ -178,7 +230,13 @@ impl<'a> Request<'a> {
     ) -> Self {
         Self::new(
             Service::QueryCapsuleCapabilities,
-            [addr(headers), headers.len() as u64, addr_mut(max_size), addr_mut(reset_type), 0],
+            [
+                addr(headers),
+                headers.len() as u64,
+                addr_mut(max_size),
+                addr_mut(reset_type),
+                0,
+            ],
         )
     }
 

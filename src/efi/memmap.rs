@@ -342,3 +342,33 @@ pub(crate) fn pieces<E>(
     }
     gap(cursor, region.end(), &mut emit)
 }
+
+/// Bytes one large (pmd-level) entry maps.
+pub(crate) const LARGE_PAGE: u64 = 2 << 20;
+
+/// A stretch of a [`Piece`] to map with one entry size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Chunk {
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    /// Mapped with [`LARGE_PAGE`] entries (start and end aligned to it).
+    pub(crate) large: bool,
+}
+
+/// Cuts `piece` into at most three chunks: 4K head, 2M-aligned middle,
+/// 4K tail. The firmware is mapped 1:1, so one alignment decides for both
+/// the virtual and the physical side.
+pub(crate) fn chunks(piece: &Piece) -> impl Iterator<Item = Chunk> {
+    let (start, end) = (piece.start, piece.end());
+    let lo = start.next_multiple_of(LARGE_PAGE);
+    let hi = end - end % LARGE_PAGE;
+    let parts = if lo < hi {
+        [(start, lo, false), (lo, hi, true), (hi, end, false)]
+    } else {
+        [(start, end, false), (end, end, false), (end, end, false)]
+    };
+    parts
+        .into_iter()
+        .filter(|&(s, e, _)| e > s)
+        .map(|(start, end, large)| Chunk { start, end, large })
+}

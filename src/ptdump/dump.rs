@@ -76,7 +76,8 @@ impl fmt::Display for Line {
         if p & pte::PRESENT == 0 {
             f.write_str("                              ")?;
         } else {
-            let flag = |set: bool, name: &'static str, blank: &'static str| if set { name } else { blank };
+            let flag =
+                |set: bool, name: &'static str, blank: &'static str| if set { name } else { blank };
             let large = (2..=3).contains(&self.level);
             f.write_str(flag(p & pte::USER != 0, "USR ", "    "))?;
             f.write_str(flag(p & pte::RW != 0, "RW ", "ro "))?;
@@ -136,14 +137,27 @@ impl<F: FnMut(&Line)> Dumper<F> {
         let prot = val & pte::FLAGS_MASK;
         let effective = if val == 0 { 0 } else { self.prot_levels[level] };
         match self.current {
-            Some(cur) if cur.prot == prot && cur.effective == effective && cur.level == level => {
-            }
+            Some(cur) if cur.prot == prot && cur.effective == effective && cur.level == level => {}
             Some(mut cur) => {
                 cur.end = addr;
                 (self.sink)(&cur);
-                self.current = Some(Line { start: addr, end: addr, prot, effective, level });
+                self.current = Some(Line {
+                    start: addr,
+                    end: addr,
+                    prot,
+                    effective,
+                    level,
+                });
             }
-            None => self.current = Some(Line { start: addr, end: addr, prot, effective, level }),
+            None => {
+                self.current = Some(Line {
+                    start: addr,
+                    end: addr,
+                    prot,
+                    effective,
+                    level,
+                })
+            }
         }
     }
 
@@ -208,7 +222,11 @@ impl Summary {
             .map(|r| {
                 let lo = r.start().max(line.start);
                 let hi = r.end().min(line.end);
-                if hi > lo { (hi - lo) >> PAGE_SHIFT } else { 0 }
+                if hi > lo {
+                    (hi - lo) >> PAGE_SHIFT
+                } else {
+                    0
+                }
             })
             .sum();
         self.unmapped_runtime_pages -= inside.min(self.unmapped_runtime_pages);

@@ -34,7 +34,10 @@ impl<F: FnMut(&Line)> PtdumpSink for Walk<F> {
 /// number of page-table pages seen.
 fn walk(mm: &OwnedMm, sink: impl FnMut(&Line)) -> u64 {
     let end = ffi::user_limit();
-    let mut walk = Walk { dumper: Dumper::new(ffi::p4d_folded(), sink), end };
+    let mut walk = Walk {
+        dumper: Dumper::new(ffi::p4d_folded(), sink),
+        end,
+    };
     mm.walk_page_tables(0, end, &mut walk);
     walk.dumper.pt_pages
 }

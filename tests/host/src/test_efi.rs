@@ -7,7 +7,14 @@ use crate::efi::time::EfiTime;
 use crate::efi::ucs2::{self, NameError};
 
 fn time(year: u16, month: u8, day: u8) -> EfiTime {
-    EfiTime { year, month, day, hour: 12, timezone: 0x07ff, ..EfiTime::default() }
+    EfiTime {
+        year,
+        month,
+        day,
+        hour: 12,
+        timezone: 0x07ff,
+        ..EfiTime::default()
+    }
 }
 
 #[test]
@@ -18,7 +25,12 @@ fn efi_time_is_16_bytes_like_the_spec() {
 
 #[test]
 fn efi_time_prints_as_iso_8601() {
-    let t = EfiTime { hour: 1, minute: 2, second: 3, ..time(2026, 11, 22) };
+    let t = EfiTime {
+        hour: 1,
+        minute: 2,
+        second: 3,
+        ..time(2026, 11, 22)
+    };
     assert_eq!(format!("{t}"), "2026-11-22T01:02:03");
 }
 
@@ -50,8 +62,14 @@ fn status_names_and_errors() {
     assert!(!EfiStatus::SUCCESS.is_error());
     assert!(EfiStatus::NOT_FOUND.is_error());
     assert!(!EfiStatus(1).is_error(), "warnings are not errors");
-    assert_eq!(format!("{}", EfiStatus::BUFFER_TOO_SMALL), "EFI_BUFFER_TOO_SMALL");
-    assert_eq!(format!("{}", EfiStatus(0x8000_0000_0000_0063)), "0x8000000000000063");
+    assert_eq!(
+        format!("{}", EfiStatus::BUFFER_TOO_SMALL),
+        "EFI_BUFFER_TOO_SMALL"
+    );
+    assert_eq!(
+        format!("{}", EfiStatus(0x8000_0000_0000_0063)),
+        "0x8000000000000063"
+    );
 }
 
 #[test]
@@ -75,9 +93,15 @@ fn ucs2_names_are_validated_and_encoded() {
     assert_eq!(ucs2::encode_ascii("Boot", &mut buf), Ok(5));
     assert_eq!(&buf[..5], &[66, 111, 111, 116, 0]);
     assert_eq!(ucs2::validate(&buf), Ok(4));
-    assert_eq!(ucs2::encode_ascii("TooLongName", &mut buf), Err(NameError::TooLong));
+    assert_eq!(
+        ucs2::encode_ascii("TooLongName", &mut buf),
+        Err(NameError::TooLong)
+    );
     assert_eq!(ucs2::encode_ascii("", &mut buf), Err(NameError::Empty));
-    assert_eq!(ucs2::encode_ascii("a\tb", &mut buf), Err(NameError::BadChar));
+    assert_eq!(
+        ucs2::encode_ascii("a\tb", &mut buf),
+        Err(NameError::BadChar)
+    );
     assert_eq!(ucs2::validate(&[65, 66]), Err(NameError::Unterminated));
     assert_eq!(ucs2::validate(&[0, 66]), Err(NameError::Empty));
     let huge = vec![65u16; ucs2::MAX_NAME_UNITS + 10];

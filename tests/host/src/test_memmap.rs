@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
 use crate::efi::memmap::{
-    attr, pieces, sort_and_check, ty, CacheMode, LayoutError, MemoryDescriptor, Piece, Protection,
-    Region,
+    attr, chunks, pieces, sort_and_check, ty, CacheMode, Chunk, LayoutError, MemoryDescriptor,
+    Piece, Protection, Region,
 };
 
 const LIMIT: u64 = 0x0000_8000_0000_0000;
 
 fn desc(ty: u32, phys: u64, pages: u64, attribute: u64) -> MemoryDescriptor {
-    MemoryDescriptor { ty, pad: 0, phys_addr: phys, virt_addr: phys, num_pages: pages, attribute }
+    MemoryDescriptor {
+        ty,
+        pad: 0,
+        phys_addr: phys,
+        virt_addr: phys,
+        num_pages: pages,
+        attribute,
+    }
 }
 
 fn region(d: MemoryDescriptor) -> Region {
@@ -26,9 +33,18 @@ fn plan(r: &Region, mat: &[MemoryDescriptor]) -> Vec<Piece> {
 }
 
 const RT_WB: u64 = attr::RUNTIME | attr::WB | attr::WT | attr::WC | attr::UC;
-const RX: Protection = Protection { write: false, exec: true };
-const RW_NX: Protection = Protection { write: true, exec: false };
-const RWX: Protection = Protection { write: true, exec: true };
+const RX: Protection = Protection {
+    write: false,
+    exec: true,
+};
+const RW_NX: Protection = Protection {
+    write: true,
+    exec: false,
+};
+const RWX: Protection = Protection {
+    write: true,
+    exec: true,
+};
 
 #[test]
 fn descriptor_layout_matches_efi_memory_desc_t() {
@@ -43,8 +59,16 @@ fn non_runtime_descriptors_are_skipped() {
 
 #[test]
 fn cache_mode_follows_the_descriptor() {
-    assert_eq!(region(desc(6, 0x1000, 1, RT_WB)).cache, CacheMode::WriteBack);
-    let mmio = desc(11 /* MemoryMappedIO */, 0xffc0_0000, 1024, attr::RUNTIME | attr::UC);
+    assert_eq!(
+        region(desc(6, 0x1000, 1, RT_WB)).cache,
+        CacheMode::WriteBack
+    );
+    let mmio = desc(
+        11, /* MemoryMappedIO */
+        0xffc0_0000,
+        1024,
+        attr::RUNTIME | attr::UC,
+    );
     assert_eq!(region(mmio).cache, CacheMode::Uncached);
     let wc = desc(11, 0xe000_0000, 1, attr::RUNTIME | attr::WC | attr::UC);
     assert_eq!(region(wc).cache, CacheMode::WriteCombining);
@@ -61,7 +85,10 @@ fn a_descriptor_not_mapped_one_to_one_is_a_layout_error() {
     d.virt_addr = 0xffff_ffef_0000_0000;
     assert_eq!(
         Region::from_descriptor(&d, LIMIT),
-        Err(LayoutError::NotIdentity { phys: 0x7f00_0000, virt: 0xffff_ffef_0000_0000 })
+        Err(LayoutError::NotIdentity {
+            phys: 0x7f00_0000,
+            virt: 0xffff_ffef_0000_0000
+        })
     );
 }
 
@@ -87,13 +114,22 @@ fn bad_sizes_and_upper_half_are_refused() {
 
 #[test]
 fn regions_are_sorted_and_overlaps_refused() {
-    let mut rs = [region(desc(6, 0x3000, 1, RT_WB)), region(desc(5, 0x1000, 2, RT_WB))];
+    let mut rs = [
+        region(desc(6, 0x3000, 1, RT_WB)),
+        region(desc(5, 0x1000, 2, RT_WB)),
+    ];
     assert_eq!(sort_and_check(&mut rs), Ok(()));
     assert_eq!(rs[0].start(), 0x1000);
-    let mut overlapping = [region(desc(6, 0x2000, 1, RT_WB)), region(desc(5, 0x1000, 2, RT_WB))];
+    let mut overlapping = [
+        region(desc(6, 0x2000, 1, RT_WB)),
+        region(desc(5, 0x1000, 2, RT_WB)),
+    ];
     assert_eq!(
         sort_and_check(&mut overlapping),
-        Err(LayoutError::Overlap { first: 0x1000, second: 0x2000 })
+        Err(LayoutError::Overlap {
+            first: 0x1000,
+            second: 0x2000
+        })
     );
 }
 
@@ -101,8 +137,24 @@ fn regions_are_sorted_and_overlaps_refused() {
 fn without_a_mat_code_is_rwx_and_data_rw_nx_like_the_kernel() {
     let code = region(desc(ty::RUNTIME_SERVICES_CODE, 0x10000, 4, RT_WB));
     let data = region(desc(6 /* RuntimeServicesData */, 0x20000, 4, RT_WB));
-    assert_eq!(plan(&code, &[]), [Piece { start: 0x10000, pages: 4, prot: RWX, from_mat: false }]);
-    assert_eq!(plan(&data, &[]), [Piece { start: 0x20000, pages: 4, prot: RW_NX, from_mat: false }]);
+    assert_eq!(
+        plan(&code, &[]),
+        [Piece {
+            start: 0x10000,
+            pages: 4,
+            prot: RWX,
+            from_mat: false
+        }]
+    );
+    assert_eq!(
+        plan(&data, &[]),
+        [Piece {
+            start: 0x20000,
+            pages: 4,
+            prot: RW_NX,
+            from_mat: false
+        }]
+    );
     assert!(RWX.is_wx() && !RX.is_wx() && !RW_NX.is_wx());
 }
 
@@ -116,8 +168,22 @@ fn the_mat_splits_a_code_region_into_text_and_data() {
     ];
     let got = plan(&code, &mat);
     assert_eq!(got.len(), 3);
-    assert_eq!(got[0].prot, Protection { write: false, exec: false });
-    assert_eq!(got[1], Piece { start: 0x11000, pages: 4, prot: RX, from_mat: true });
+    assert_eq!(
+        got[0].prot,
+        Protection {
+            write: false,
+            exec: false
+        }
+    );
+    assert_eq!(
+        got[1],
+        Piece {
+            start: 0x11000,
+            pages: 4,
+            prot: RX,
+            from_mat: true
+        }
+    );
     assert_eq!(got[2].prot, RW_NX);
     assert_eq!(got.iter().map(|p| p.pages).sum::<u64>(), 8);
 }
@@ -126,20 +192,98 @@ fn the_mat_splits_a_code_region_into_text_and_data() {
 fn uncovered_stretches_keep_the_default_and_foreign_entries_are_ignored() {
     let code = region(desc(5, 0x10000, 8, RT_WB));
     let mat = [
-        desc(6, 0x10000, 2, attr::RUNTIME | attr::XP),            // wrong type
-        desc(5, 0x12000, 2, attr::RUNTIME | attr::RO),            // inside
-        desc(5, 0x13000, 2, attr::RUNTIME | attr::XP),            // overlaps the previous
-        desc(5, 0x17000, 4, attr::RUNTIME | attr::XP),            // runs past the end
-        desc(5, 0x40000, 1, attr::RUNTIME | attr::XP),            // another region
+        desc(6, 0x10000, 2, attr::RUNTIME | attr::XP), // wrong type
+        desc(5, 0x12000, 2, attr::RUNTIME | attr::RO), // inside
+        desc(5, 0x13000, 2, attr::RUNTIME | attr::XP), // overlaps the previous
+        desc(5, 0x17000, 4, attr::RUNTIME | attr::XP), // runs past the end
+        desc(5, 0x40000, 1, attr::RUNTIME | attr::XP), // another region
     ];
     let got = plan(&code, &mat);
     assert_eq!(
         got,
         [
-            Piece { start: 0x10000, pages: 2, prot: RWX, from_mat: false },
-            Piece { start: 0x12000, pages: 2, prot: RX, from_mat: true },
-            Piece { start: 0x14000, pages: 4, prot: RWX, from_mat: false },
+            Piece {
+                start: 0x10000,
+                pages: 2,
+                prot: RWX,
+                from_mat: false
+            },
+            Piece {
+                start: 0x12000,
+                pages: 2,
+                prot: RX,
+                from_mat: true
+            },
+            Piece {
+                start: 0x14000,
+                pages: 4,
+                prot: RWX,
+                from_mat: false
+            },
         ]
     );
     assert_eq!(got.last().unwrap().end(), code.end());
+}
+
+fn piece(start: u64, bytes: u64) -> Piece {
+    Piece {
+        start,
+        pages: bytes >> 12,
+        prot: RW_NX,
+        from_mat: false,
+    }
+}
+
+#[test]
+fn an_aligned_4m_piece_is_one_large_chunk() {
+    let got: Vec<Chunk> = chunks(&piece(0xffc0_0000, 4 << 20)).collect();
+    assert_eq!(
+        got,
+        [Chunk {
+            start: 0xffc0_0000,
+            end: 0x1_0000_0000,
+            large: true
+        }]
+    );
+}
+
+#[test]
+fn unaligned_ends_get_4k_head_and_tail() {
+    let got: Vec<Chunk> = chunks(&piece(0x1ff000, 0x402000)).collect();
+    assert_eq!(
+        got,
+        [
+            Chunk {
+                start: 0x1ff000,
+                end: 0x200000,
+                large: false
+            },
+            Chunk {
+                start: 0x200000,
+                end: 0x600000,
+                large: true
+            },
+            Chunk {
+                start: 0x600000,
+                end: 0x601000,
+                large: false
+            },
+        ]
+    );
+}
+
+#[test]
+fn pieces_smaller_than_an_aligned_2m_stay_4k() {
+    let got: Vec<Chunk> = chunks(&piece(0x3f4ec000, 0x100000)).collect();
+    assert_eq!(
+        got,
+        [Chunk {
+            start: 0x3f4ec000,
+            end: 0x3f5ec000,
+            large: false
+        }]
+    );
+    let straddling: Vec<Chunk> = chunks(&piece(0x100000, 0x200000)).collect();
+    assert_eq!(straddling.len(), 1);
+    assert!(!straddling[0].large);
 }

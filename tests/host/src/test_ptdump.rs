@@ -104,7 +104,13 @@ fn rt(phys: u64, pages: u64) -> Region {
 fn summary_finds_wx_user_global_missing_and_extra_pages() {
     let regions = [rt(0x200000, 4), rt(0x300000, 2)];
     let mut s = Summary::new(&regions);
-    let line = |start, end, prot: u64, effective| Line { start, end, prot, effective, level: PTE };
+    let line = |start, end, prot: u64, effective| Line {
+        start,
+        end,
+        prot,
+        effective,
+        level: PTE,
+    };
     // 2 RX pages + 2 RW+NX pages inside the first region.
     s.add(&line(0x200000, 0x202000, RX, RX), &regions);
     s.add(&line(0x202000, 0x204000, RW_NX, RW_NX), &regions);
