@@ -108,5 +108,9 @@ impl kernel::Module for Efimm {
 impl Drop for Efimm {
     fn drop(&mut self) {
         pr_info!("unloading\n");
+        // First refuse new calls: a bench run in flight ends at its next
+        // call, routed callers fall back to the kernel's path, and removing
+        // the debugfs files (which waits for their users) is quick.
+        self._core.shared.stop();
     }
 }

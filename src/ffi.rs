@@ -31,14 +31,14 @@ use kernel::{
 /// `struct efimm_mm` (the mm and the file behind its VMAs), only ever
 /// handled by pointer.
 #[repr(C)]
-pub(crate) struct RawMm {
+struct RawMm {
     _opaque: [u8; 0],
     _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
 }
 
 /// `struct task_struct`, only ever handled by pointer.
 #[repr(C)]
-pub(crate) struct RawTask {
+struct RawTask {
     _opaque: [u8; 0],
     _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
 }
