@@ -5,6 +5,7 @@
 #
 #   make run     build everything, boot, load efimm, show it, unload
 #   make check   host unit tests + the kselftests in both firmware modes
+#   make bench   efimm against the kernel's own path: table, JSON, chart
 #   make module  just efimm.ko (KDIR=/path/to/build for another kernel)
 #   make check-patches  checkpatch --strict and a kernel build after each patch
 #
@@ -24,7 +25,7 @@ endif
 
 KMAKE_TOOLS = RUSTC=/usr/bin/rustc BINDGEN=$(EFIMM_CACHE)/cargo/bin/bindgen
 
-.PHONY: all deps kernel module selftests run check check-patches host-test clean
+.PHONY: all deps kernel module selftests run check bench check-patches host-test clean
 
 all: module selftests
 
@@ -54,6 +55,10 @@ run: module selftests
 
 check: module selftests
 	@$(SCRIPTS)/check.sh
+
+bench: module selftests
+	@$(SCRIPTS)/deps.sh bench
+	@$(SCRIPTS)/bench.sh
 
 check-patches: deps
 	@$(SCRIPTS)/check-patches.sh

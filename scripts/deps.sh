@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install everything efimm needs to build a Rust-enabled kernel and boot it
 # under OVMF. Idempotent: a few seconds when everything is already present.
+# `deps.sh bench` also installs what make bench draws its chart with.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +16,7 @@ BINDGEN_VER=0.73.2
 LIBCLANG_VER=18.1.1
 VNG_VER=1.42
 PY_PKGS=("libclang==$LIBCLANG_VER" "virtme-ng==$VNG_VER")
+[ "${1:-}" = bench ] && PY_PKGS+=("matplotlib==3.10.8")
 
 missing_apt() {
 	local p

@@ -75,6 +75,8 @@ pub(crate) struct Report {
     max_ns: u64,
     total_ns: u64,
     tlb: TlbSnapshot,
+    /// Every call's time, in call order, for tools that aggregate runs.
+    samples: KVVec<u64>,
 }
 
 impl Report {
@@ -90,7 +92,12 @@ impl Report {
         writeln!(f, "median_ns {}", self.median_ns)?;
         writeln!(f, "p99_ns {}", self.p99_ns)?;
         writeln!(f, "max_ns {}", self.max_ns)?;
-        self.tlb.write(f)
+        self.tlb.write(f)?;
+        f.write_str("samples_ns")?;
+        for s in self.samples.iter() {
+            write!(f, " {s}")?;
+        }
+        writeln!(f)
     }
 }
 
@@ -259,8 +266,10 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     let tlb = COUNTERS.tlb_snapshot(spec.path).since(&tlb_before);
     work.clean_up(spec.service, path);
     let total_ns = samples.iter().sum();
-    ffi::sort_u64(&mut samples);
-    let at = |q: usize| samples[(samples.len() - 1) * q / 100];
+    let mut sorted = KVVec::with_capacity(samples.len(), GFP_KERNEL)?;
+    sorted.extend_from_slice(&samples, GFP_KERNEL)?;
+    ffi::sort_u64(&mut sorted);
+    let at = |q: usize| sorted[(sorted.len() - 1) * q / 100];
     Ok(Report {
         spec,
         errors,
@@ -271,5 +280,6 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
         max_ns: at(100),
         total_ns,
         tlb,
+        samples,
     })
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: one VM boot per firmware mode, every measured service through
+# efimm and through the kernel's own path, interleaved in blocks; then a
+# table, bench/results.json and bench/results.png.
+#
+# Counts are sized to OVMF: GetNextHighMonotonicCount and SetVariable write
+# the variable store on every call (slowly in pflash mode, and in -bios mode
+# the RAM store fills after a few hundred writes).
+
+. "$(dirname "$0")/lib.sh"
+
+MODES=${MODES:-pflash bios}
+OUT=$EFIMM_TOP/out/bench
+RESULTS=$EFIMM_TOP/bench
+export BENCH_BLOCKS=10
+
+specs_for() {
+	local writes
+	case "$1" in
+	pflash) writes=400 ;;
+	bios) writes=100 ;;
+	esac
+	echo "get_time:2000 get_variable:2000 get_next_variable:2000" \
+		"query_variable_info:2000 get_next_high_mono_count:$writes set_variable:$writes"
+}
+
+rm -rf "$OUT"
+mkdir -p "$OUT" "$RESULTS"
+for mode in $MODES; do
+	stage "bench: $mode: booting (efi=lowmap), $(specs_for "$mode")"
+	BENCH_SPECS=$(specs_for "$mode") VM_TIMEOUT=1200 \
+		"$EFIMM_TOP"/scripts/vm.sh boot "$mode" "$OUT/$mode" "efi=lowmap" \
+		"BENCH_BLOCKS=$BENCH_BLOCKS BENCH_SPECS='$(specs_for "$mode")' $EFIMM_TOP/scripts/guest-bench.sh $OUT/$mode" || true
+	[ -f "$OUT/$mode/done" ] ||
+		die "the $mode bench did not finish; console: $OUT/$mode/console.log"
+done
+stage "bench: report"
+"$VENV"/bin/python3 "$EFIMM_TOP"/scripts/bench_report.py "$OUT" "$RESULTS" $MODES
+stage "bench: done"

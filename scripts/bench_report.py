@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the raw bench runs of make bench into a table, JSON and a chart.
+
+Usage: bench_report.py OUTDIR RESULTSDIR MODE...
+  OUTDIR/<mode>/raw/<service>.<path>.<block> are debugfs bench reports.
+"""
+
+import json
+import os
+import sys
+from collections import defaultdict
+
+PATHS = ("efimm", "kernel")
+LOWER_HALF_END = 0x0000_8000_0000_0000
+LEVEL_SHIFT = {"pgd": 39, "p4d": 39, "pud": 30, "pmd": 21, "pte": 12}
+
+
+def parse_report(text):
+    values, samples = {}, []
+    for line in text.splitlines():
+        key, _, rest = line.partition(" ")
+        if key == "samples_ns":
+            samples = [int(x) for x in rest.split()]
+        elif rest:
+            values[key] = rest.strip()
+    return values, samples
+
+
+def percentile(sorted_samples, q):
+    return sorted_samples[(len(sorted_samples) - 1) * q // 100]
+
+
+def aggregate(rawdir):
+    """{service: {path: stats}} over all blocks."""
+    acc = defaultdict(lambda: defaultdict(lambda: {"samples": [], "sums": defaultdict(int)}))
+    for name in sorted(os.listdir(rawdir)):
+        service, path, _block = name.rsplit(".", 2)
+        with open(os.path.join(rawdir, name)) as f:
+            values, samples = parse_report(f.read())
+        a = acc[service][path]
+        a["samples"].extend(samples)
+        for key in ("calls", "errors"):
+            a["sums"][key] += int(values.get(key, 0))
+        for key, v in values.items():
+            if key.startswith("tlb."):
+                a["sums"][key] += int(v)
+    out = {}
+    for service, paths in acc.items():
+        out[service] = {}
+        for path, a in paths.items():
+            s = sorted(a["samples"])
+            calls = max(a["sums"]["calls"], 1)
+            stats = {
+                "calls": a["sums"]["calls"],
+                "errors": a["sums"]["errors"],
+                "median_ns": percentile(s, 50),
+                "p99_ns": percentile(s, 99),
+                "mean_ns": sum(s) // len(s),
+            }
+            for key, v in a["sums"].items():
+                if key.startswith("tlb."):
+                    stats[key[4:] + "_per_call"] = round(v / calls, 4)
+            out[service][path] = stats
+        if all(p in out[service] for p in PATHS):
+            e, k = out[service]["efimm"], out[service]["kernel"]
+            out[service]["ratio_median"] = round(e["median_ns"] / k["median_ns"], 3)
+            out[service]["ratio_p99"] = round(e["p99_ns"] / k["p99_ns"], 3)
+    return out
+
+
+def page_table_shape(ptdump):
+    """Leaf entries and page-table pages of the lower half of a ptdump."""
+    leaves, tables = 0, {39: set(), 30: set(), 21: set()}
+    for line in ptdump.splitlines():
+        fields = line.split()
+        if not fields or "-" not in fields[0] or not (" RW " in line or " ro " in line):
+            continue
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        if start >= LOWER_HALF_END:
+            continue
+        shift = LEVEL_SHIFT[fields[-1]]
+        leaves += (end - start) >> shift
+        for addr in range(start, end, 1 << shift):
+            for table_shift in tables:
+                if table_shift > shift:
+                    tables[table_shift].add(addr >> table_shift)
+    # The pgd, plus one table below each present entry of a higher level.
+    return {"leaf_entries": leaves, "pt_pages": 1 + sum(len(t) for t in tables.values())}
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def report(outdir, resultsdir, modes):
+    results = {}
+    for mode in modes:
+        d = os.path.join(outdir, mode)
+        module = dict(l.split() for l in read(os.path.join(d, "module.txt")).splitlines())
+        results[mode] = {
+            "services": aggregate(os.path.join(d, "raw")),
+            "module_load_ms": round(int(module["load_ns"]) / 1e6, 1),
+            "page_tables": {
+                "efimm": page_table_shape(read(os.path.join(d, "efimm_ptdump.txt"))),
+                "efi_mm": page_table_shape(read(os.path.join(d, "efi_mm_ptdump.txt"))),
+            },
+        }
+    os.makedirs(resultsdir, exist_ok=True)
+    with open(os.path.join(resultsdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+    print_table(results)
+    chart(results, os.path.join(resultsdir, "results.png"))
+
+
+def print_table(results):
+    for mode, r in results.items():
+        print(f"\n{mode} mode (TCG), efi=lowmap; module load {r['module_load_ms']} ms")
+        print(f"{'service':26} {'path':6} {'calls':>6} {'err':>4} {'median us':>10} "
+              f"{'p99 us':>9} {'ratio':>6} {'cr3/call':>9} {'full/call':>9} {'glob/call':>9}")
+        for service, paths in r["services"].items():
+            for path in PATHS:
+                s = paths.get(path)
+                if not s:
+                    continue
+                ratio = f"{paths['ratio_median']:.2f}" if path == "efimm" and "ratio_median" in paths else ""
+                print(f"{service:26} {path:6} {s['calls']:>6} {s['errors']:>4} "
+                      f"{s['median_ns'] / 1000:>10.1f} {s['p99_ns'] / 1000:>9.1f} {ratio:>6} "
+                      f"{s.get('cr3_loads_per_call', 0):>9.3f} {s.get('full_flushes_per_call', 0):>9.3f} "
+                      f"{s.get('global_flushes_per_call', 0):>9.3f}")
+        pt = r["page_tables"]
+        print(f"page tables of the lower half: efimm {pt['efimm']['pt_pages']} pages, "
+              f"{pt['efimm']['leaf_entries']} leaf entries; efi_mm {pt['efi_mm']['pt_pages']} pages, "
+              f"{pt['efi_mm']['leaf_entries']} leaf entries")
+
+
+def chart(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    modes = list(results)
+    fig, axes = plt.subplots(len(modes), 2, figsize=(13, 4.5 * len(modes)), squeeze=False)
+    for row, mode in enumerate(modes):
+        services = list(results[mode]["services"])
+        x = range(len(services))
+        for col, (metric, label, log) in enumerate([
+                ("median_ns", "median ns per call (log)", True),
+                ("cr3_loads_per_call", "CR3 loads per call", False)]):
+            ax = axes[row][col]
+            for i, p in enumerate(PATHS):
+                vals = [results[mode]["services"][s].get(p, {}).get(metric, 0) for s in services]
+                ax.bar([v + (i - 0.5) * 0.4 for v in x], vals, 0.4, label=p)
+            ax.set_xticks(list(x))
+            ax.set_xticklabels(services, rotation=30, ha="right", fontsize=8)
+            ax.set_title(f"{mode}: {label}")
+            if log:
+                ax.set_yscale("log")
+            ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    report(sys.argv[1], sys.argv[2], sys.argv[3:])

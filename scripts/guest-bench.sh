@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the VM for make bench: every measured service through both
+# paths, interleaved in blocks so that drift hits both alike.
+# Usage: guest-bench.sh OUTDIR  (counts come from BENCH_* in the environment)
+
+out=$1
+. "$EFIMM_TOP/scripts/guest-env.sh"
+d=/sys/kernel/debug/efimm
+mkdir -p "$out/raw"
+
+t0=$(date +%s%N)
+insmod "$EFIMM_KO" || exit 1
+echo "load_ns $(($(date +%s%N) - t0))" >"$out/module.txt"
+cat "$d/page_tables_summary" >"$out/efimm_summary.txt"
+cat "$d/page_tables" >"$out/efimm_ptdump.txt"
+cat /sys/kernel/debug/page_tables/efi >"$out/efi_mm_ptdump.txt"
+
+blocks=$BENCH_BLOCKS
+for spec in $BENCH_SPECS; do
+	svc=${spec%%:*}
+	per_block=$((${spec#*:} / blocks))
+	for b in $(seq 1 "$blocks"); do
+		# Alternate which path goes first.
+		if [ $((b % 2)) -eq 0 ]; then order="efimm kernel"; else order="kernel efimm"; fi
+		for path in $order; do
+			echo "$svc $per_block $path" >"$d/bench" &&
+				cat "$d/bench" >"$out/raw/$svc.$path.$b"
+		done
+	done
+	echo "bench: $svc done"
+done
+cat "$d/counters" >"$out/counters.txt"
+rmmod efimm
+echo EFIMM-END >"$out/done"
