@@ -14,6 +14,9 @@
 
 EFIMM_CACHE ?= $(HOME)/.cache/efimm
 export EFIMM_CACHE
+# One clock for every script of this make: stages print time since start.
+_efimm_t0 := $(shell date +%s)
+export _efimm_t0
 
 SCRIPTS := $(CURDIR)/scripts
 FW ?= pflash

@@ -35,6 +35,8 @@ enum State {
 
 struct Slot {
     state: State,
+    /// A caller owns the slot, from submitting until taking its result.
+    busy: bool,
     request: Option<RawRequest>,
     result: Option<Result<CallResult>>,
 }
@@ -44,9 +46,6 @@ struct Slot {
 pub(crate) struct Shared {
     mm: OwnedMm,
     map: RuntimeMap,
-    /// Serialises callers: one request in the slot at a time.
-    #[pin]
-    submit: Mutex<()>,
     #[pin]
     mailbox: Mutex<Slot>,
     #[pin]
@@ -60,8 +59,12 @@ impl Shared {
         pin_init!(Shared {
             mm,
             map,
-            submit <- new_mutex!(()),
-            mailbox <- new_mutex!(Slot { state: State::Starting, request: None, result: None }),
+            mailbox <- new_mutex!(Slot {
+                state: State::Starting,
+                busy: false,
+                request: None,
+                result: None,
+            }),
             to_thread <- new_condvar!(),
             to_caller <- new_condvar!(),
         })
@@ -95,28 +98,39 @@ impl Shared {
         self.to_thread.notify_all();
     }
 
-    /// Runs `request` on the efimm thread and waits for it. Uninterruptible,
-    /// like the kernel's own path: the firmware may be writing into the
-    /// caller's buffers until then.
+    /// Runs `request` on the efimm thread and waits for it. Like the kernel's
+    /// own path, waiting for the turn is interruptible (`EINTR`, nothing was
+    /// sent) and waiting for the firmware is not: it may be writing into the
+    /// caller's buffers until it returns.
     fn call_on_thread(&self, request: &Request<'_>) -> Result<EfiStatus> {
         let service = request.service();
-        let _one_at_a_time = self.submit.lock();
-        let in_flight = COUNTERS.begin(PathId::Efimm);
-        let t0 = ffi::clock_ns();
-        let result = {
-            let mut slot = self.mailbox.lock();
+        let mut slot = self.mailbox.lock();
+        loop {
             if slot.state != State::Ready {
                 return Err(ENODEV);
             }
-            slot.request = Some(request.raw());
-            self.to_thread.notify_all();
-            loop {
-                if let Some(result) = slot.result.take() {
-                    break result;
-                }
-                self.to_caller.wait(&mut slot);
+            if !slot.busy {
+                break;
             }
+            if self.to_caller.wait_interruptible(&mut slot) {
+                return Err(EINTR);
+            }
+        }
+        slot.busy = true;
+        slot.request = Some(request.raw());
+        self.to_thread.notify_all();
+        let in_flight = COUNTERS.begin(PathId::Efimm);
+        let t0 = ffi::clock_ns();
+        let result = loop {
+            if let Some(result) = slot.result.take() {
+                break result;
+            }
+            self.to_caller.wait(&mut slot);
         };
+        slot.busy = false;
+        // The next caller, if any.
+        self.to_caller.notify_all();
+        drop(slot);
         let ns = ffi::clock_ns() - t0;
         drop(in_flight);
         let res = result?;
@@ -152,7 +166,12 @@ impl Shared {
                     if slot.state == State::Stopping {
                         return;
                     }
-                    self.to_thread.wait(&mut slot);
+                    // Idle for as long as nobody calls: not an
+                    // uninterruptible sleep, which the hung-task detector
+                    // would report. A kthread takes no signals; the one
+                    // wakeup kthread_stop() sends comes after `stop()`, and
+                    // the loop re-checks the state either way.
+                    let _stop_requested = self.to_thread.wait_interruptible(&mut slot);
                 }
             };
             let result = entries.call(mm, &request);
