@@ -101,7 +101,11 @@ apply_patches() {
 configure() {
 	local frag=$EFIMM_TOP/kernel/config stamp=$KBUILD_DIR/.efimm-config
 	local id
-	id=$( (cat "$frag"; git -C "$KSRC_DIR" rev-parse HEAD 2>/dev/null || true) | sha1sum)
+	# Patches may add Kconfig options: the series (or a user tree's HEAD)
+	# is part of what the configuration depends on.
+	id=$( (cat "$frag"
+		if [ -z "${KSRC:-}" ]; then series_id; else git -C "$KSRC_DIR" rev-parse HEAD 2>/dev/null || true; fi
+	) | sha1sum)
 	if [ -f "$KBUILD_DIR/.config" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$id" ]; then
 		return
 	fi
