@@ -98,11 +98,53 @@ impl Shared {
         self.to_thread.notify_all();
     }
 
+    /// Maps the firmware and reads its entry points.
+    fn set_up(&self, mm: &MmUse<'_>) -> Result<EntryPoints> {
+        self.map.populate(mm)?;
+        EntryPoints::read(mm, &self.map)
+    }
+
+    fn serve(&self, mm: &MmUse<'_>, entries: &EntryPoints) {
+        loop {
+            let request = {
+                let mut slot = self.mailbox.lock();
+                loop {
+                    if let Some(r) = slot.request.take() {
+                        break r;
+                    }
+                    if slot.state == State::Stopping {
+                        return;
+                    }
+                    // Idle for as long as nobody calls: not an
+                    // uninterruptible sleep, which the hung-task detector
+                    // would report. A kthread takes no signals; the one
+                    // wakeup kthread_stop() sends comes after `stop()`, and
+                    // the loop re-checks the state either way.
+                    let _stop_requested = self.to_thread.wait_interruptible(&mut slot);
+                }
+            };
+            let result = entries.call(mm, &request);
+            let mut slot = self.mailbox.lock();
+            slot.result = Some(result);
+            self.to_caller.notify_all();
+        }
+    }
+
+    fn set_state(&self, state: State) {
+        let mut slot = self.mailbox.lock();
+        if slot.state == State::Starting {
+            slot.state = state;
+        }
+        self.to_caller.notify_all();
+    }
+}
+
+impl Path for Shared {
     /// Runs `request` on the efimm thread and waits for it. Like the kernel's
     /// own path, waiting for the turn is interruptible (`EINTR`, nothing was
     /// sent) and waiting for the firmware is not: it may be writing into the
     /// caller's buffers until it returns.
-    fn call_on_thread(&self, request: &Request<'_>) -> Result<EfiStatus> {
+    fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
         let service = request.service();
         let mut slot = self.mailbox.lock();
         loop {
@@ -147,52 +189,6 @@ impl Shared {
             pr_err!("firmware corrupted the IRQ flags in {}\n", service.name());
         }
         Ok(status)
-    }
-
-    /// Maps the firmware and reads its entry points.
-    fn set_up(&self, mm: &MmUse<'_>) -> Result<EntryPoints> {
-        self.map.populate(mm)?;
-        EntryPoints::read(mm, &self.map)
-    }
-
-    fn serve(&self, mm: &MmUse<'_>, entries: &EntryPoints) {
-        loop {
-            let request = {
-                let mut slot = self.mailbox.lock();
-                loop {
-                    if let Some(r) = slot.request.take() {
-                        break r;
-                    }
-                    if slot.state == State::Stopping {
-                        return;
-                    }
-                    // Idle for as long as nobody calls: not an
-                    // uninterruptible sleep, which the hung-task detector
-                    // would report. A kthread takes no signals; the one
-                    // wakeup kthread_stop() sends comes after `stop()`, and
-                    // the loop re-checks the state either way.
-                    let _stop_requested = self.to_thread.wait_interruptible(&mut slot);
-                }
-            };
-            let result = entries.call(mm, &request);
-            let mut slot = self.mailbox.lock();
-            slot.result = Some(result);
-            self.to_caller.notify_all();
-        }
-    }
-
-    fn set_state(&self, state: State) {
-        let mut slot = self.mailbox.lock();
-        if slot.state == State::Starting {
-            slot.state = state;
-        }
-        self.to_caller.notify_all();
-    }
-}
-
-impl Path for Shared {
-    fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
-        self.call_on_thread(request)
     }
 }
 
