@@ -5,6 +5,7 @@
 #
 #   make run     build everything, boot, load efimm, show it, unload
 #   make check   host unit tests + the kselftests in both firmware modes
+#   make stress  the kselftests at full counts (fuzzing, churn, concurrency)
 #   make bench   efimm against the kernel's own path: table, JSON, chart
 #   make module  just efimm.ko (KDIR=/path/to/build for another kernel)
 #   make check-patches  checkpatch --strict and a kernel build after each patch
@@ -28,7 +29,7 @@ endif
 
 KMAKE_TOOLS = RUSTC=/usr/bin/rustc BINDGEN=$(EFIMM_CACHE)/cargo/bin/bindgen
 
-.PHONY: all deps kernel module selftests run check bench check-patches host-test clean
+.PHONY: all deps kernel module selftests run check stress bench check-patches host-test clean
 
 all: module selftests
 
@@ -46,6 +47,7 @@ module:
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KMAKE_TOOLS) \
 		LIBCLANG_PATH="$(wildcard $(EFIMM_CACHE)/venv/lib/python3*/site-packages/clang/native)" \
 		modules
+	@$(SCRIPTS)/sign-module.sh $(KDIR) $(CURDIR)/efimm.ko
 
 selftests: kernel
 	@$(SCRIPTS)/selftests.sh build
@@ -58,6 +60,9 @@ run: module selftests
 
 check: module selftests
 	@$(SCRIPTS)/check.sh
+
+stress: module selftests
+	@$(SCRIPTS)/stress.sh
 
 bench: module selftests
 	@$(SCRIPTS)/deps.sh bench

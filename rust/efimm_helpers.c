@@ -18,6 +18,7 @@
 #include <linux/ptdump.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/tracepoint.h>
@@ -32,6 +33,15 @@
 bool efimm_runtime_services_enabled(void)
 {
 	return efi_enabled(EFI_RUNTIME_SERVICES);
+}
+
+/*
+ * efi_test's check: under lockdown userspace must not drive runtime
+ * services directly. Returns 0 or the error (-EPERM).
+ */
+int efimm_lockdown_check(void)
+{
+	return security_locked_down(LOCKDOWN_EFI_TEST);
 }
 
 bool efimm_booted_lowmap(void)
@@ -126,6 +136,8 @@ struct efimm_mm {
 	bool huge;
 	/* Set while efimm_map_region() faults in its own 2M mappings. */
 	bool populating;
+	/* The page of efimm_map_null_call(), freed with the mm. */
+	struct page *null_page;
 };
 
 /*
@@ -221,6 +233,8 @@ int efimm_mm_destroy(struct efimm_mm *m)
 	users = atomic_read(&mm->mm_users);
 	mmdrop(mm);
 	__fput_sync(m->file);
+	if (m->null_page)
+		__free_page(m->null_page);
 	kfree(m);
 	return users;
 }
@@ -291,6 +305,41 @@ int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 	return huge ? efimm_populate_huge(m, addr, size, write) : 0;
 }
 
+/* endbr64; xor %eax, %eax; ret: returns EFI_SUCCESS, IBT or not. */
+static const u8 efimm_null_fn[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x31, 0xc0, 0xc3 };
+
+/*
+ * Map at @addr in @m a page of efimm's own holding a function that does
+ * nothing, read-only, executable, supervisor-only, non-global, like a
+ * piece of firmware code: called through the firmware path, it measures
+ * the path alone. The calling kthread must have entered @m.
+ */
+int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
+{
+	struct page *page;
+	unsigned long ret;
+
+	if (current->mm != m->mm || m->null_page || !PAGE_ALIGNED(addr))
+		return -EINVAL;
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!page)
+		return -ENOMEM;
+	memcpy(page_address(page), efimm_null_fn, sizeof(efimm_null_fn));
+	m->prot = __pgprot((_PAGE_PRESENT | _PAGE_ACCESSED) & __supported_pte_mask);
+	m->pfn = page_to_pfn(page);
+	m->huge = false;
+	ret = vm_mmap(m->file, addr, PAGE_SIZE, PROT_READ,
+		      MAP_SHARED | MAP_FIXED_NOREPLACE, 0);
+	if (ret != addr) {
+		if (!IS_ERR_VALUE(ret))
+			vm_munmap(ret, PAGE_SIZE);
+		__free_page(page);
+		return IS_ERR_VALUE(ret) ? (int)ret : -EFAULT;
+	}
+	m->null_page = page;
+	return 0;
+}
+
 bool efimm_huge_mappings_supported(void)
 {
 	return IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP);
@@ -298,12 +347,27 @@ bool efimm_huge_mappings_supported(void)
 
 /* The call thread -------------------------------------------------------- */
 
+static bool efimm_fw_fixup(struct pt_regs *regs, unsigned long error_code,
+			   unsigned long address);
+
+/* Page faults of the efimm thread are offered to efimm_fw_fixup(). */
+static struct efi_fw_fault_handler fw_fault_handler = {
+	.fixup = efimm_fw_fixup,
+};
+
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 {
 	struct task_struct *t = kthread_create(fn, data, "efimm");
+	int ret;
 
 	if (IS_ERR(t))
 		return t;
+	fw_fault_handler.task = t;
+	ret = efi_fw_fault_handler_register(&fw_fault_handler);
+	if (ret) {
+		kthread_stop(t);
+		return ERR_PTR(ret);
+	}
 	get_task_struct(t);
 	wake_up_process(t);
 	return t;
@@ -312,6 +376,7 @@ struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 void efimm_thread_stop(struct task_struct *t)
 {
 	kthread_stop(t);
+	efi_fw_fault_handler_unregister(&fw_fault_handler);
 	put_task_struct(t);
 }
 
@@ -337,8 +402,81 @@ void efimm_runtime_unlock(void)
 	efi_runtime_unlock();
 }
 
-/* rust/efimm_thunk.S */
-efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
+/*
+ * The stack pointer and the registers the firmware must preserve, as
+ * efimm_thunk had them at the call; sp is non-zero only while the firmware
+ * runs. Offsets are hard-coded in efimm_thunk.S. One efimm thread, one call
+ * at a time: no locking.
+ */
+struct efimm_fw_frame {
+	unsigned long sp, bp, bx, r12, r13, r14, r15;
+};
+
+struct efimm_fw_frame efimm_fw_frame;
+
+/* The fault efimm_fw_fixup() recovered from, for the call in flight. */
+static struct {
+	bool hit;
+	unsigned long address, ip, error_code;
+} fw_fault;
+
+/*
+ * The efimm thread faulted in kernel mode and nothing else handled it. If
+ * it was in the firmware, resume efimm_thunk where the firmware would have
+ * returned, with the registers it had to preserve, and EFI_ABORTED (what
+ * the kernel's efi_crash_gracefully_on_page_fault() gives its caller).
+ * Anywhere else it is efimm's own bug: let the kernel oops.
+ */
+static bool efimm_fw_fixup(struct pt_regs *regs, unsigned long error_code,
+			   unsigned long address)
+{
+	struct efimm_fw_frame *f = &efimm_fw_frame;
+
+	if (!READ_ONCE(f->sp))
+		return false;
+
+	fw_fault.hit = true;
+	fw_fault.address = address;
+	fw_fault.ip = regs->ip;
+	fw_fault.error_code = error_code;
+
+	regs->ip = (unsigned long)efimm_thunk_returned;
+	regs->sp = f->sp;
+	regs->bp = f->bp;
+	regs->bx = f->bx;
+	regs->r12 = f->r12;
+	regs->r13 = f->r13;
+	regs->r14 = f->r14;
+	regs->r15 = f->r15;
+	regs->ax = EFI_ABORTED;
+	/* The kernel runs with DF clear, and AC set would disable SMAP. */
+	regs->flags &= ~(X86_EFLAGS_DF | X86_EFLAGS_AC);
+	return true;
+}
+
+/*
+ * Calls inside the firmware right now, through efimm or the kernel's path
+ * (counted by the probes below), and how often a call entered while another
+ * was inside: the EFI runtime lock must keep that at zero.
+ */
+static atomic_t in_firmware;
+static atomic64_t firmware_overlaps;
+
+static void efimm_fw_enter(void)
+{
+	if (atomic_inc_return(&in_firmware) > 1)
+		atomic64_inc(&firmware_overlaps);
+}
+
+static void efimm_fw_leave(void)
+{
+	atomic_dec(&in_firmware);
+}
+
+u64 efimm_firmware_overlaps(void)
+{
+	return atomic64_read(&firmware_overlaps);
+}
 
 /*
  * Call @fn the way arch_efi_call_virt_setup()/teardown() bracket a call:
@@ -357,9 +495,16 @@ void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *re
 	firmware_restrict_branch_speculation_start();
 	cpu = efi_fw_call_cpu_begin();
 	local_save_flags(flags);
+	fw_fault.hit = false;
+	efimm_fw_enter();
 
 	res->status = efimm_thunk(fn, args[0], args[1], args[2], args[3], args[4]);
 
+	efimm_fw_leave();
+	res->faulted = fw_fault.hit;
+	res->fault_address = fw_fault.address;
+	res->fault_ip = fw_fault.ip;
+	res->fault_error_code = fw_fault.error_code;
 	local_save_flags(cur);
 	/* x86's ARCH_EFI_IRQ_FLAGS_MASK, from <asm/efi.h> (not for modules) */
 	res->irq_flags_corrupted = (flags ^ cur) & X86_EFLAGS_IF;
@@ -721,23 +866,24 @@ static const struct efi routed_ops = {
 /*
  * Point the kernel's EFI users at efimm (@routed) or back at the kernel's
  * own wrappers. efivars copies the efi.* pointers when it registers, so it
- * is re-registered around the switch. Switching back waits until no caller
- * can still be on its way into a route trampoline: tasks that loaded an old
- * pointer have passed a voluntary context switch (RCU Tasks), and the
- * callers inside have left.
+ * is re-registered around the switch: efivarfs answers -ENODEV only for
+ * that moment. Switching back then waits until no caller can still be on
+ * its way into a route trampoline: tasks that loaded an old pointer have
+ * passed a voluntary context switch (RCU Tasks), and the callers inside
+ * have left.
  */
 void efimm_route_set(bool routed)
 {
 	efivars_generic_ops_unregister();
 	efimm_set_efi_ops(routed ? &routed_ops : &kernel_ops);
+	efivars_generic_ops_register();
 	if (!routed) {
 		synchronize_rcu_tasks();
 		wait_var_event(&route_users, !atomic_read(&route_users));
 	}
-	efivars_generic_ops_register();
 }
 
-/* TLB events ---------------------------------------------------------------- */
+/* Probes: TLB events, the kernel's firmware calls --------------------------- */
 
 static struct tracepoint *tlb_flush_tp;
 
@@ -768,7 +914,76 @@ static struct kprobe *global_flush_kprobe_ptrs[] = {
 	&global_flush_kprobes[0], &global_flush_kprobes[1],
 };
 
-int efimm_tlb_probes_register(void)
+/*
+ * The kernel's path brackets every firmware call with
+ * arch_efi_call_virt_setup() and arch_efi_call_virt_teardown(), under the
+ * EFI runtime lock: from the first's entry to the second's return is how
+ * long it keeps preemption off (efi_fpu_begin() is inside), and roughly
+ * its time inside the firmware. Both paths hold the same lock, so the
+ * previous call's timestamp cannot be overwritten before it is read.
+ */
+static u64 kernel_fw_t0;
+static atomic64_t kernel_fw_calls;
+static u64 kernel_fw_last_ns;
+
+static int efimm_kernel_fw_setup_probe(struct kprobe *p, struct pt_regs *regs)
+{
+	efimm_fw_enter();
+	kernel_fw_t0 = local_clock();
+	return 0;
+}
+
+static int efimm_kernel_fw_teardown_ret(struct kretprobe_instance *ri,
+					struct pt_regs *regs)
+{
+	WRITE_ONCE(kernel_fw_last_ns, local_clock() - kernel_fw_t0);
+	atomic64_inc(&kernel_fw_calls);
+	efimm_fw_leave();
+	return 0;
+}
+
+static struct kprobe kernel_fw_setup_kprobe = {
+	.symbol_name = "arch_efi_call_virt_setup",
+	.pre_handler = efimm_kernel_fw_setup_probe,
+};
+
+static struct kretprobe kernel_fw_teardown_kretprobe = {
+	.kp.symbol_name = "arch_efi_call_virt_teardown",
+	.handler = efimm_kernel_fw_teardown_ret,
+};
+
+/*
+ * Calls the kernel's path made so far, and the preemption-off time of the
+ * latest: a caller that sees the count grow by exactly one around its own
+ * call knows the time is its own.
+ */
+u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns)
+{
+	u64 n = atomic64_read(&kernel_fw_calls);
+
+	*last_preempt_off_ns = READ_ONCE(kernel_fw_last_ns);
+	return n;
+}
+
+static int efimm_kernel_fw_probes_register(void)
+{
+	int ret = register_kprobe(&kernel_fw_setup_kprobe);
+
+	if (ret)
+		return ret;
+	ret = register_kretprobe(&kernel_fw_teardown_kretprobe);
+	if (ret)
+		unregister_kprobe(&kernel_fw_setup_kprobe);
+	return ret;
+}
+
+static void efimm_kernel_fw_probes_unregister(void)
+{
+	unregister_kretprobe(&kernel_fw_teardown_kretprobe);
+	unregister_kprobe(&kernel_fw_setup_kprobe);
+}
+
+int efimm_probes_register(void)
 {
 	int ret;
 
@@ -780,15 +995,25 @@ int efimm_tlb_probes_register(void)
 		return ret;
 	ret = register_kprobes(global_flush_kprobe_ptrs,
 			       ARRAY_SIZE(global_flush_kprobe_ptrs));
-	if (ret) {
-		tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
-		tracepoint_synchronize_unregister();
-	}
+	if (ret)
+		goto err_tracepoint;
+	ret = efimm_kernel_fw_probes_register();
+	if (ret)
+		goto err_kprobes;
+	return 0;
+
+err_kprobes:
+	unregister_kprobes(global_flush_kprobe_ptrs,
+			   ARRAY_SIZE(global_flush_kprobe_ptrs));
+err_tracepoint:
+	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+	tracepoint_synchronize_unregister();
 	return ret;
 }
 
-void efimm_tlb_probes_unregister(void)
+void efimm_probes_unregister(void)
 {
+	efimm_kernel_fw_probes_unregister();
 	unregister_kprobes(global_flush_kprobe_ptrs,
 			   ARRAY_SIZE(global_flush_kprobe_ptrs));
 	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);

@@ -21,14 +21,24 @@ struct efimm_call_result {
 	u64 status;
 	u64 preempt_off_ns;
 	bool irq_flags_corrupted;
+	/* The firmware page faulted; status is EFI_ABORTED. */
+	bool faulted;
+	u64 fault_address;
+	u64 fault_ip;
+	u64 fault_error_code;
 };
 
 struct efimm_mm;
 struct task_struct;
 
+/* rust/efimm_thunk.S, called by efimm_helpers.c */
+efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
+extern const u8 efimm_thunk_returned[];
+
 /* Implemented in C (efimm_helpers.c), called from src/ffi.rs. */
 bool efimm_runtime_services_enabled(void);
 bool efimm_booted_lowmap(void);
+int efimm_lockdown_check(void);
 unsigned long efimm_user_limit(void);
 bool efimm_p4d_folded(void);
 unsigned long efimm_runtime_table(void);
@@ -39,6 +49,7 @@ int efimm_mm_destroy(struct efimm_mm *m);
 void efimm_mm_counts(struct efimm_mm *m, int *users, int *count);
 int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 		     unsigned int cache, bool write, bool exec, bool huge);
+int efimm_map_null_call(struct efimm_mm *m, unsigned long addr);
 bool efimm_huge_mappings_supported(void);
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
 void efimm_thread_stop(struct task_struct *t);
@@ -54,8 +65,10 @@ void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 void efimm_kernel_ops_save(void);
 unsigned long efimm_kernel_call(unsigned int slot, const u64 *args);
 void efimm_route_set(bool routed);
-int efimm_tlb_probes_register(void);
-void efimm_tlb_probes_unregister(void);
+int efimm_probes_register(void);
+void efimm_probes_unregister(void);
+u64 efimm_firmware_overlaps(void);
+u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns);
 
 /* Implemented in Rust (src/ffi.rs), called from C. */
 void efimm_ptdump_note(void *ctx, unsigned long addr, int level, u64 val);

@@ -4,13 +4,14 @@
 # (firmware mode, boot options) pair. Ends with "N passed, N failed".
 #
 # RUNS="pflash-lowmap bios-lowmap" limits the boots. Default: both firmware
-# modes with and without efi=lowmap, plus pflash-reset, a boot that asks
-# the firmware to power off through efimm.
+# modes with and without efi=lowmap (bios with kmemleak=on as well: its
+# kmemleak test requires no leak), plus pflash-reset, a boot that asks the
+# firmware to power off through efimm.
 
 . "$(dirname "$0")/lib.sh"
 
-RUNS=${RUNS:-pflash-lowmap bios-lowmap pflash-default bios-default pflash-reset}
-OUT=$EFIMM_TOP/out/check
+RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-default bios-default pflash-reset}
+OUT=${CHECK_OUT:-$EFIMM_TOP/out/check}
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
@@ -34,6 +35,7 @@ for run in $RUNS; do
 	fw=${run%%-*}
 	case "${run#*-}" in
 	lowmap) append="efi=lowmap" ;;
+	kmemleak) append="efi=lowmap kmemleak=on" ;;
 	default) append="" ;;
 	reset)
 		stage "check: $run: booting ($fw firmware, efi=lowmap), ResetSystem(shutdown) through efimm"

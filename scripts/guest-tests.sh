@@ -21,6 +21,13 @@ emit() {
 	echo "$*"
 }
 
+# A kmemleak=on boot: report and forget what the boot itself leaked, so
+# that what the tests leak stands alone.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	echo clear >/sys/kernel/debug/kmemleak
+fi
+
 emit "TAP version 13"
 emit "1..$#"
 n=0
@@ -33,10 +40,14 @@ for prog in "$@"; do
 		t=$(sed -n 's/^timeout=//p' "$dir/settings")
 		[ -n "$t" ] && timeout=$t
 	fi
+	# make stress runs the full counts: longer.
+	timeout=${EFIMM_TEST_TIMEOUT:-$timeout}
 	emit "# selftests: $name"
 	rc=0
+	t0=$(date +%s)
 	(cd "$dir" && timeout -k 5 "$timeout" "./$(basename "$prog")") \
 		</dev/null >"$out/test.out" 2>&1 || rc=$?
+	echo "# took $(($(date +%s) - t0)) s" >>"$out/test.out"
 	sed 's/^/# /' "$out/test.out" >&3
 	sed 's/^/# /' "$out/test.out"
 	case $rc in

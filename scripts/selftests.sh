@@ -40,15 +40,22 @@ build() {
 	done
 }
 
+suite_progs() {
+	local p
+	for p in $(KSFT_OUT=$KSFT_OUT test_progs "$1"); do
+		echo "${1%/}/$p"
+	done
+}
+
+# lockdown/ locks the kernel down for the rest of the boot: last.
 list() {
-	local d p
+	local d
 	for d in "$EFIMM_TOP"/selftests/*/; do
-		[ -f "$d/Makefile" ] || continue
-		for p in $(KSFT_OUT=$KSFT_OUT test_progs "$d"); do
-			echo "${d%/}/$p"
-		done
+		[ -f "$d/Makefile" ] && [ "$(basename "$d")" != lockdown ] || continue
+		suite_progs "$d"
 	done
 	echo "$KSFT_OUT/efivarfs/efivarfs.sh"
+	suite_progs "$EFIMM_TOP/selftests/lockdown/"
 }
 
 case "${1:-}" in

@@ -30,10 +30,27 @@ const BENCH_VARIABLE: &str = "EfimmBench";
 /// SetVariable bench writes the flash store (size its count to the store).
 const ATTR_NV_BS_RT: u32 = 0x7;
 
-/// What a `bench` write asks for: `<service> <count> <path>`.
+/// What a bench run calls: a service, or the null call (efimm's path
+/// into a function that returns at once, to measure the path alone).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Service(Service),
+    Null,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Service(s) => s.name(),
+            Target::Null => "null",
+        }
+    }
+}
+
+/// What a `bench` write asks for: `<service|null> <count> <path>`.
 #[derive(Clone, Copy)]
 pub(crate) struct Spec {
-    pub(crate) service: Service,
+    pub(crate) target: Target,
     pub(crate) count: u32,
     pub(crate) path: PathId,
 }
@@ -46,8 +63,11 @@ impl Spec {
         else {
             return Err(EINVAL);
         };
-        let service = Service::from_name(service).ok_or(EINVAL)?;
-        if service == Service::ResetSystem {
+        let target = match service {
+            "null" => Target::Null,
+            name => Target::Service(Service::from_name(name).ok_or(EINVAL)?),
+        };
+        if target == Target::Service(Service::ResetSystem) {
             // Not something to repeat: see the `reset` file.
             return Err(ffi::eopnotsupp());
         }
@@ -56,8 +76,12 @@ impl Spec {
             return Err(ERANGE);
         }
         let path = PathId::from_name(path).ok_or(EINVAL)?;
+        if target == Target::Null && path != PathId::Efimm {
+            // The kernel's path has no way to call a function of ours.
+            return Err(ffi::eopnotsupp());
+        }
         Ok(Spec {
-            service,
+            target,
             count,
             path,
         })
@@ -82,7 +106,7 @@ pub(crate) struct Report {
 impl Report {
     pub(crate) fn write(&self, f: &mut impl Write) -> fmt::Result {
         let s = &self.spec;
-        writeln!(f, "service {}", s.service.name())?;
+        writeln!(f, "service {}", s.target.name())?;
         writeln!(f, "path {}", s.path.name())?;
         writeln!(f, "calls {}", s.count)?;
         writeln!(f, "errors {}", self.errors)?;
@@ -243,13 +267,27 @@ impl Workload {
 /// Runs `spec` through `path`.
 pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     let mut samples = KVVec::with_capacity(spec.count as usize, GFP_KERNEL)?;
-    let mut work = Workload::new(spec.service)?;
-    work.prepare(spec.service, path)?;
+    let mut work = match spec.target {
+        Target::Service(service) => {
+            let mut w = Workload::new(service)?;
+            w.prepare(service, path)?;
+            Some((service, w))
+        }
+        Target::Null => None,
+    };
+    let clean_up = |work: &Option<(Service, KBox<Workload>)>| {
+        if let Some((service, w)) = work {
+            w.clean_up(*service, path);
+        }
+    };
     let (mut errors, mut last_error) = (0, EfiStatus::SUCCESS);
     let tlb_before = COUNTERS.tlb_snapshot(spec.path);
     for _ in 0..spec.count {
         let t0 = ffi::clock_ns();
-        let status = work.call_once(spec.service, path);
+        let status = match &mut work {
+            Some((service, w)) => w.call_once(*service, path),
+            None => path.null_call().map(Some),
+        };
         samples.push(ffi::clock_ns() - t0, GFP_KERNEL)?;
         match status {
             Ok(Some(s)) if s.is_error() => {
@@ -258,13 +296,13 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
             }
             Ok(_) => {}
             Err(e) => {
-                work.clean_up(spec.service, path);
+                clean_up(&work);
                 return Err(e);
             }
         }
     }
     let tlb = COUNTERS.tlb_snapshot(spec.path).since(&tlb_before);
-    work.clean_up(spec.service, path);
+    clean_up(&work);
     let total_ns = samples.iter().sum();
     let mut sorted = KVVec::with_capacity(samples.len(), GFP_KERNEL)?;
     sorted.extend_from_slice(&samples, GFP_KERNEL)?;

@@ -6,12 +6,14 @@
 
 use crate::counters::{PathId, COUNTERS};
 use crate::efi::{service::Service, status::EfiStatus};
+use crate::fault::{Fault, FaultLog};
 use crate::ffi::{
     self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, ThreadMain,
 };
 use crate::mm::RuntimeMap;
 use crate::path::Path;
 use crate::request::{RawRequest, Request};
+use core::fmt;
 use kernel::{
     new_condvar, new_mutex,
     prelude::*,
@@ -33,12 +35,58 @@ enum State {
     Stopping,
 }
 
+/// A fault efimm can make the next call take, to test its recovery. Only
+/// the `inject_fault` debugfs file sets it, and that file exists only in
+/// kernels built for fault injection.
+#[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InjectedFault {
+    /// Enter the firmware at its first data page: a fetch from an NX page.
+    NonExecutable,
+    /// Enter it at address 0, which the mm does not map: a NULL pointer.
+    Unmapped,
+}
+
+impl InjectedFault {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            InjectedFault::NonExecutable => "nx",
+            InjectedFault::Unmapped => "unmapped",
+        }
+    }
+
+    fn target(self, map: &RuntimeMap) -> Option<u64> {
+        match self {
+            InjectedFault::NonExecutable => map.first_data_page(),
+            InjectedFault::Unmapped => (!map.is_mapped(0)).then_some(0),
+        }
+    }
+}
+
+/// What the thread runs: a runtime service, or the null call.
+#[derive(Clone, Copy)]
+enum Call {
+    Service(RawRequest),
+    Null,
+}
+
+impl Call {
+    fn name(&self) -> &'static str {
+        match self {
+            Call::Service(r) => r.service().name(),
+            Call::Null => "null",
+        }
+    }
+}
+
 struct Slot {
     state: State,
     /// A caller owns the slot, from submitting until taking its result.
     busy: bool,
-    request: Option<RawRequest>,
+    request: Option<Call>,
     result: Option<Result<CallResult>>,
+    faults: FaultLog,
+    inject: Option<InjectedFault>,
 }
 
 /// What the module and the thread share.
@@ -64,6 +112,8 @@ impl Shared {
                 busy: false,
                 request: None,
                 result: None,
+                faults: FaultLog::default(),
+                inject: None,
             }),
             to_thread <- new_condvar!(),
             to_caller <- new_condvar!(),
@@ -98,19 +148,20 @@ impl Shared {
         self.to_thread.notify_all();
     }
 
-    /// Maps the firmware and reads its entry points.
+    /// Maps the firmware and the null call, and reads the entry points.
     fn set_up(&self, mm: &MmUse<'_>) -> Result<EntryPoints> {
         self.map.populate(mm)?;
-        EntryPoints::read(mm, &self.map)
+        let null = mm.map_null_call(self.map.null_call_page())?;
+        EntryPoints::read(mm, &self.map, null)
     }
 
     fn serve(&self, mm: &MmUse<'_>, entries: &EntryPoints) {
         loop {
-            let request = {
+            let (request, inject) = {
                 let mut slot = self.mailbox.lock();
                 loop {
                     if let Some(r) = slot.request.take() {
-                        break r;
+                        break (r, slot.inject.take());
                     }
                     if slot.state == State::Stopping {
                         return;
@@ -123,11 +174,54 @@ impl Shared {
                     let _stop_requested = self.to_thread.wait_interruptible(&mut slot);
                 }
             };
-            let result = entries.call(mm, &request);
+            let result = entries.call(mm, &self.map, &request, inject);
             let mut slot = self.mailbox.lock();
+            if let Ok(res) = &result {
+                if res.faulted {
+                    let fault = Fault {
+                        service: request.name(),
+                        address: res.fault_address,
+                        ip: res.fault_ip,
+                        error_code: res.fault_error_code,
+                    };
+                    slot.faults.record(fault);
+                    pr_err!(
+                        "{} faulted at {:#x} (ip {:#x}, error code {:#x}): calls refused until re-armed\n",
+                        fault.service,
+                        fault.address,
+                        fault.ip,
+                        fault.error_code
+                    );
+                }
+            }
             slot.result = Some(result);
             self.to_caller.notify_all();
         }
+    }
+
+    /// `fault` in debugfs: the fault log.
+    pub(crate) fn write_faults(&self, f: &mut impl fmt::Write) -> fmt::Result {
+        self.mailbox.lock().faults.write(f)
+    }
+
+    /// Takes calls again after a firmware fault.
+    pub(crate) fn rearm(&self) {
+        let mut slot = self.mailbox.lock();
+        if slot.faults.disarmed {
+            slot.faults.disarmed = false;
+            pr_info!("re-armed after a firmware fault\n");
+        }
+    }
+
+    /// Makes the next call fault in the firmware, or (`None`) not.
+    #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
+    pub(crate) fn inject(&self, fault: Option<InjectedFault>) {
+        self.mailbox.lock().inject = fault;
+    }
+
+    #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
+    pub(crate) fn injected(&self) -> Option<InjectedFault> {
+        self.mailbox.lock().inject
     }
 
     fn set_state(&self, state: State) {
@@ -139,17 +233,20 @@ impl Shared {
     }
 }
 
-impl Path for Shared {
-    /// Runs `request` on the efimm thread and waits for it. Like the kernel's
+impl Shared {
+    /// Runs `call` on the efimm thread and waits for it. Like the kernel's
     /// own path, waiting for the turn is interruptible (`EINTR`, nothing was
     /// sent) and waiting for the firmware is not: it may be writing into the
-    /// caller's buffers until it returns.
-    fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
-        let service = request.service();
+    /// caller's buffers until it returns. After a firmware fault, until
+    /// re-armed: `EIO`. Returns the result and the caller's wall time.
+    fn submit(&self, call: Call) -> Result<(CallResult, u64)> {
         let mut slot = self.mailbox.lock();
         loop {
             if slot.state != State::Ready {
                 return Err(ENODEV);
+            }
+            if slot.faults.disarmed {
+                return Err(EIO);
             }
             if !slot.busy {
                 break;
@@ -159,7 +256,7 @@ impl Path for Shared {
             }
         }
         slot.busy = true;
-        slot.request = Some(request.raw());
+        slot.request = Some(call);
         self.to_thread.notify_all();
         let in_flight = COUNTERS.begin(PathId::Efimm);
         let t0 = ffi::clock_ns();
@@ -176,19 +273,32 @@ impl Path for Shared {
         let ns = ffi::clock_ns() - t0;
         drop(in_flight);
         let res = result?;
+        if res.irq_flags_corrupted {
+            COUNTERS.irq_flags_corrupted(PathId::Efimm);
+            pr_err!("firmware corrupted the IRQ flags in {}\n", call.name());
+        }
+        Ok((res, ns))
+    }
+}
+
+impl Path for Shared {
+    fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
+        let (res, ns) = self.submit(Call::Service(request.raw()))?;
         let status = EfiStatus(res.status);
         COUNTERS.record(
             PathId::Efimm,
-            service,
+            request.service(),
             ns,
             status.is_error(),
             res.preempt_off_ns,
         );
-        if res.irq_flags_corrupted {
-            COUNTERS.irq_flags_corrupted(PathId::Efimm);
-            pr_err!("firmware corrupted the IRQ flags in {}\n", service.name());
-        }
         Ok(status)
+    }
+
+    /// Not in `counters`, which count services; `bench` reports it.
+    fn null_call(&self) -> Result<EfiStatus> {
+        let (res, _) = self.submit(Call::Null)?;
+        Ok(EfiStatus(res.status))
     }
 }
 
@@ -206,11 +316,15 @@ impl ThreadMain for Shared {
 }
 
 /// The runtime services' entry points, read from the firmware's table
-/// inside the dedicated mm, each checked to be executable there.
-struct EntryPoints([Option<FirmwareFn>; 12]);
+/// inside the dedicated mm, each checked to be executable there, and the
+/// null call.
+struct EntryPoints {
+    services: [Option<FirmwareFn>; 12],
+    null: FirmwareFn,
+}
 
 impl EntryPoints {
-    fn read(mm: &MmUse<'_>, map: &RuntimeMap) -> Result<Self> {
+    fn read(mm: &MmUse<'_>, map: &RuntimeMap, null: FirmwareFn) -> Result<Self> {
         let table = ffi::runtime_table();
         const WORDS: usize = TABLE_HEADER_BYTES / 8 + Service::TABLE_SLOTS;
         let mut raw = [0u8; WORDS * 8];
@@ -244,12 +358,34 @@ impl EntryPoints {
             };
             entries[service.index()] = Some(f);
         }
-        Ok(EntryPoints(entries))
+        Ok(EntryPoints {
+            services: entries,
+            null,
+        })
     }
 
-    fn call(&self, mm: &MmUse<'_>, request: &RawRequest) -> Result<CallResult> {
-        let f = self.0[request.service().index()].ok_or(ffi::eopnotsupp())?;
+    fn call(
+        &self,
+        mm: &MmUse<'_>,
+        map: &RuntimeMap,
+        call: &Call,
+        inject: Option<InjectedFault>,
+    ) -> Result<CallResult> {
+        let (f, args) = match call {
+            Call::Service(r) => (
+                self.services[r.service().index()].ok_or(ffi::eopnotsupp())?,
+                *r.args(),
+            ),
+            Call::Null => (self.null, [0; 5]),
+        };
+        let f = match inject {
+            None => f,
+            Some(kind) => kind
+                .target(map)
+                .and_then(|addr| FirmwareFn::faulting(mm, map, addr))
+                .ok_or(ENXIO)?,
+        };
         let lock = RuntimeLockGuard::lock()?;
-        Ok(f.call(&lock, mm, request.args()))
+        Ok(f.call(&lock, mm, &args))
     }
 }

@@ -4,6 +4,7 @@
 //! seen while calls were in flight.
 
 use crate::efi::service::Service;
+use crate::ffi;
 use core::fmt::{self, Write};
 use kernel::sync::atomic::{Atomic, Relaxed};
 
@@ -317,7 +318,8 @@ impl Counters {
     }
 
     /// `<path>.<service>.<metric> <value>` and `<path>.tlb.<event> <value>`
-    /// lines, services with no calls left out.
+    /// lines, services with no calls left out, then `firmware_overlaps`
+    /// (since load, not reset).
     pub(crate) fn write(&self, f: &mut impl Write) -> fmt::Result {
         for path in PathId::ALL {
             let p = &self.paths[path as usize];
@@ -359,7 +361,7 @@ impl Counters {
                 p.irq_flags_corrupted.load(Relaxed)
             )?;
         }
-        Ok(())
+        writeln!(f, "firmware_overlaps {}", ffi::firmware_overlaps())
     }
 }
 

@@ -5,9 +5,10 @@
 //! documented in Documentation/efimm.rst.
 
 use crate::bench::{self, Report, Spec};
-use crate::call::Shared;
+use crate::call::{InjectedFault, Shared};
 use crate::counters::{PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
+use crate::ffi;
 use crate::path::{KernelPath, Path};
 use crate::ptdump;
 use crate::request::{Request, ResetType};
@@ -41,10 +42,7 @@ pub(crate) fn create(shared: Arc<Shared>, routed: bool) -> impl PinInit<Scope<Fi
         shared,
         bench <- new_mutex!(None),
     }? Error)
-    .pin_chain(move |files| {
-        files.router.set(routed);
-        Ok(())
-    });
+    .pin_chain(move |files| files.router.set(routed));
     Scope::dir(files, c"efimm", populate)
 }
 
@@ -65,11 +63,56 @@ fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
     dir.read_write_callback_file(c"route", files, &write_route, &set_route);
     dir.read_write_callback_file(c"bench", files, &write_bench, &run_bench);
     dir.write_only_callback_file(c"reset", files, &reset_system);
+    dir.read_write_callback_file(
+        c"fault",
+        files,
+        &|f: &Files, out| f.shared.write_faults(out),
+        &rearm,
+    );
+    #[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
+    dir.read_write_callback_file(c"inject_fault", files, &write_injected, &inject_fault);
+}
+
+/// `rearm`: take calls again after a firmware fault.
+fn rearm(f: &Files, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; MAX_COMMAND];
+    match read_command(reader, &mut buf)? {
+        "rearm" => {
+            f.shared.rearm();
+            Ok(())
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+#[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
+fn write_injected(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+    writeln!(
+        out,
+        "{}",
+        f.shared.injected().map_or("none", InjectedFault::name)
+    )
+}
+
+/// `nx`, `unmapped` or `none`: what the next efimm call does instead of
+/// entering the firmware.
+#[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
+fn inject_fault(f: &Files, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; MAX_COMMAND];
+    let fault = match read_command(reader, &mut buf)? {
+        "nx" => Some(InjectedFault::NonExecutable),
+        "unmapped" => Some(InjectedFault::Unmapped),
+        "none" => None,
+        _ => return Err(EINVAL),
+    };
+    ffi::lockdown_check()?;
+    f.shared.inject(fault);
+    Ok(())
 }
 
 fn write_summary(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
     let map = f.shared.map();
-    ptdump::summary(f.shared.mm(), map.regions()).write(out)?;
+    ptdump::summary(f.shared.mm(), map.regions(), map.null_call_page()).write(out)?;
     writeln!(out, "mat_entries {}", map.mat_entries())?;
     writeln!(out, "planned_wx_pages {}", map.wx_pages())?;
     let (users, count) = f.shared.mm().counts();
@@ -114,8 +157,7 @@ fn set_route(f: &Files, reader: &mut UserSliceReader) -> Result {
         "1" => true,
         _ => return Err(EINVAL),
     };
-    f.router.set(routed);
-    Ok(())
+    f.router.set(routed)
 }
 
 /// `cold`, `warm` or `shutdown`: ResetSystem through efimm. Returns only if
@@ -128,6 +170,7 @@ fn reset_system(f: &Files, reader: &mut UserSliceReader) -> Result {
         "shutdown" => ResetType::Shutdown,
         _ => return Err(EINVAL),
     };
+    ffi::lockdown_check()?;
     pr_info!("ResetSystem({kind:?}) through efimm\n");
     let status = f
         .shared
@@ -146,6 +189,7 @@ fn write_bench(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn run_bench(f: &Files, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0; MAX_COMMAND];
     let spec = Spec::parse(read_command(reader, &mut buf)?)?;
+    ffi::lockdown_check()?;
     let path: &dyn Path = match spec.path {
         PathId::Efimm => &*f.shared,
         PathId::Kernel => &KernelPath,

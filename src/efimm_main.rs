@@ -13,6 +13,7 @@ mod call;
 mod counters;
 mod debugfs;
 mod efi;
+mod fault;
 mod ffi;
 mod mm;
 mod path;
@@ -21,7 +22,7 @@ mod request;
 mod route;
 
 use call::Shared;
-use ffi::{OwnedMm, Thread, TlbProbes};
+use ffi::{OwnedMm, Probes, Thread};
 use kernel::{debugfs::Scope, prelude::*, sync::Arc};
 use mm::RuntimeMap;
 
@@ -67,7 +68,7 @@ impl Drop for Core {
 struct Efimm {
     // Dropped in this order: routing and debugfs first, the thread last.
     _debugfs: Pin<KBox<Scope<debugfs::Files>>>,
-    _probes: TlbProbes,
+    _probes: Probes,
     _core: Core,
 }
 
@@ -77,6 +78,10 @@ impl kernel::Module for Efimm {
         if route > 1 {
             pr_err!("route={route}: must be 0 or 1\n");
             return Err(EINVAL);
+        }
+        if route == 1 {
+            ffi::lockdown_check()
+                .inspect_err(|_| pr_err!("route=1 refused: the kernel is locked down\n"))?;
         }
         if !ffi::runtime_services_enabled() {
             pr_err!("EFI runtime services are not available\n");
@@ -92,7 +97,7 @@ impl kernel::Module for Efimm {
         let (regions, mat) = (map.regions().len(), map.mat_entries());
         let core = Core::start(map)?;
         let probes =
-            TlbProbes::register().inspect_err(|e| pr_err!("cannot watch TLB flushes: {e:?}\n"))?;
+            Probes::register().inspect_err(|e| pr_err!("cannot register probes: {e:?}\n"))?;
         let files = KBox::pin_init(debugfs::create(core.shared.clone(), route == 1), GFP_KERNEL)?;
         pr_info!(
             "ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n"

@@ -52,6 +52,11 @@ pub(crate) struct CallResult {
     pub(crate) preempt_off_ns: u64,
     /// The firmware changed the IRQ flags (they were restored).
     pub(crate) irq_flags_corrupted: bool,
+    /// The firmware page faulted; `status` is `EFI_ABORTED`.
+    pub(crate) faulted: bool,
+    pub(crate) fault_address: u64,
+    pub(crate) fault_ip: u64,
+    pub(crate) fault_error_code: u64,
 }
 
 extern "C" {
@@ -74,6 +79,7 @@ extern "C" {
         exec: bool,
         huge: bool,
     ) -> c_int;
+    fn efimm_map_null_call(mm: *mut RawMm, addr: c_ulong) -> c_int;
     fn efimm_huge_mappings_supported() -> bool;
     fn efimm_thread_start(
         f: unsafe extern "C" fn(*mut c_void) -> c_int,
@@ -91,14 +97,24 @@ extern "C" {
     fn efimm_kernel_ops_save();
     fn efimm_kernel_call(slot: c_uint, args: *const u64) -> c_ulong;
     fn efimm_route_set(routed: bool);
-    fn efimm_tlb_probes_register() -> c_int;
-    fn efimm_tlb_probes_unregister();
+    fn efimm_probes_register() -> c_int;
+    fn efimm_probes_unregister();
+    fn efimm_firmware_overlaps() -> u64;
+    fn efimm_kernel_fw_calls(last_preempt_off_ns: *mut u64) -> u64;
+    fn efimm_lockdown_check() -> c_int;
 }
 
 /// Whether the kernel may call EFI runtime services at all.
 pub(crate) fn runtime_services_enabled() -> bool {
     // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
     unsafe { efimm_runtime_services_enabled() }
+}
+
+/// `Err(EPERM)` if kernel lockdown forbids userspace to drive runtime
+/// services directly, as it does for efi_test.
+pub(crate) fn lockdown_check() -> Result {
+    // SAFETY: Asks the LSMs about a lockdown reason; no preconditions.
+    to_result(unsafe { efimm_lockdown_check() })
 }
 
 /// Whether the runtime regions were given to SetVirtualAddressMap 1:1.
@@ -271,6 +287,19 @@ impl MmUse<'_> {
     }
 }
 
+impl MmUse<'_> {
+    /// Maps at `addr` a page of efimm's own holding a function that does
+    /// nothing and returns `EFI_SUCCESS`, executable like firmware code;
+    /// the page goes with the mm.
+    pub(crate) fn map_null_call(&self, addr: u64) -> Result<FirmwareFn> {
+        // SAFETY: `current->mm` is the dedicated mm (guard), and only this
+        // thread changes it; the C side checks the address and allocates.
+        to_result(unsafe { efimm_map_null_call(self.mm.0.as_ptr(), addr as c_ulong) })?;
+        // INVARIANT: just mapped executable in this mm.
+        Ok(FirmwareFn(addr))
+    }
+}
+
 impl Drop for MmUse<'_> {
     fn drop(&mut self) {
         // SAFETY: `enter()` did `kthread_use_mm()` on this mm on this thread.
@@ -412,6 +441,13 @@ impl FirmwareFn {
         map.is_executable(addr).then_some(FirmwareFn(addr))
     }
 
+    /// `addr` if `mm` does not map it executable: calling it faults on the
+    /// first instruction fetch, and the fault handler efimm registered with
+    /// the thread resumes the call with `EFI_ABORTED` (fault injection).
+    pub(crate) fn faulting(_mm: &MmUse<'_>, map: &RuntimeMap, addr: u64) -> Option<Self> {
+        (!map.is_executable(addr)).then_some(FirmwareFn(addr))
+    }
+
     /// Calls the firmware with up to five arguments, bracketed like the
     /// kernel's own calls. The pointers in `args` must stay valid for the
     /// call: the typed wrappers in `services.rs` build them from borrows.
@@ -423,8 +459,10 @@ impl FirmwareFn {
     ) -> CallResult {
         let mut res = CallResult::default();
         // SAFETY: We hold the runtime lock, run in the dedicated mm where the
-        // entry point is mapped executable (`FirmwareFn` invariant), and the
-        // argument pointers are valid kernel addresses for the call.
+        // address is either an entry point mapped executable or not
+        // executable at all, so that the call faults at once and the fixup
+        // registered for this thread resumes it (`FirmwareFn` invariant);
+        // the argument pointers are valid kernel addresses for the call.
         unsafe { efimm_firmware_call(self.0 as *const c_void, args.as_ptr(), &mut res) };
         res
     }
@@ -516,23 +554,39 @@ extern "C" fn efimm_tlb_global_flush() {
     COUNTERS.global_flush();
 }
 
-/// The `tlb_flush` tracepoint probe and the global-flush kprobes, for as
-/// long as this lives.
-pub(crate) struct TlbProbes(());
+/// The `tlb_flush` tracepoint probe, the global-flush kprobes and the
+/// probes on the kernel's firmware call bracket, for as long as this lives.
+pub(crate) struct Probes(());
 
-impl TlbProbes {
+impl Probes {
     pub(crate) fn register() -> Result<Self> {
         // SAFETY: Registers static probes; undone by `Drop`.
-        to_result(unsafe { efimm_tlb_probes_register() })?;
-        Ok(TlbProbes(()))
+        to_result(unsafe { efimm_probes_register() })?;
+        Ok(Probes(()))
     }
 }
 
-impl Drop for TlbProbes {
+impl Drop for Probes {
     fn drop(&mut self) {
         // SAFETY: Registered by `register()`; waits for running probes.
-        unsafe { efimm_tlb_probes_unregister() };
+        unsafe { efimm_probes_unregister() };
     }
+}
+
+/// How often a call entered the firmware while another was inside, over
+/// both paths, since load. The EFI runtime lock must keep it at zero.
+pub(crate) fn firmware_overlaps() -> u64 {
+    // SAFETY: Reads an atomic counter; no preconditions.
+    unsafe { efimm_firmware_overlaps() }
+}
+
+/// Firmware calls the kernel's path made since load, and how long the
+/// latest kept preemption off.
+pub(crate) fn kernel_firmware_calls() -> (u64, u64) {
+    let mut last = 0;
+    // SAFETY: Reads two counters into a local; no preconditions.
+    let n = unsafe { efimm_kernel_fw_calls(&mut last) };
+    (n, last)
 }
 
 /// `-EOPNOTSUPP`, which the kernel crate has no constant for.

@@ -16,7 +16,12 @@ pub(crate) struct RuntimeMap {
     pieces: KVec<Piece>,
     /// Entries of the Memory Attributes Table (0: no MAT).
     mat_entries: usize,
+    /// Where efimm maps its null call, far above any firmware.
+    null_call_page: u64,
 }
+
+/// The null call's page is 2M-aligned, away from its neighbours.
+const NULL_CALL_GAP: u64 = 2 << 20;
 
 impl RuntimeMap {
     /// Reads the memory map and the MAT the kernel got from the firmware.
@@ -44,6 +49,11 @@ impl RuntimeMap {
             }
         }
         memmap::sort_and_check(&mut regions)?;
+        // The top of the lower half, unless some firmware lives there.
+        let mut null_call_page = (limit & !(NULL_CALL_GAP - 1)) - NULL_CALL_GAP;
+        while regions.iter().any(|r| r.contains(null_call_page)) {
+            null_call_page -= NULL_CALL_GAP;
+        }
         let mut pieces = KVec::new();
         for r in regions.iter() {
             memmap::pieces(r, mat, |p| pieces.push(p, GFP_KERNEL))
@@ -53,6 +63,7 @@ impl RuntimeMap {
             regions,
             pieces,
             mat_entries: mat.len(),
+            null_call_page,
         })
     }
 
@@ -65,6 +76,23 @@ impl RuntimeMap {
         self.pieces
             .iter()
             .any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))
+    }
+
+    /// The page of efimm's null call (see `MmUse::map_null_call`).
+    pub(crate) fn null_call_page(&self) -> u64 {
+        self.null_call_page
+    }
+
+    /// Whether `addr` lies in any piece, i.e. is mapped in the mm.
+    pub(crate) fn is_mapped(&self, addr: u64) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| (p.start..p.end()).contains(&addr))
+    }
+
+    /// The start of the first piece mapped without execute permission.
+    pub(crate) fn first_data_page(&self) -> Option<u64> {
+        self.pieces.iter().find(|p| !p.prot.exec).map(|p| p.start)
     }
 
     /// Maps every piece into the mm `mm` holds, one VMA per chunk, with

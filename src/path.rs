@@ -13,6 +13,12 @@ use kernel::prelude::*;
 /// A way into the firmware. `call` blocks until the firmware returned.
 pub(crate) trait Path {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus>;
+
+    /// The path without the firmware: a function that returns at once,
+    /// entered the way the firmware is. Only efimm has one.
+    fn null_call(&self) -> Result<EfiStatus> {
+        Err(ffi::eopnotsupp())
+    }
 }
 
 /// The kernel's own runtime wrappers, as they were when efimm loaded.
@@ -21,11 +27,25 @@ pub(crate) struct KernelPath;
 impl Path for KernelPath {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
         let in_flight = COUNTERS.begin(PathId::Kernel);
+        let (calls_before, _) = ffi::kernel_firmware_calls();
         let t0 = ffi::clock_ns();
         let status = ffi::kernel_call(request);
         let ns = ffi::clock_ns() - t0;
+        let (calls_after, last_preempt_off_ns) = ffi::kernel_firmware_calls();
         drop(in_flight);
-        COUNTERS.record(PathId::Kernel, request.service(), ns, status.is_error(), 0);
+        // Exactly one firmware call meanwhile: it was ours.
+        let preempt_off_ns = if calls_after == calls_before + 1 {
+            last_preempt_off_ns
+        } else {
+            0
+        };
+        COUNTERS.record(
+            PathId::Kernel,
+            request.service(),
+            ns,
+            status.is_error(),
+            preempt_off_ns,
+        );
         Ok(status)
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::call::Shared;
 use crate::efi::status::EfiStatus;
-use crate::ffi::Routing;
+use crate::ffi::{self, Routing};
 use crate::path::{KernelPath, Path};
 use crate::request::Request;
 use kernel::{new_mutex, prelude::*, sync::Arc, sync::Mutex};
@@ -20,9 +20,13 @@ pub(crate) fn dispatch(target: Option<&Shared>, request: &Request<'_>) -> EfiSta
         },
         None => KernelPath.call(request),
     };
+    // The statuses the kernel turns back into these errnos
+    // (efi_status_to_err()).
     result.unwrap_or_else(|e| {
         if e == EINTR {
             EfiStatus::ABORTED
+        } else if e == EIO {
+            EfiStatus::DEVICE_ERROR
         } else {
             EfiStatus::UNSUPPORTED
         }
@@ -46,8 +50,12 @@ impl Router {
         self.state.lock().is_some()
     }
 
-    /// Routes (`true`) or unroutes; a no-op if already so.
-    pub(crate) fn set(&self, routed: bool) {
+    /// Routes (`true`) or unroutes; a no-op if already so. Routing is
+    /// refused under kernel lockdown, as efi_test is.
+    pub(crate) fn set(&self, routed: bool) -> Result {
+        if routed {
+            ffi::lockdown_check()?;
+        }
         let mut state = self.state.lock();
         match (state.is_some(), routed) {
             (false, true) => {
@@ -61,5 +69,6 @@ impl Router {
             }
             _ => {}
         }
+        Ok(())
     }
 }

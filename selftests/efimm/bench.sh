@@ -30,12 +30,30 @@ same_result() {
 	[ "$k" = "$e" ] && [ "$(counter "efimm.$svc.calls")" -ge $CALLS ]
 }
 
+bench_value() {
+	awk -v k="$1" '$1 == k { print $2 }' "$EFIMM_DEBUGFS/bench"
+}
+
+# The null call: efimm's path into a function of its own that returns
+# EFI_SUCCESS at once, mapped RX like firmware code in one page; the
+# kernel's path has none.
+test_null_call() {
+	echo "null 100 efimm" >"$EFIMM_DEBUGFS/bench" || return 1
+	echo "# null call through efimm: median $(bench_value median_ns) ns," \
+		"p99 $(bench_value p99_ns) ns"
+	[ "$(bench_value service)" = null ] && [ "$(bench_value calls)" = 100 ] &&
+		[ "$(bench_value errors)" = 0 ] && [ "$(bench_value median_ns)" -gt 0 ] &&
+		[ "$(summary null_call_pages)" = 1 ] &&
+		! echo "null 1 kernel" 2>/dev/null >"$EFIMM_DEBUGFS/bench"
+}
+
 require_lowmap
 efimm_load || ktap_exit_fail_msg "cannot load efimm"
 ktap_print_header
-ktap_set_plan $(echo $SERVICES | wc -w)
+ktap_set_plan $(($(echo $SERVICES | wc -w) + 1))
 for svc in $SERVICES; do
 	ktap_test_result "$svc: same outcome through efimm as through the kernel" same_result "$svc"
 done
+ktap_test_result "the null call runs through efimm's path, not the kernel's" test_null_call
 efimm_unload
 ktap_finished

@@ -1,38 +1,110 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Load/unload cycles, routed and not, with callers in flight from other
-# processes: every cycle frees the dedicated mm, and the kernel's EFI users
-# keep working throughout (the runner fails the run on any WARN or oops).
+# Load/unload cycles (routed and not) and routing switches, with callers
+# in flight from other processes, one of them writing a numbered sequence
+# of variables through efivarfs: every cycle frees the dedicated mm, every
+# call either succeeds or fails cleanly, and no write that succeeded is
+# lost (the runner fails the run on any WARN or oops). Write n goes to
+# variable EfimmChurn<n mod SLOTS>, so the store never fills up: each slot
+# must end up holding the last write that succeeded into it.
 
 . "$KSFT_DIR/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 CYCLES=${EFIMM_CHURN_CYCLES:-20}
+SWITCHES=${EFIMM_CHURN_SWITCHES:-20}
 EFIVARS=/sys/firmware/efi/efivars
+SLOTS=64
+GUID=5d3e9f2c-7a11-424b-8e41-6566696d6d01
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 
 callers() {
 	while :; do
 		cat "$EFIVARS"/BootOrder-* >/dev/null 2>&1
-		echo "get_time 3 efimm" >"$EFIMM_DEBUGFS/bench" 2>/dev/null
+		echo "get_time 3 efimm" 2>/dev/null >"$EFIMM_DEBUGFS/bench"
 	done
 }
 
-test_cycles() {
-	local i pids released
-	dmesg_mark
-	callers & pids=$!
-	callers & pids="$pids $!"
-	for i in $(seq 1 "$CYCLES"); do
-		efimm_load route=$((i % 2)) || { kill $pids; return 1; }
-		sleep 0.2
-		efimm_unload || { kill $pids; return 1; }
+# Writes "churn-<n>" to EfimmChurn<n mod SLOTS> for n = 1, 2, ... until
+# $WORK/stop exists, retrying a write that failed; logs each n that
+# succeeded.
+writer() {
+	local n=1
+	while [ ! -e "$WORK/stop" ]; do
+		if printf '\x07\x00\x00\x00churn-%d' $n \
+			>"$EFIVARS/EfimmChurn$((n % SLOTS))-$GUID" 2>>"$WORK/errors"; then
+			echo $n >>"$WORK/written"
+			n=$((n + 1))
+		else
+			echo "retry $n" >>"$WORK/errors"
+		fi
 	done
-	kill $pids
-	wait $pids 2>/dev/null
+}
+
+start_load() {
+	callers & PIDS=$!
+	callers & PIDS="$PIDS $!"
+	writer & WRITER=$!
+}
+
+stop_load() {
+	touch "$WORK/stop"
+	wait $WRITER
+	kill $PIDS
+	wait $PIDS 2>/dev/null
+}
+
+test_cycles() {
+	local i released
+	dmesg_mark
+	for i in $(seq 1 "$CYCLES"); do
+		efimm_load route=$((i % 2)) || return 1
+		sleep 0.2
+		efimm_unload || return 1
+	done
 	released=$(dmesg_new | grep -c 'efimm: dedicated mm released (mm_users 0)')
 	echo "# $CYCLES cycles, $released mm releases"
 	[ "$released" -eq "$CYCLES" ] && ! efimm_loaded
+}
+
+test_switches() {
+	local i
+	efimm_load || return 1
+	for i in $(seq 1 "$SWITCHES"); do
+		echo 1 >"$EFIMM_DEBUGFS/route" && echo 0 >"$EFIMM_DEBUGFS/route" || return 1
+	done
+	efimm_unload
+}
+
+# Every slot holds the last write that reported success into it.
+test_no_write_lost() {
+	local n slot lost=0 written retries
+	written=$(wc -l <"$WORK/written")
+	retries=$(grep -c '^retry' "$WORK/errors")
+	echo "# $written writes succeeded, $retries failed cleanly and were retried"
+	grep -v '^retry' "$WORK/errors" | sort | uniq -c | head -5 | sed 's/^/# write error: /'
+	# The last n per slot (the log is in write order).
+	awk -v s=$SLOTS '{ last[$1 % s] = $1 } END { for (k in last) print k, last[k] }' \
+		"$WORK/written" >"$WORK/expected"
+	while read -r slot n; do
+		# efivarfs files cannot seek: skip the attributes through a pipe.
+		if [ "$(cat "$EFIVARS/EfimmChurn$slot-$GUID" 2>/dev/null | tail -c +5)" != "churn-$n" ]; then
+			echo "# EfimmChurn$slot does not hold write $n"
+			lost=$((lost + 1))
+		fi
+	done <"$WORK/expected"
+	[ "$written" -gt 0 ] && [ $lost -eq 0 ]
+}
+
+cleanup_vars() {
+	local f
+	for f in "$EFIVARS"/EfimmChurn*-"$GUID"; do
+		[ -e "$f" ] || continue
+		chattr -i "$f" 2>/dev/null
+		rm -f "$f"
+	done
 }
 
 test_efivarfs_still_works() {
@@ -41,8 +113,15 @@ test_efivarfs_still_works() {
 
 require_lowmap
 efimm_unload
+cleanup_vars
+touch "$WORK/written" "$WORK/errors"
 ktap_print_header
-ktap_set_plan 2
+ktap_set_plan 4
+start_load
 ktap_test_result "$CYCLES load/unload cycles with callers in flight, each frees its mm" test_cycles
+ktap_test_result "$SWITCHES routing on/off switches with callers in flight" test_switches
+stop_load
+ktap_test_result "no variable write lost" test_no_write_lost
 ktap_test_result "efivarfs works afterwards" test_efivarfs_still_works
+cleanup_vars
 ktap_finished

@@ -183,6 +183,10 @@ pub(crate) struct Summary {
     pub(crate) pt_pages: u64,
     pub(crate) leaf_entries: u64,
     pub(crate) large_leaf_entries: u64,
+    /// `[start, end)` that efimm maps for itself (the null call), not
+    /// counted as extra.
+    pub(crate) own: (u64, u64),
+    pub(crate) own_pages: u64,
 }
 
 impl Summary {
@@ -217,20 +221,20 @@ impl Summary {
         if line.prot & pte::GLOBAL != 0 {
             self.global_pages += pages;
         }
-        let inside: u64 = regions
-            .iter()
-            .map(|r| {
-                let lo = r.start().max(line.start);
-                let hi = r.end().min(line.end);
-                if hi > lo {
-                    (hi - lo) >> PAGE_SHIFT
-                } else {
-                    0
-                }
-            })
-            .sum();
+        let overlap = |start: u64, end: u64| {
+            let lo = start.max(line.start);
+            let hi = end.min(line.end);
+            if hi > lo {
+                (hi - lo) >> PAGE_SHIFT
+            } else {
+                0
+            }
+        };
+        let inside: u64 = regions.iter().map(|r| overlap(r.start(), r.end())).sum();
+        let own = overlap(self.own.0, self.own.1);
         self.unmapped_runtime_pages -= inside.min(self.unmapped_runtime_pages);
-        self.extra_mapped_pages += pages - inside;
+        self.own_pages += own;
+        self.extra_mapped_pages += pages - inside - own;
     }
 
     /// One `key value` per line.
@@ -246,6 +250,7 @@ impl Summary {
             ("pt_pages", self.pt_pages),
             ("leaf_entries", self.leaf_entries),
             ("large_leaf_entries", self.large_leaf_entries),
+            ("null_call_pages", self.own_pages),
         ];
         for (key, value) in rows {
             writeln!(f, "{key} {value}")?;

@@ -9,6 +9,7 @@ use crate::efi::memmap::Region;
 use crate::ffi::{self, OwnedMm, PtdumpSink};
 use core::fmt::{self, Write};
 use dump::{Dumper, Line, Summary};
+use kernel::page::PAGE_SIZE;
 
 /// Feeds the walker's callbacks to a [`Dumper`].
 struct Walk<F: FnMut(&Line)> {
@@ -55,9 +56,11 @@ pub(crate) fn write(mm: &OwnedMm, f: &mut impl Write) -> fmt::Result {
     writeln!(f, "---[ Kernel Space ]---")
 }
 
-/// The checked summary of `mm` against the regions it should map.
-pub(crate) fn summary(mm: &OwnedMm, regions: &[Region]) -> Summary {
+/// The checked summary of `mm` against the regions it should map and the
+/// page of efimm's null call.
+pub(crate) fn summary(mm: &OwnedMm, regions: &[Region], null_call: u64) -> Summary {
     let mut summary = Summary::new(regions);
+    summary.own = (null_call, null_call + PAGE_SIZE as u64);
     let pt_pages = walk(mm, |line| summary.add(line, regions));
     summary.pt_pages = pt_pages;
     summary

@@ -7,6 +7,9 @@
 #[path = "../../../src/efi/mod.rs"]
 pub(crate) mod efi;
 
+#[path = "../../../src/fault.rs"]
+pub(crate) mod fault;
+
 #[path = "../../../src/ptdump/dump.rs"]
 mod ptdump_dump;
 
@@ -18,6 +21,8 @@ pub(crate) mod ptdump {
 
 #[cfg(test)]
 mod test_efi;
+#[cfg(test)]
+mod test_fault;
 #[cfg(test)]
 mod test_memmap;
 #[cfg(test)]

@@ -136,6 +136,30 @@ fn summary_finds_wx_user_global_missing_and_extra_pages() {
 }
 
 #[test]
+fn the_null_call_page_is_efimms_own_not_extra() {
+    let regions = [rt(0x200000, 1)];
+    let mut s = Summary::new(&regions);
+    s.own = (0x7fff_ffc0_0000, 0x7fff_ffc0_1000);
+    let line = |start, end| Line {
+        start,
+        end,
+        prot: RX,
+        effective: RX,
+        level: PTE,
+    };
+    s.add(&line(0x200000, 0x201000), &regions);
+    s.add(&line(0x7fff_ffc0_0000, 0x7fff_ffc0_1000), &regions);
+    // A page next to it is still extra.
+    s.add(&line(0x7fff_ffc0_1000, 0x7fff_ffc0_2000), &regions);
+    assert_eq!(s.own_pages, 1);
+    assert_eq!(s.extra_mapped_pages, 1);
+    assert_eq!(s.unmapped_runtime_pages, 0);
+    let mut out = String::new();
+    s.write(&mut out).unwrap();
+    assert!(out.ends_with("null_call_pages 1\n"));
+}
+
+#[test]
 fn effective_protection_combines_levels_like_x86() {
     // A user, writable leaf under a supervisor, read-only table: neither
     // USER nor RW is in effect, and NX from any level sticks.

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make stress: make check's kselftests at full counts, in both firmware
+# modes with efi=lowmap (bios with kmemleak=on): 100,000 fuzzed efi_test
+# ioctls per path, 20,000 random debugfs writes, 8 processes x 1,000 calls,
+# 100 load/unload cycles and 100 routing switches. Any count can be
+# overridden through the same variables. Ends with "N passed, N failed".
+
+. "$(dirname "$0")/lib.sh"
+
+export EFIMM_FUZZ_CASES=${EFIMM_FUZZ_CASES:-100000}
+export EFIMM_BADINPUT_CASES=${EFIMM_BADINPUT_CASES:-20000}
+export EFIMM_CONCURRENCY_PROCS=${EFIMM_CONCURRENCY_PROCS:-8}
+export EFIMM_CONCURRENCY_CALLS=${EFIMM_CONCURRENCY_CALLS:-1000}
+export EFIMM_CHURN_CYCLES=${EFIMM_CHURN_CYCLES:-100}
+export EFIMM_CHURN_SWITCHES=${EFIMM_CHURN_SWITCHES:-100}
+export EFIMM_TEST_TIMEOUT=${EFIMM_TEST_TIMEOUT:-5400}
+export VM_TIMEOUT=${VM_TIMEOUT:-7200}
+export CHECK_OUT=$EFIMM_TOP/out/stress
+
+RUNS=${RUNS:-pflash-lowmap bios-kmemleak} exec "$EFIMM_TOP"/scripts/check.sh
