@@ -15,6 +15,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mutex.h>
 #include <linux/ptdump.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
@@ -921,6 +922,8 @@ static struct kprobe *global_flush_kprobe_ptrs[] = {
  * long it keeps preemption off (efi_fpu_begin() is inside), and roughly
  * its time inside the firmware. Both paths hold the same lock, so the
  * previous call's timestamp cannot be overwritten before it is read.
+ * The probes cost every kernel-path call two breakpoint traps, so they are
+ * only there while asked for (debugfs watch_kernel_path).
  */
 static u64 kernel_fw_t0;
 static atomic64_t kernel_fw_calls;
@@ -965,22 +968,42 @@ u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns)
 	return n;
 }
 
-static int efimm_kernel_fw_probes_register(void)
-{
-	int ret = register_kprobe(&kernel_fw_setup_kprobe);
+static DEFINE_MUTEX(kernel_fw_probes_lock);
+static bool kernel_fw_probes_on;
 
-	if (ret)
-		return ret;
-	ret = register_kretprobe(&kernel_fw_teardown_kretprobe);
-	if (ret)
+/* Arm (@on) or disarm the probes on the kernel's firmware bracket. */
+int efimm_kernel_fw_probes_set(bool on)
+{
+	int ret = 0;
+
+	mutex_lock(&kernel_fw_probes_lock);
+	if (on && !kernel_fw_probes_on) {
+		/* register_kprobe() needs a clean kprobe: reset what a
+		 * previous unregister left.
+		 */
+		kernel_fw_setup_kprobe.addr = NULL;
+		kernel_fw_setup_kprobe.flags = 0;
+		kernel_fw_teardown_kretprobe.kp.addr = NULL;
+		kernel_fw_teardown_kretprobe.kp.flags = 0;
+		ret = register_kprobe(&kernel_fw_setup_kprobe);
+		if (!ret) {
+			ret = register_kretprobe(&kernel_fw_teardown_kretprobe);
+			if (ret)
+				unregister_kprobe(&kernel_fw_setup_kprobe);
+		}
+		kernel_fw_probes_on = !ret;
+	} else if (!on && kernel_fw_probes_on) {
+		unregister_kretprobe(&kernel_fw_teardown_kretprobe);
 		unregister_kprobe(&kernel_fw_setup_kprobe);
+		kernel_fw_probes_on = false;
+	}
+	mutex_unlock(&kernel_fw_probes_lock);
 	return ret;
 }
 
-static void efimm_kernel_fw_probes_unregister(void)
+bool efimm_kernel_fw_probes_armed(void)
 {
-	unregister_kretprobe(&kernel_fw_teardown_kretprobe);
-	unregister_kprobe(&kernel_fw_setup_kprobe);
+	return READ_ONCE(kernel_fw_probes_on);
 }
 
 int efimm_probes_register(void)
@@ -995,25 +1018,16 @@ int efimm_probes_register(void)
 		return ret;
 	ret = register_kprobes(global_flush_kprobe_ptrs,
 			       ARRAY_SIZE(global_flush_kprobe_ptrs));
-	if (ret)
-		goto err_tracepoint;
-	ret = efimm_kernel_fw_probes_register();
-	if (ret)
-		goto err_kprobes;
-	return 0;
-
-err_kprobes:
-	unregister_kprobes(global_flush_kprobe_ptrs,
-			   ARRAY_SIZE(global_flush_kprobe_ptrs));
-err_tracepoint:
-	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
-	tracepoint_synchronize_unregister();
+	if (ret) {
+		tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+		tracepoint_synchronize_unregister();
+	}
 	return ret;
 }
 
 void efimm_probes_unregister(void)
 {
-	efimm_kernel_fw_probes_unregister();
+	efimm_kernel_fw_probes_set(false);
 	unregister_kprobes(global_flush_kprobe_ptrs,
 			   ARRAY_SIZE(global_flush_kprobe_ptrs));
 	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);

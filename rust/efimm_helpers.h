@@ -69,6 +69,8 @@ int efimm_probes_register(void);
 void efimm_probes_unregister(void);
 u64 efimm_firmware_overlaps(void);
 u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns);
+int efimm_kernel_fw_probes_set(bool on);
+bool efimm_kernel_fw_probes_armed(void);
 
 /* Implemented in Rust (src/ffi.rs), called from C. */
 void efimm_ptdump_note(void *ctx, unsigned long addr, int level, u64 val);

@@ -64,6 +64,12 @@ fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
     dir.read_write_callback_file(c"bench", files, &write_bench, &run_bench);
     dir.write_only_callback_file(c"reset", files, &reset_system);
     dir.read_write_callback_file(
+        c"watch_kernel_path",
+        files,
+        &|_: &Files, out| writeln!(out, "{}", u8::from(ffi::kernel_path_watched())),
+        &watch_kernel_path,
+    );
+    dir.read_write_callback_file(
         c"fault",
         files,
         &|f: &Files, out| f.shared.write_faults(out),
@@ -71,6 +77,16 @@ fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
     );
     #[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
     dir.read_write_callback_file(c"inject_fault", files, &write_injected, &inject_fault);
+}
+
+/// `1` or `0`: probe the kernel's firmware bracket (overlaps, preemption).
+fn watch_kernel_path(_: &Files, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; MAX_COMMAND];
+    match read_command(reader, &mut buf)? {
+        "0" => ffi::watch_kernel_path(false),
+        "1" => ffi::watch_kernel_path(true),
+        _ => Err(EINVAL),
+    }
 }
 
 /// `rearm`: take calls again after a firmware fault.

@@ -101,6 +101,8 @@ extern "C" {
     fn efimm_probes_unregister();
     fn efimm_firmware_overlaps() -> u64;
     fn efimm_kernel_fw_calls(last_preempt_off_ns: *mut u64) -> u64;
+    fn efimm_kernel_fw_probes_set(on: bool) -> c_int;
+    fn efimm_kernel_fw_probes_armed() -> bool;
     fn efimm_lockdown_check() -> c_int;
 }
 
@@ -573,14 +575,28 @@ impl Drop for Probes {
     }
 }
 
-/// How often a call entered the firmware while another was inside, over
-/// both paths, since load. The EFI runtime lock must keep it at zero.
+/// How often a call entered the firmware while another was inside, since
+/// load: efimm's calls, and the kernel path's while watched. The EFI
+/// runtime lock must keep it at zero.
 pub(crate) fn firmware_overlaps() -> u64 {
     // SAFETY: Reads an atomic counter; no preconditions.
     unsafe { efimm_firmware_overlaps() }
 }
 
-/// Firmware calls the kernel's path made since load, and how long the
+/// Arms (`true`) or disarms the probes on the kernel's firmware bracket,
+/// which feed the two functions below and cost each kernel-path call two
+/// breakpoint traps. Disarmed when [`Probes`] drops.
+pub(crate) fn watch_kernel_path(on: bool) -> Result {
+    // SAFETY: Registers or unregisters static probes under a C mutex.
+    to_result(unsafe { efimm_kernel_fw_probes_set(on) })
+}
+
+pub(crate) fn kernel_path_watched() -> bool {
+    // SAFETY: Reads a flag; no preconditions.
+    unsafe { efimm_kernel_fw_probes_armed() }
+}
+
+/// Firmware calls the kernel's path made while watched, and how long the
 /// latest kept preemption off.
 pub(crate) fn kernel_firmware_calls() -> (u64, u64) {
     let mut last = 0;

@@ -10,7 +10,8 @@
 
 SEED=${EFIMM_BADINPUT_SEED:-4242}
 CASES=${EFIMM_BADINPUT_CASES:-200}
-FILES="bench route counters reset"
+# inject_fault only gets the crafted cases: a random "nx" would fault.
+FILES="bench route counters reset fault watch_kernel_path"
 
 # write_fails FILE TEXT: the write is refused.
 write_fails() {
@@ -38,7 +39,18 @@ bench|get_time 18446744073709551617 efimm
 bench|get_time 1 EFIMM
 bench|GET_TIME 1 efimm
 bench|get_time	1	efimm	x
+bench|null 1 kernel
+fault|re-arm
+fault|1
+watch_kernel_path|2
+watch_kernel_path|on
 CASES
+	if [ -e "$EFIMM_DEBUGFS/inject_fault" ]; then
+		for w in NX nx1 "unmapped 0" 0; do
+			write_fails inject_fault "$w" || { echo "# inject_fault accepted '$w'"; bad=1; }
+		done
+		[ "$(cat "$EFIMM_DEBUGFS/inject_fault")" = none ] || bad=1
+	fi
 	for f in $FILES; do
 		write_fails "$f" "$(head -c 100 /dev/zero | tr '\0' 'a')" || { echo "# $f accepted 100 bytes"; bad=1; }
 		write_fails "$f" "$(printf 'get_time 1 efimm\xff')" || { echo "# $f accepted non-UTF-8"; bad=1; }
@@ -80,5 +92,6 @@ ktap_set_plan 2
 ktap_test_result "malformed commands are refused" test_crafted
 ktap_test_result "seeded random bytes into every file leave efimm working" test_random
 echo 0 >"$EFIMM_DEBUGFS/route"
+echo 0 >"$EFIMM_DEBUGFS/watch_kernel_path"
 efimm_unload
 ktap_finished

@@ -28,7 +28,9 @@ test_concurrent_calls() {
 	local driver rc=0 old_hung
 	old_hung=$(cat $HUNG)
 	echo 10 >$HUNG
-	echo 1 >"$EFIMM_DEBUGFS/route" && echo 0 >"$EFIMM_DEBUGFS/counters" || return 1
+	# Count the kernel path's firmware entries too.
+	echo 1 >"$EFIMM_DEBUGFS/watch_kernel_path" && echo 1 >"$EFIMM_DEBUGFS/route" &&
+		echo 0 >"$EFIMM_DEBUGFS/counters" || return 1
 	dmesg_mark
 	kernel_path_driver 2>/dev/null & driver=$!
 	./concurrency "$PROCS" "$CALLS" || rc=1
@@ -36,14 +38,20 @@ test_concurrent_calls() {
 	wait $driver 2>/dev/null
 	echo 0 >"$EFIMM_DEBUGFS/route"
 	echo "$old_hung" >$HUNG
+	local watched_ns
+	watched_ns=$(counter kernel.get_time.max_preempt_off_ns)
+	echo 0 >"$EFIMM_DEBUGFS/watch_kernel_path"
 	local efimm kernel
 	efimm=$(($(counter efimm.get_time.calls) + $(counter efimm.get_variable.calls) +
 		$(counter efimm.set_variable.calls) + $(counter efimm.query_variable_info.calls) +
 		$(counter efimm.get_next_variable.calls)))
 	kernel=$(($(counter kernel.get_time.calls) + $(counter kernel.get_variable.calls)))
 	echo "# efimm calls $efimm, kernel path calls $kernel meanwhile," \
-		"firmware_overlaps $(counter firmware_overlaps)"
+		"firmware_overlaps $(counter firmware_overlaps)," \
+		"kernel path's longest preemption-off GetTime ${watched_ns} ns"
+	# The probes on the kernel's path saw its calls.
 	[ $rc -eq 0 ] && [ "$efimm" -ge $((PROCS * CALLS)) ] && [ "$kernel" -gt 0 ] &&
+		[ "$watched_ns" -gt 0 ] &&
 		! dmesg_new | grep -q 'blocked for more than'
 }
 
