@@ -978,8 +978,9 @@ int efimm_kernel_fw_probes_set(bool on)
 
 	mutex_lock(&kernel_fw_probes_lock);
 	if (on && !kernel_fw_probes_on) {
-		/* register_kprobe() needs a clean kprobe: reset what a
-		 * previous unregister left.
+		/*
+		 * register_kprobe() refuses a kprobe with both an address
+		 * and a symbol: clear what a previous registration set.
 		 */
 		kernel_fw_setup_kprobe.addr = NULL;
 		kernel_fw_setup_kprobe.flags = 0;

@@ -21,7 +21,7 @@ specs_for() {
 	pflash) writes=400 ;;
 	bios) writes=100 ;;
 	esac
-	echo "get_time:2000 get_variable:2000 get_next_variable:2000" \
+	echo "null:2000 get_time:2000 get_variable:2000 get_next_variable:2000" \
 		"query_variable_info:2000 get_next_high_mono_count:$writes set_variable:$writes"
 }
 

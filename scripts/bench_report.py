@@ -31,8 +31,20 @@ def percentile(sorted_samples, q):
     return sorted_samples[(len(sorted_samples) - 1) * q // 100]
 
 
-def aggregate(rawdir):
+def preempt_off(counters):
+    """{(path, service): longest preemption-off stretch of one call, ns}."""
+    out = {}
+    for line in counters.splitlines():
+        key, _, value = line.partition(" ")
+        parts = key.split(".")
+        if len(parts) == 3 and parts[2] == "max_preempt_off_ns":
+            out[(parts[0], parts[1])] = int(value)
+    return out
+
+
+def aggregate(rawdir, counters):
     """{service: {path: stats}} over all blocks."""
+    longest = preempt_off(counters)
     acc = defaultdict(lambda: defaultdict(lambda: {"samples": [], "sums": defaultdict(int)}))
     for name in sorted(os.listdir(rawdir)):
         service, path, _block = name.rsplit(".", 2)
@@ -58,6 +70,8 @@ def aggregate(rawdir):
                 "p99_ns": percentile(s, 99),
                 "mean_ns": sum(s) // len(s),
             }
+            if (path, service) in longest:
+                stats["max_preempt_off_ns"] = longest[(path, service)]
             for key, v in a["sums"].items():
                 if key.startswith("tlb."):
                     stats[key[4:] + "_per_call"] = round(v / calls, 4)
@@ -100,7 +114,7 @@ def report(outdir, resultsdir, modes):
         d = os.path.join(outdir, mode)
         module = dict(l.split() for l in read(os.path.join(d, "module.txt")).splitlines())
         results[mode] = {
-            "services": aggregate(os.path.join(d, "raw")),
+            "services": aggregate(os.path.join(d, "raw"), read(os.path.join(d, "counters.txt"))),
             "module_load_ms": round(int(module["load_ns"]) / 1e6, 1),
             "page_tables": {
                 "efimm": page_table_shape(read(os.path.join(d, "efimm_ptdump.txt"))),
@@ -118,7 +132,8 @@ def print_table(results):
     for mode, r in results.items():
         print(f"\n{mode} mode (TCG), efi=lowmap; module load {r['module_load_ms']} ms")
         print(f"{'service':26} {'path':6} {'calls':>6} {'err':>4} {'median us':>10} "
-              f"{'p99 us':>9} {'ratio':>6} {'cr3/call':>9} {'full/call':>9} {'glob/call':>9}")
+              f"{'p99 us':>9} {'ratio':>6} {'cr3/call':>9} {'full/call':>9} {'glob/call':>9} "
+              f"{'max preempt-off us':>18}")
         for service, paths in r["services"].items():
             for path in PATHS:
                 s = paths.get(path)
@@ -128,7 +143,8 @@ def print_table(results):
                 print(f"{service:26} {path:6} {s['calls']:>6} {s['errors']:>4} "
                       f"{s['median_ns'] / 1000:>10.1f} {s['p99_ns'] / 1000:>9.1f} {ratio:>6} "
                       f"{s.get('cr3_loads_per_call', 0):>9.3f} {s.get('full_flushes_per_call', 0):>9.3f} "
-                      f"{s.get('global_flushes_per_call', 0):>9.3f}")
+                      f"{s.get('global_flushes_per_call', 0):>9.3f} "
+                      f"{s.get('max_preempt_off_ns', 0) / 1000:>18.1f}")
         pt = r["page_tables"]
         print(f"page tables of the lower half: efimm {pt['efimm']['pt_pages']} pages, "
               f"{pt['efimm']['leaf_entries']} leaf entries; efi_mm {pt['efi_mm']['pt_pages']} pages, "

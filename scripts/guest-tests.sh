@@ -11,6 +11,8 @@
 out=$1
 shift
 . "$EFIMM_TOP/scripts/guest-env.sh"
+# Test sizes and timeouts from the host (scripts/vm.sh).
+[ -f "$out/knobs.env" ] && . "$out/knobs.env"
 
 ktap=$out/results.ktap
 ksft_skip=4

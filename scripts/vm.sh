@@ -49,10 +49,10 @@ boot() {
 	qopts=$(firmware_opts "$fw" "$out")
 	# VM_REBOOT=1: let a reset reboot the guest (to tell it from power-off).
 	[ "${VM_REBOOT:-0}" = 1 ] && reboot=
-	# Test sizes and timeouts (make stress) go to the guest's tests.
-	local knobs
-	knobs=$(env | grep -E '^EFIMM_(FUZZ|CONCURRENCY|CHURN|BADINPUT|TEST)_[A-Z_]+=[0-9]+$' |
-		tr '\n' ' ' || true)
+	# Test sizes and timeouts (make stress) go to the guest's tests through
+	# OUTDIR: the kernel command line that carries the command is short.
+	env | grep -E '^EFIMM_(FUZZ|CONCURRENCY|CHURN|BADINPUT|TEST)_[A-Z_]+=[0-9.]+$' |
+		sed 's/^/export /' >"$out/knobs.env" || true
 	# The guest sees the host's root read-only, so it runs the checkout's
 	# scripts directly; OUTDIR is the one place it writes.
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
@@ -60,7 +60,7 @@ boot() {
 		--user root -m 1G -p 2 --verbose \
 		--append "root=/dev/root panic=-1 $append" \
 		--rwdir="$out" --qemu-opts="$qopts $reboot" \
-		--exec "EFIMM_TOP=$EFIMM_TOP EFIMM_CACHE=$EFIMM_CACHE EFIMM_KBUILD=$KBUILD_DIR EFIMM_FW=$fw $knobs$*" </dev/null >"$out/console.log" 2>&1
+		--exec "EFIMM_TOP=$EFIMM_TOP EFIMM_CACHE=$EFIMM_CACHE EFIMM_KBUILD=$KBUILD_DIR EFIMM_FW=$fw $*" </dev/null >"$out/console.log" 2>&1
 }
 
 make_run() {

@@ -38,6 +38,17 @@
  * are undefined on either path, so counts stay at 0 or 1.
  */
 #define MAX_CAPSULES 1
+/*
+ * OVMF cannot reclaim its variable store at runtime: every non-volatile
+ * write takes space until the next boot, and -bios mode's store holds a
+ * few hundred. After this many successful writes (SetVariable, and
+ * GetNextHighMonotonicCount, which rewrites a variable) a run writes
+ * volatile (refused at runtime) and skips the monotonic count, so that
+ * long runs leave the store usable and both paths see the same free space.
+ */
+#define MAX_NV_WRITES 32
+
+static unsigned int nv_writes;
 
 static const efi_guid_t fuzz_guid = { {
 	0x7e, 0x1a, 0x5f, 0x2b, 0x33, 0x9c, 0x4d, 0x4e,
@@ -58,15 +69,20 @@ static unsigned long below(unsigned long n)
 	return next() % n;
 }
 
-/* Where pointers may point. */
+/*
+ * Where pointers may point. The kernel reads inputs from big, which only
+ * the fuzzer writes, and writes outputs to sink: times, counts and free
+ * space differ between the runs and must not leak into later inputs.
+ */
 static uint8_t *big;		/* BIG + PAGE bytes, read-write */
+static uint8_t *sink;		/* the same, for outputs */
 static uint8_t *readonly;	/* one read-only page */
 static uint8_t *unmapped;	/* a page nobody maps */
 static efi_char16_t *unterminated; /* a page of 'A's, unmapped after it */
 static efi_char16_t *huge_name;	/* 32767 'A's and a NUL */
 
-/* A pointer for the kernel to read or write @len bytes at. */
-static void *pointer(size_t len)
+/* A pointer into @buf for the kernel to read or write @len bytes at. */
+static void *pointer_into(uint8_t *buf, size_t len)
 {
 	switch (below(8)) {
 	case 0:
@@ -78,10 +94,20 @@ static void *pointer(size_t len)
 	case 3:
 		return readonly;
 	case 4:
-		return big + 1;				/* misaligned */
+		return buf + 1;				/* misaligned */
 	default:
-		return big + below(BIG - (len < BIG ? len : 0) + 1);
+		return buf + below(BIG - (len < BIG ? len : 0) + 1);
 	}
+}
+
+static void *pointer(size_t len)
+{
+	return pointer_into(big, len);
+}
+
+static void *out_pointer(size_t len)
+{
+	return pointer_into(sink, len);
 }
 
 /*
@@ -245,9 +271,9 @@ static unsigned long build(struct scratch *s, efi_status_t *st)
 			s->size = MAX_KMALLOC_DATA;
 		s->a.getvar = (struct efi_getvariable){
 			name(s->name), guid(&s->guid), below(4) ? &s->attr : NULL,
-			below(6) ? &s->size : bad_pointer(), pointer(s->size), st };
+			below(6) ? &s->size : bad_pointer(), out_pointer(s->size), st };
 		if (below(3))
-			s->a.getvar.data = big;
+			s->a.getvar.data = sink;
 		return EFI_RUNTIME_GET_VARIABLE;
 	}
 	if (r < 40) {
@@ -259,6 +285,8 @@ static unsigned long build(struct scratch *s, efi_status_t *st)
 			nm = s->name;
 		}
 		s->attr = attributes();
+		if (nv_writes >= MAX_NV_WRITES)
+			s->attr &= ~EFI_VARIABLE_NON_VOLATILE;
 		n = size();
 		/* Non-volatile writes that may succeed stay small. */
 		if ((s->attr & EFI_VARIABLE_NON_VOLATILE) && n > 64 && n < 0x10000)
@@ -274,31 +302,45 @@ static unsigned long build(struct scratch *s, efi_status_t *st)
 	}
 	if (r < 55) {
 		efi_char16_t *nm = below(3) ? s->name : name(s->name);
+		int after_boot_order = nm == s->name && s->name[0] == 'F';
 
 		/*
+		 * Where the pool's variables lie in the store differs between
+		 * the runs (each run's writes leave records behind), so the
+		 * name after one of them does too: start after BootOrder
+		 * instead, which the runs do not move.
+		 */
+		if (after_boot_order)
+			ascii_to_ucs2("BootOrder", s->name);
+		/*
 		 * efi_test copies back as many bytes as the size said: a
-		 * large one gets the second half of the big buffer.
+		 * large one gets the second half of the big buffer, starting
+		 * with an empty name.
 		 */
 		s->size = below(3) ? sizeof(s->name) : size();
-		if (s->size > sizeof(s->name) && nm == s->name)
-			nm = (efi_char16_t *)(big + BIG / 2);
+		if (s->size > sizeof(s->name) && nm == s->name) {
+			nm = (efi_char16_t *)(sink + BIG / 2);
+			nm[0] = 0;
+		}
 		s->a.getnext = (struct efi_getnextvariablename){
 			below(8) ? &s->size : bad_pointer(), nm,
 			below(8) ? &s->guid : guid(&s->guid), st };
 		if (below(2))
 			s->guid = fuzz_guid;
+		if (after_boot_order)
+			s->guid = global_guid;
 		return EFI_RUNTIME_GET_NEXTVARIABLENAME;
 	}
 	if (r < 65) {
 		s->a.gettime = (struct efi_gettime){
-			below(6) ? &s->time : pointer(sizeof(s->time)),
-			below(2) ? &s->cap : pointer(sizeof(s->cap)), st };
+			below(6) ? &s->time : out_pointer(sizeof(s->time)),
+			below(2) ? &s->cap : out_pointer(sizeof(s->cap)), st };
 		return EFI_RUNTIME_GET_TIME;
 	}
 	if (r < 75) {
 		s->a.query = (struct efi_queryvariableinfo){
-			attributes(), below(6) ? &s->info[0] : pointer(8),
-			&s->info[1], below(6) ? &s->info[2] : pointer(8), st };
+			attributes(), below(6) ? &s->info[0] : out_pointer(8),
+			&s->info[1], below(6) ? &s->info[2] : out_pointer(8), st };
 		return EFI_RUNTIME_QUERY_VARIABLEINFO;
 	}
 	if (r < 80) {
@@ -309,9 +351,9 @@ static unsigned long build(struct scratch *s, efi_status_t *st)
 	}
 	if (r < 85) {
 		s->a.getwake = (struct efi_getwakeuptime){
-			below(6) ? &s->enabled : pointer(1),
-			below(6) ? &s->pending : pointer(1),
-			below(6) ? &s->time : pointer(sizeof(s->time)), st };
+			below(6) ? &s->enabled : out_pointer(1),
+			below(6) ? &s->pending : out_pointer(1),
+			below(6) ? &s->time : out_pointer(sizeof(s->time)), st };
 		return EFI_RUNTIME_GET_WAKETIME;
 	}
 	if (r < 90) {
@@ -329,13 +371,13 @@ static unsigned long build(struct scratch *s, efi_status_t *st)
 		s->a.caps = (struct efi_querycapsulecapabilities){
 			below(4) ? (efi_capsule_header_t **)s->capsules :
 				   pointer(n * sizeof(void *)),
-			n, below(6) ? &s->info[0] : pointer(8),
-			below(6) ? &s->reset_type : pointer(4), st };
+			n, below(6) ? &s->info[0] : out_pointer(8),
+			below(6) ? &s->reset_type : out_pointer(4), st };
 		return EFI_RUNTIME_QUERY_CAPSULECAPABILITIES;
 	}
 	if (r < 95) {
 		s->a.mono = (struct efi_getnexthighmonotoniccount){
-			below(4) ? &s->count : pointer(4), st };
+			below(4) ? &s->count : out_pointer(4), st };
 		return EFI_RUNTIME_GET_NEXTHIGHMONOTONICCOUNT;
 	}
 	/* Unknown commands, and random bytes as any command's argument. */
@@ -357,8 +399,8 @@ static uint32_t result_digest(unsigned long cmd, struct scratch *s, int ret)
 	case EFI_RUNTIME_GET_VARIABLE:
 		h = digest(&s->attr, sizeof(s->attr), h);
 		h = digest(&s->size, sizeof(s->size), h);
-		if (s->a.getvar.data == big && s->size <= 64)
-			h = digest(big, s->size, h);
+		if (s->a.getvar.data == sink && s->size <= 64)
+			h = digest(sink, s->size, h);
 		return h;
 	case EFI_RUNTIME_GET_NEXTVARIABLENAME:
 		h = digest(s->name, sizeof(s->name), h);
@@ -424,6 +466,7 @@ int main(int argc, char **argv)
 	}
 
 	big = map(BIG + PAGE, PROT_READ | PROT_WRITE);
+	sink = map(BIG + PAGE, PROT_READ | PROT_WRITE);
 	readonly = map(PAGE, PROT_READ);
 	unmapped = map(PAGE, PROT_NONE);
 	munmap(unmapped, PAGE);
@@ -454,8 +497,18 @@ int main(int argc, char **argv)
 			arg = (void *)0xffffffff81000000UL;
 			break;
 		}
+		if (cmd == EFI_RUNTIME_GET_NEXTHIGHMONOTONICCOUNT &&
+		    nv_writes >= MAX_NV_WRITES) {
+			fprintf(out, "%lu %lx skipped\n", c, cmd);
+			continue;
+		}
 		errno = 0;
 		ret = ioctl(fd, cmd, arg);
+		if (!ret && (cmd == EFI_RUNTIME_GET_NEXTHIGHMONOTONICCOUNT ||
+			     (cmd == EFI_RUNTIME_SET_VARIABLE &&
+			      (s.attr & EFI_VARIABLE_NON_VOLATILE) &&
+			      s.a.setvar.data_size)))
+			nv_writes++;
 		fprintf(out, "%lu %lx %d %d %llx %08x\n", c, cmd, ret, ret ? errno : 0,
 			(unsigned long long)st, result_digest(cmd, &s, ret));
 	}
