@@ -26,10 +26,13 @@ static int check_time(const efi_time_t *t)
 }
 
 /*
- * One call in WRITE_EVERY writes: OVMF cannot reclaim its variable store at
- * runtime, and 8 x 1000 calls must leave room for the tests after them.
+ * OVMF cannot reclaim its variable store at runtime, and in -bios mode it
+ * holds a few hundred writes: one call in write_every writes, at most one
+ * in 25, and no more than MAX_WRITES in all, to leave room for the tests
+ * after this one.
  */
-#define WRITE_EVERY 25
+#define MAX_WRITES 96
+static int write_every = 25;
 
 enum op { GET_TIME, GET_OWN_VARIABLE, SET_OWN_VARIABLE, QUERY_INFO, NEXT_NAME };
 
@@ -38,7 +41,7 @@ static enum op op_of(int i)
 {
 	static const enum op reads[] = { GET_TIME, GET_OWN_VARIABLE, QUERY_INFO, NEXT_NAME };
 
-	if (i % WRITE_EVERY == WRITE_EVERY - 1)
+	if (i % write_every == write_every - 1)
 		return SET_OWN_VARIABLE;
 	return reads[i % 4];
 }
@@ -133,6 +136,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s PROCS CALLS\n", argv[0]);
 		return KSFT_FAIL;
 	}
+	if (procs * calls / MAX_WRITES > write_every)
+		write_every = procs * calls / MAX_WRITES;
 	for (p = 0; p < procs; p++) {
 		pid_t pid = fork();
 
