@@ -275,11 +275,32 @@ static int efimm_populate_huge(struct efimm_mm *m, unsigned long addr,
  * and non-global, with the given cache mode and rights. With @huge (both
  * ends 2M aligned) it is mapped with 2M entries, else with 4K ones.
  */
+/*
+ * One VMA of @m at [@addr, @addr + @size) mapping @pfn on with @prot: what
+ * efimm_mmap() maps comes from @m, which only @m's own thread changes.
+ */
+static int efimm_map_pfn(struct efimm_mm *m, unsigned long addr,
+			 unsigned long size, unsigned long pfn, pgprotval_t prot,
+			 bool write, bool huge)
+{
+	unsigned long ret;
+
+	m->prot = __pgprot(prot & __supported_pte_mask);
+	m->pfn = pfn;
+	m->huge = huge;
+	/* The anon inode fs is noexec: execute rights live in the PTEs only. */
+	ret = vm_mmap(m->file, addr, size, PROT_READ | (write ? PROT_WRITE : 0),
+		      MAP_SHARED | MAP_FIXED_NOREPLACE, pfn << PAGE_SHIFT);
+	if (IS_ERR_VALUE(ret))
+		return (int)ret;
+	return ret == addr ? 0 : -EFAULT;
+}
+
 int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 		     unsigned int cache, bool write, bool exec, bool huge)
 {
 	pgprotval_t prot = _PAGE_PRESENT | _PAGE_ACCESSED;
-	unsigned long ret;
+	int ret;
 
 	if (cache >= ARRAY_SIZE(efimm_cache_modes) || current->mm != m->mm)
 		return -EINVAL;
@@ -292,17 +313,10 @@ int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 	if (!exec)
 		prot |= _PAGE_NX;
 	prot |= cachemode2protval(efimm_cache_modes[cache]);
-	m->prot = __pgprot(prot & __supported_pte_mask);
-	m->pfn = addr >> PAGE_SHIFT;
-	m->huge = huge;
-
-	/* The anon inode fs is noexec: execute rights live in the PTEs only. */
-	ret = vm_mmap(m->file, addr, size, PROT_READ | (write ? PROT_WRITE : 0),
-		      MAP_SHARED | MAP_FIXED_NOREPLACE, addr);
-	if (IS_ERR_VALUE(ret))
-		return (int)ret;
-	if (ret != addr)
-		return -EFAULT;
+	/* 1:1: the pfn is the address. */
+	ret = efimm_map_pfn(m, addr, size, addr >> PAGE_SHIFT, prot, write, huge);
+	if (ret)
+		return ret;
 	return huge ? efimm_populate_huge(m, addr, size, write) : 0;
 }
 
@@ -318,7 +332,7 @@ static const u8 efimm_null_fn[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x31, 0xc0, 0xc3 };
 int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 {
 	struct page *page;
-	unsigned long ret;
+	int ret;
 
 	if (current->mm != m->mm || m->null_page || !PAGE_ALIGNED(addr))
 		return -EINVAL;
@@ -326,16 +340,12 @@ int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 	if (!page)
 		return -ENOMEM;
 	memcpy(page_address(page), efimm_null_fn, sizeof(efimm_null_fn));
-	m->prot = __pgprot((_PAGE_PRESENT | _PAGE_ACCESSED) & __supported_pte_mask);
-	m->pfn = page_to_pfn(page);
-	m->huge = false;
-	ret = vm_mmap(m->file, addr, PAGE_SIZE, PROT_READ,
-		      MAP_SHARED | MAP_FIXED_NOREPLACE, 0);
-	if (ret != addr) {
-		if (!IS_ERR_VALUE(ret))
-			vm_munmap(ret, PAGE_SIZE);
+	/* Read-only, executable, write-back. */
+	ret = efimm_map_pfn(m, addr, PAGE_SIZE, page_to_pfn(page),
+			    _PAGE_PRESENT | _PAGE_ACCESSED, false, false);
+	if (ret) {
 		__free_page(page);
-		return IS_ERR_VALUE(ret) ? (int)ret : -EFAULT;
+		return ret;
 	}
 	m->null_page = page;
 	return 0;

@@ -121,7 +121,6 @@ fn inject_fault(f: &Files, reader: &mut UserSliceReader) -> Result {
         "none" => None,
         _ => return Err(EINVAL),
     };
-    ffi::lockdown_check()?;
     f.shared.inject(fault);
     Ok(())
 }
@@ -186,7 +185,6 @@ fn reset_system(f: &Files, reader: &mut UserSliceReader) -> Result {
         "shutdown" => ResetType::Shutdown,
         _ => return Err(EINVAL),
     };
-    ffi::lockdown_check()?;
     pr_info!("ResetSystem({kind:?}) through efimm\n");
     let status = f
         .shared
@@ -205,7 +203,6 @@ fn write_bench(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn run_bench(f: &Files, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0; MAX_COMMAND];
     let spec = Spec::parse(read_command(reader, &mut buf)?)?;
-    ffi::lockdown_check()?;
     let path: &dyn Path = match spec.path {
         PathId::Efimm => &*f.shared,
         PathId::Kernel => &KernelPath,

@@ -79,10 +79,6 @@ impl kernel::Module for Efimm {
             pr_err!("route={route}: must be 0 or 1\n");
             return Err(EINVAL);
         }
-        if route == 1 {
-            ffi::lockdown_check()
-                .inspect_err(|_| pr_err!("route=1 refused: the kernel is locked down\n"))?;
-        }
         if !ffi::runtime_services_enabled() {
             pr_err!("EFI runtime services are not available\n");
             return Err(ENODEV);

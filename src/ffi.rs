@@ -287,9 +287,7 @@ impl MmUse<'_> {
             )
         })
     }
-}
 
-impl MmUse<'_> {
     /// Maps at `addr` a page of efimm's own holding a function that does
     /// nothing and returns `EFI_SUCCESS`, executable like firmware code;
     /// the page goes with the mm.

@@ -54,7 +54,8 @@ impl Router {
     /// refused under kernel lockdown, as efi_test is.
     pub(crate) fn set(&self, routed: bool) -> Result {
         if routed {
-            ffi::lockdown_check()?;
+            ffi::lockdown_check()
+                .inspect_err(|_| pr_err!("route=1 refused: the kernel is locked down\n"))?;
         }
         let mut state = self.state.lock();
         match (state.is_some(), routed) {

@@ -100,17 +100,21 @@ fn rt(phys: u64, pages: u64) -> Region {
     Region::from_descriptor(&d, u64::MAX).unwrap().unwrap()
 }
 
-#[test]
-fn summary_finds_wx_user_global_missing_and_extra_pages() {
-    let regions = [rt(0x200000, 4), rt(0x300000, 2)];
-    let mut s = Summary::new(&regions);
-    let line = |start, end, prot: u64, effective| Line {
+/// A PTE-level dump line.
+fn line(start: u64, end: u64, prot: u64, effective: u64) -> Line {
+    Line {
         start,
         end,
         prot,
         effective,
         level: PTE,
-    };
+    }
+}
+
+#[test]
+fn summary_finds_wx_user_global_missing_and_extra_pages() {
+    let regions = [rt(0x200000, 4), rt(0x300000, 2)];
+    let mut s = Summary::new(&regions);
     // 2 RX pages + 2 RW+NX pages inside the first region.
     s.add(&line(0x200000, 0x202000, RX, RX), &regions);
     s.add(&line(0x202000, 0x204000, RW_NX, RW_NX), &regions);
@@ -140,17 +144,10 @@ fn the_null_call_page_is_efimms_own_not_extra() {
     let regions = [rt(0x200000, 1)];
     let mut s = Summary::new(&regions);
     s.own = (0x7fff_ffc0_0000, 0x7fff_ffc0_1000);
-    let line = |start, end| Line {
-        start,
-        end,
-        prot: RX,
-        effective: RX,
-        level: PTE,
-    };
-    s.add(&line(0x200000, 0x201000), &regions);
-    s.add(&line(0x7fff_ffc0_0000, 0x7fff_ffc0_1000), &regions);
+    s.add(&line(0x200000, 0x201000, RX, RX), &regions);
+    s.add(&line(0x7fff_ffc0_0000, 0x7fff_ffc0_1000, RX, RX), &regions);
     // A page next to it is still extra.
-    s.add(&line(0x7fff_ffc0_1000, 0x7fff_ffc0_2000), &regions);
+    s.add(&line(0x7fff_ffc0_1000, 0x7fff_ffc0_2000, RX, RX), &regions);
     assert_eq!(s.own_pages, 1);
     assert_eq!(s.extra_mapped_pages, 1);
     assert_eq!(s.unmapped_runtime_pages, 0);
