@@ -12,8 +12,6 @@ import sys
 from collections import defaultdict
 
 PATHS = ("efimm", "kernel")
-LOWER_HALF_END = 0x0000_8000_0000_0000
-LEVEL_SHIFT = {"pgd": 39, "p4d": 39, "pud": 30, "pmd": 21, "pte": 12}
 
 
 def parse_report(text):
@@ -83,24 +81,53 @@ def aggregate(rawdir, counters):
     return out
 
 
-def page_table_shape(ptdump):
-    """Leaf entries and page-table pages of the lower half of a ptdump."""
-    leaves, tables = 0, {39: set(), 30: set(), 21: set()}
+def paging_levels(ptdump):
+    """5 if the dump has addresses only LA57 makes canonical, else 4."""
+    for line in ptdump.splitlines():
+        fields = line.split()
+        if fields and fields[0].startswith("0x") and "-" in fields[0]:
+            start = int(fields[0].split("-")[0], 16)
+            if 1 << 47 <= start < 0xffff_8000_0000_0000:
+                return 5
+    return 4
+
+
+def page_table_shape(ptdump, own_pages=0):
+    """Leaf entries and page-table pages of the lower half of a ptdump.
+
+    The top own_pages mapped 4K pages of the lower half are left out:
+    efimm's null call page, which it maps above all firmware.
+    """
+    levels = paging_levels(ptdump)
+    top_shift = 12 + 9 * levels
+    level_shift = {"pgd": top_shift - 9, "p4d": 39, "pud": 30, "pmd": 21, "pte": 12}
+    lower_half_end = 1 << (top_shift - 1)
+    mapped = []
     for line in ptdump.splitlines():
         fields = line.split()
         if not fields or "-" not in fields[0] or not (" RW " in line or " ro " in line):
             continue
         start, end = (int(x, 16) for x in fields[0].split("-"))
-        if start >= LOWER_HALF_END:
-            continue
-        shift = LEVEL_SHIFT[fields[-1]]
+        if start < lower_half_end:
+            mapped.append((start, end, level_shift[fields[-1]]))
+    mapped.sort()
+    for _ in range(own_pages):
+        start, end, shift = mapped.pop()
+        if shift != 12:
+            raise ValueError(f"top mapping at {start:#x} is not a 4K page")
+        if end - start > 4096:
+            mapped.append((start, end - 4096, shift))
+    leaves = 0
+    # One table below each present entry of every level above the leaf's.
+    tables = {shift: set() for shift in range(21, top_shift - 9 + 1, 9)}
+    for start, end, shift in mapped:
         leaves += (end - start) >> shift
         for addr in range(start, end, 1 << shift):
             for table_shift in tables:
                 if table_shift > shift:
                     tables[table_shift].add(addr >> table_shift)
-    # The pgd, plus one table below each present entry of a higher level.
-    return {"leaf_entries": leaves, "pt_pages": 1 + sum(len(t) for t in tables.values())}
+    return {"leaf_entries": leaves, "pt_pages": 1 + sum(len(t) for t in tables.values()),
+            "paging_levels": levels}
 
 
 def read(path):
@@ -113,11 +140,13 @@ def report(outdir, resultsdir, modes):
     for mode in modes:
         d = os.path.join(outdir, mode)
         module = dict(l.split() for l in read(os.path.join(d, "module.txt")).splitlines())
+        summary = dict(l.split() for l in read(os.path.join(d, "efimm_summary.txt")).splitlines())
         results[mode] = {
             "services": aggregate(os.path.join(d, "raw"), read(os.path.join(d, "counters.txt"))),
             "module_load_ms": round(int(module["load_ns"]) / 1e6, 1),
             "page_tables": {
-                "efimm": page_table_shape(read(os.path.join(d, "efimm_ptdump.txt"))),
+                "efimm": page_table_shape(read(os.path.join(d, "efimm_ptdump.txt")),
+                                          int(summary.get("null_call_pages", 0))),
                 "efi_mm": page_table_shape(read(os.path.join(d, "efi_mm_ptdump.txt"))),
             },
         }
@@ -140,13 +169,18 @@ def print_table(results):
                 if not s:
                     continue
                 ratio = f"{paths['ratio_median']:.2f}" if path == "efimm" and "ratio_median" in paths else ""
+                # Only services are counted; the null call has no counter.
+                preempt = (f"{s['max_preempt_off_ns'] / 1000:.1f}"
+                           if "max_preempt_off_ns" in s else "-")
                 print(f"{service:26} {path:6} {s['calls']:>6} {s['errors']:>4} "
                       f"{s['median_ns'] / 1000:>10.1f} {s['p99_ns'] / 1000:>9.1f} {ratio:>6} "
                       f"{s.get('cr3_loads_per_call', 0):>9.3f} {s.get('full_flushes_per_call', 0):>9.3f} "
                       f"{s.get('global_flushes_per_call', 0):>9.3f} "
-                      f"{s.get('max_preempt_off_ns', 0) / 1000:>18.1f}")
+                      f"{preempt:>18}")
         pt = r["page_tables"]
-        print(f"page tables of the lower half: efimm {pt['efimm']['pt_pages']} pages, "
+        print(f"page tables of the lower half ({pt['efimm']['paging_levels']}-level paging, "
+              "without efimm's null call page): "
+              f"efimm {pt['efimm']['pt_pages']} pages, "
               f"{pt['efimm']['leaf_entries']} leaf entries; efi_mm {pt['efi_mm']['pt_pages']} pages, "
               f"{pt['efi_mm']['leaf_entries']} leaf entries")
 
@@ -163,7 +197,7 @@ def chart(results, path):
         x = range(len(services))
         for col, (metric, label, log) in enumerate([
                 ("median_ns", "median ns per call (log)", True),
-                ("cr3_loads_per_call", "CR3 loads per call", False)]):
+                ("full_flushes_per_call", "full TLB flushes (CR3 loads) per call", False)]):
             ax = axes[row][col]
             for i, p in enumerate(PATHS):
                 vals = [results[mode]["services"][s].get(p, {}).get(metric, 0) for s in services]
