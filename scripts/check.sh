@@ -4,13 +4,14 @@
 # (firmware mode, boot options) pair. Ends with "N passed, N failed".
 #
 # RUNS="pflash-lowmap bios-lowmap" limits the boots. Default: both firmware
-# modes with and without efi=lowmap (bios with kmemleak=on as well: its
-# kmemleak test requires no leak), plus pflash-reset, a boot that asks the
-# firmware to power off through efimm.
+# modes with efi=lowmap (bios with kmemleak=on as well: its kmemleak test
+# requires no leak), pflash with page-table isolation forced on, bios
+# without efi=lowmap (efimm must refuse to load), plus pflash-reset, a boot
+# that asks the firmware to power off through efimm.
 
 . "$(dirname "$0")/lib.sh"
 
-RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-default bios-default pflash-reset}
+RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-pti bios-default pflash-reset}
 OUT=${CHECK_OUT:-$EFIMM_TOP/out/check}
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -36,6 +37,7 @@ for run in $RUNS; do
 	case "${run#*-}" in
 	lowmap) append="efi=lowmap" ;;
 	kmemleak) append="efi=lowmap kmemleak=on" ;;
+	pti) append="efi=lowmap pti=on" ;;
 	default) append="" ;;
 	reset)
 		stage "check: $run: booting ($fw firmware, efi=lowmap), ResetSystem(shutdown) through efimm"

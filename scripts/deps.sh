@@ -39,6 +39,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 if ! "$BINDGEN" --version 2>/dev/null | grep -q " $BINDGEN_VER\$"; then
+	command -v cargo >/dev/null ||
+		die "cargo is not on PATH: bindgen and the host tests need a Rust toolchain (rustup)"
 	stage "deps: cargo install bindgen-cli $BINDGEN_VER (~3 min)"
 	mkdir -p "$EFIMM_CACHE"
 	run_with_ticker "$EFIMM_CACHE/bindgen-install.log" \

@@ -7,7 +7,8 @@
 # call either succeeds or fails cleanly, and no write that succeeded is
 # lost (the runner fails the run on any WARN or oops). OVMF cannot reclaim
 # its variable store at runtime, so the writes are paced and capped
-# (EFIMM_CHURN_PACE seconds apart, at most EFIMM_CHURN_WRITES).
+# (EFIMM_CHURN_PACE seconds apart, at most EFIMM_CHURN_WRITES, 100 in
+# -bios mode).
 
 . "$KSFT_DIR/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,9 @@ SWITCHES=${EFIMM_CHURN_SWITCHES:-20}
 EFIVARS=/sys/firmware/efi/efivars
 PACE=${EFIMM_CHURN_PACE:-0.1}
 MAX_WRITES=${EFIMM_CHURN_WRITES:-600}
+# -bios mode's variable store is in RAM and holds a few hundred writes in
+# all; the tests after this one need some of them.
+[ "${EFIMM_FW:-}" = bios ] && [ "$MAX_WRITES" -gt 100 ] && MAX_WRITES=100
 GUID=5d3e9f2c-7a11-424b-8e41-6566696d6d01
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
