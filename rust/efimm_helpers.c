@@ -139,6 +139,8 @@ struct efimm_mm {
 	bool populating;
 	/* The page of efimm_map_null_call(), freed with the mm. */
 	struct page *null_page;
+	/* Set once a thread entered the mm: its CPUs may cache its tables. */
+	bool entered;
 };
 
 /*
@@ -270,12 +272,6 @@ static int efimm_populate_huge(struct efimm_mm *m, unsigned long addr,
 }
 
 /*
- * Map [@addr, @addr + @size) 1:1 in @m, which the calling kthread must have
- * entered with kthread_use_mm(): one VMA whose entries are supervisor-only
- * and non-global, with the given cache mode and rights. With @huge (both
- * ends 2M aligned) it is mapped with 2M entries, else with 4K ones.
- */
-/*
  * One VMA of @m at [@addr, @addr + @size) mapping @pfn on with @prot: what
  * efimm_mmap() maps comes from @m, which only @m's own thread changes.
  */
@@ -296,6 +292,12 @@ static int efimm_map_pfn(struct efimm_mm *m, unsigned long addr,
 	return ret == addr ? 0 : -EFAULT;
 }
 
+/*
+ * Map [@addr, @addr + @size) 1:1 in @m, which the calling kthread must have
+ * entered with kthread_use_mm(): one VMA whose entries are supervisor-only
+ * and non-global, with the given cache mode and rights. With @huge (both
+ * ends 2M aligned) it is mapped with 2M entries, else with 4K ones.
+ */
 int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 		     unsigned int cache, bool write, bool exec, bool huge)
 {
@@ -318,6 +320,60 @@ int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 	if (ret)
 		return ret;
 	return huge ? efimm_populate_huge(m, addr, size, write) : 0;
+}
+
+/*
+ * Takes _PAGE_USER and PTI's NX off the top-level entry at @pgdp (with
+ * four levels the p4d is folded into it), then stores it as set_pgd() does
+ * an entry without _PAGE_USER: the same in the user copy, no NX. set_pgd()
+ * itself is not for modules (__pti_set_user_pgtbl).
+ */
+static void efimm_set_kernel_top_level(pgd_t *pgdp)
+{
+#ifdef CONFIG_MITIGATION_PAGE_TABLE_ISOLATION
+	pgd_t pgd = __pgd(pgd_val(*pgdp) & ~(_PAGE_USER | _PAGE_NX));
+
+	kernel_to_user_pgdp(pgdp)->pgd = pgd_val(pgd);
+	WRITE_ONCE(*pgdp, pgd);
+#endif
+}
+
+static int efimm_no_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	return 0;
+}
+
+/*
+ * Under page-table isolation, set_pgd() makes each present lower-half
+ * top-level entry that has _PAGE_USER non-executable in the kernel's copy
+ * of the page tables (pti_set_user_pgtbl()), so that a return to user mode
+ * with the kernel CR3 cannot run user code. The mm code populates every
+ * level with _PAGE_TABLE, user bit included, so the firmware could not run
+ * in @m. @m never runs user mode and all its leaves are supervisor-only, so
+ * its top-level entries go without _PAGE_USER, and with it PTI's NX, like
+ * efi_mm's (_KERNPG_TABLE). This is done before the mm is first entered:
+ * no CPU can have cached the entries it changes. The tables down to @addr
+ * are allocated the generic way; @addr must be a page that will be mapped
+ * with a 4K entry, so that they are the ones its mapping needs.
+ */
+int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr)
+{
+	struct mm_struct *mm = m->mm;
+	int ret;
+
+	if (!boot_cpu_has(X86_FEATURE_PTI))
+		return 0;
+	if (addr >= TASK_SIZE_MAX || m->entered)
+		return -EINVAL;
+	mmap_write_lock(mm);
+	ret = apply_to_page_range(mm, addr & PAGE_MASK, PAGE_SIZE, efimm_no_pte, NULL);
+	if (!ret) {
+		spin_lock(&mm->page_table_lock);
+		efimm_set_kernel_top_level(pgd_offset(mm, addr));
+		spin_unlock(&mm->page_table_lock);
+	}
+	mmap_write_unlock(mm);
+	return ret;
 }
 
 /* endbr64; xor %eax, %eax; ret: returns EFI_SUCCESS, IBT or not. */
@@ -393,6 +449,7 @@ void efimm_thread_stop(struct task_struct *t)
 
 void efimm_use_mm(struct efimm_mm *m)
 {
+	m->entered = true;
 	kthread_use_mm(m->mm);
 }
 

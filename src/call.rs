@@ -304,6 +304,10 @@ impl Path for Shared {
 
 impl ThreadMain for Shared {
     fn run(&self, thread: &OnEfimmThread) {
+        if let Err(e) = self.map.make_top_level_kernel_only(&self.mm) {
+            self.set_state(State::Failed(e));
+            return;
+        }
         let mm = self.mm.enter(thread);
         match self.set_up(&mm) {
             Ok(entries) => {

@@ -80,6 +80,7 @@ extern "C" {
         huge: bool,
     ) -> c_int;
     fn efimm_map_null_call(mm: *mut RawMm, addr: c_ulong) -> c_int;
+    fn efimm_mm_kernel_top_level(mm: *mut RawMm, addr: c_ulong) -> c_int;
     fn efimm_huge_mappings_supported() -> bool;
     fn efimm_thread_start(
         f: unsafe extern "C" fn(*mut c_void) -> c_int,
@@ -224,6 +225,18 @@ impl OwnedMm {
     }
 
     /// Enters the mm with `kthread_use_mm()` for as long as the guard lives.
+    /// Keeps the firmware executable under page-table isolation, which
+    /// makes lower-half top-level entries with the user bit NX: allocates
+    /// the tables down to `addr`, which must be a page the mm will map
+    /// with a 4K entry, and takes the user bit off the top-level entry.
+    /// Only before the mm is first entered.
+    pub(crate) fn make_top_level_kernel_only(&self, addr: u64) -> Result {
+        // SAFETY: the mm is live (type invariant); the C side refuses once
+        // it was entered, takes the mmap and page-table locks, and
+        // allocates through the mm's own page-table code.
+        to_result(unsafe { efimm_mm_kernel_top_level(self.0.as_ptr(), addr as c_ulong) })
+    }
+
     pub(crate) fn enter<'a>(&'a self, _thread: &'a OnEfimmThread) -> MmUse<'a> {
         // SAFETY: `OnEfimmThread` proves we run on a kthread that is not in
         // another mm; the mm is live for `'a` (type invariant and borrow).
@@ -298,6 +311,7 @@ impl MmUse<'_> {
         // INVARIANT: just mapped executable in this mm.
         Ok(FirmwareFn(addr))
     }
+
 }
 
 impl Drop for MmUse<'_> {

@@ -4,7 +4,7 @@
 //! the protections the Memory Attributes Table asks for.
 
 use crate::efi::memmap::{self, LayoutError, MemoryDescriptor, Piece, Region};
-use crate::ffi::{self, MmUse};
+use crate::ffi::{self, MmUse, OwnedMm};
 use core::fmt::{self, Write};
 use kernel::prelude::*;
 
@@ -114,6 +114,19 @@ impl RuntimeMap {
             }
         }
         Ok(())
+    }
+
+    /// Prepares the top-level page-table entries of everything `populate`
+    /// and the null call will map (see `OwnedMm::make_top_level_kernel_only`),
+    /// through the first page of each chunk mapped with 4K entries.
+    pub(crate) fn make_top_level_kernel_only(&self, mm: &OwnedMm) -> Result {
+        let large_ok = ffi::large_pfn_mappings_supported();
+        for p in self.pieces.iter() {
+            for c in memmap::chunks(p).filter(|c| !(c.large && large_ok)) {
+                mm.make_top_level_kernel_only(c.start)?;
+            }
+        }
+        mm.make_top_level_kernel_only(self.null_call_page)
     }
 
     fn regions_with_pieces(&self) -> impl Iterator<Item = (&Region, impl Iterator<Item = &Piece>)> {
