@@ -95,23 +95,26 @@ impl RuntimeMap {
         self.pieces.iter().find(|p| !p.prot.exec).map(|p| p.start)
     }
 
+    /// Every chunk as it is mapped, with `large` cleared where the kernel
+    /// cannot map 2M PFN entries, and its region and piece.
+    fn chunks_as_mapped(&self) -> impl Iterator<Item = (&Region, &Piece, memmap::Chunk)> {
+        let large_ok = ffi::large_pfn_mappings_supported();
+        self.regions_with_pieces().flat_map(move |(r, pieces)| {
+            pieces.flat_map(move |p| {
+                memmap::chunks(p).map(move |c| {
+                    let large = c.large && large_ok;
+                    (r, p, memmap::Chunk { large, ..c })
+                })
+            })
+        })
+    }
+
     /// Maps every piece into the mm `mm` holds, one VMA per chunk, with
     /// 2M entries where the alignment allows (and the kernel can).
     pub(crate) fn populate(&self, mm: &MmUse<'_>) -> Result {
-        let large_ok = ffi::large_pfn_mappings_supported();
-        for (region, pieces) in self.regions_with_pieces() {
-            for p in pieces {
-                for c in memmap::chunks(p) {
-                    mm.map_region(
-                        c.start,
-                        c.end - c.start,
-                        region.cache,
-                        p.prot,
-                        c.large && large_ok,
-                    )
-                    .inspect_err(|e| pr_err!("cannot map {:#x}-{:#x}: {e:?}\n", c.start, c.end))?;
-                }
-            }
+        for (region, p, c) in self.chunks_as_mapped() {
+            mm.map_region(c.start, c.end - c.start, region.cache, p.prot, c.large)
+                .inspect_err(|e| pr_err!("cannot map {:#x}-{:#x}: {e:?}\n", c.start, c.end))?;
         }
         Ok(())
     }
@@ -120,11 +123,8 @@ impl RuntimeMap {
     /// and the null call will map (see `OwnedMm::make_top_level_kernel_only`),
     /// through the first page of each chunk mapped with 4K entries.
     pub(crate) fn make_top_level_kernel_only(&self, mm: &OwnedMm) -> Result {
-        let large_ok = ffi::large_pfn_mappings_supported();
-        for p in self.pieces.iter() {
-            for c in memmap::chunks(p).filter(|c| !(c.large && large_ok)) {
-                mm.make_top_level_kernel_only(c.start)?;
-            }
+        for (_, _, c) in self.chunks_as_mapped().filter(|(_, _, c)| !c.large) {
+            mm.make_top_level_kernel_only(c.start)?;
         }
         mm.make_top_level_kernel_only(self.null_call_page)
     }
