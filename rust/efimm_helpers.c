@@ -376,13 +376,31 @@ int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr)
 	return ret;
 }
 
-/* endbr64; xor %eax, %eax; ret: returns EFI_SUCCESS, IBT or not. */
-static const u8 efimm_null_fn[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x31, 0xc0, 0xc3 };
+/*
+ * The functions of the null call page, each starting with endbr64 (so
+ * that IBT does not matter) at its EFIMM_STUB_* offset: the null call,
+ * and one for each CPU exception the fault injection makes the "firmware"
+ * take. Each ends in ud2, which is never reached.
+ */
+static const u8 efimm_stubs[] = {
+	/* xor %eax, %eax; ret: returns EFI_SUCCESS */
+	[EFIMM_STUB_NULL] = 0xf3, 0x0f, 0x1e, 0xfa, 0x31, 0xc0, 0xc3,
+	/* ud2: #UD */
+	[EFIMM_STUB_UD] = 0xf3, 0x0f, 0x1e, 0xfa, 0x0f, 0x0b,
+	/* int3: #BP */
+	[EFIMM_STUB_BP] = 0xf3, 0x0f, 0x1e, 0xfa, 0xcc, 0x0f, 0x0b,
+	/* xor %ecx, %ecx; xor %edx, %edx; div %ecx: #DE */
+	[EFIMM_STUB_DE] = 0xf3, 0x0f, 0x1e, 0xfa, 0x31, 0xc9, 0x31, 0xd2,
+			  0xf7, 0xf1, 0x0f, 0x0b,
+	/* movabs $0x8000000000000000, %rax; mov (%rax), %rax: #GP */
+	[EFIMM_STUB_GP] = 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0xb8, 0, 0, 0, 0, 0,
+			  0, 0, 0x80, 0x48, 0x8b, 0x00, 0x0f, 0x0b,
+};
 
 /*
- * Map at @addr in @m a page of efimm's own holding a function that does
- * nothing, read-only, executable, supervisor-only, non-global, like a
- * piece of firmware code: called through the firmware path, it measures
+ * Map at @addr in @m a page of efimm's own holding the functions above,
+ * read-only, executable, supervisor-only, non-global, like a piece of
+ * firmware code: called through the firmware path, the null call measures
  * the path alone. The calling kthread must have entered @m.
  */
 int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
@@ -395,7 +413,7 @@ int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!page)
 		return -ENOMEM;
-	memcpy(page_address(page), efimm_null_fn, sizeof(efimm_null_fn));
+	memcpy(page_address(page), efimm_stubs, sizeof(efimm_stubs));
 	/* Read-only, executable, write-back. */
 	ret = efimm_map_pfn(m, addr, PAGE_SIZE, page_to_pfn(page),
 			    _PAGE_PRESENT | _PAGE_ACCESSED, false, false);
@@ -414,10 +432,10 @@ bool efimm_huge_mappings_supported(void)
 
 /* The call thread -------------------------------------------------------- */
 
-static bool efimm_fw_fixup(struct pt_regs *regs, unsigned long error_code,
-			   unsigned long address);
+static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,
+			   unsigned long error_code, unsigned long address);
 
-/* Page faults of the efimm thread are offered to efimm_fw_fixup(). */
+/* Exceptions of the efimm thread are offered to efimm_fw_fixup(). */
 static struct efi_fw_fault_handler fw_fault_handler = {
 	.fixup = efimm_fw_fixup,
 };
@@ -453,9 +471,20 @@ void efimm_use_mm(struct efimm_mm *m)
 	kthread_use_mm(m->mm);
 }
 
+/*
+ * Leave @m and switch this CPU to init_mm. kthread_unuse_mm() alone would
+ * leave the CPU in lazy TLB mode with @m still loaded, so that the idle
+ * task or whatever kernel thread runs next would run with the firmware
+ * mapped; the kernel's own path switches back from efi_mm explicitly too
+ * (unuse_temporary_mm()). Without preemption in between: a thread moved
+ * to another CPU would leave its old CPU lazily in @m.
+ */
 void efimm_unuse_mm(struct efimm_mm *m)
 {
+	preempt_disable();
 	kthread_unuse_mm(m->mm);
+	leave_mm();
+	preempt_enable();
 }
 
 /* The firmware call ------------------------------------------------------ */
@@ -482,34 +511,40 @@ struct efimm_fw_frame {
 
 struct efimm_fw_frame efimm_fw_frame;
 
-/* The fault efimm_fw_fixup() recovered from, for the call in flight. */
+/* The exception efimm_fw_fixup() recovered from, for the call in flight. */
 static struct {
 	bool hit;
+	int vector;
 	unsigned long address, ip, error_code;
 } fw_fault;
 
 /*
- * The efimm thread faulted in kernel mode and nothing else handled it. If
- * it was in the firmware, resume efimm_thunk where the firmware would have
- * returned, with the registers it had to preserve, and EFI_ABORTED (what
- * the kernel's efi_crash_gracefully_on_page_fault() gives its caller).
- * Anywhere else it is efimm's own bug: let the kernel oops.
+ * The efimm thread took an exception in kernel mode, on its own stack, and
+ * nothing else handled it (efi_fw_exception_fixup()). If it was in the
+ * firmware, that is below the frame efimm_thunk left, resume efimm_thunk
+ * where the firmware would have returned, with the registers it had to
+ * preserve, and EFI_ABORTED (what the kernel's
+ * efi_crash_gracefully_on_page_fault() gives its caller). Anywhere else it
+ * is efimm's own bug: let the kernel oops. Runs in the context the
+ * exception left, NMI-like for int3: it only writes to fw_fault and @regs.
  */
-static bool efimm_fw_fixup(struct pt_regs *regs, unsigned long error_code,
-			   unsigned long address)
+static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,
+			   unsigned long error_code, unsigned long address)
 {
 	struct efimm_fw_frame *f = &efimm_fw_frame;
+	unsigned long sp = READ_ONCE(f->sp);
 
-	if (!READ_ONCE(f->sp))
+	if (!sp || regs->sp >= sp)
 		return false;
 
 	fw_fault.hit = true;
+	fw_fault.vector = trapnr;
 	fw_fault.address = address;
 	fw_fault.ip = regs->ip;
 	fw_fault.error_code = error_code;
 
 	regs->ip = (unsigned long)efimm_thunk_returned;
-	regs->sp = f->sp;
+	regs->sp = sp;
 	regs->bp = f->bp;
 	regs->bx = f->bx;
 	regs->r12 = f->r12;
@@ -570,6 +605,7 @@ void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *re
 
 	efimm_fw_leave();
 	res->faulted = fw_fault.hit;
+	res->fault_vector = fw_fault.vector;
 	res->fault_address = fw_fault.address;
 	res->fault_ip = fw_fault.ip;
 	res->fault_error_code = fw_fault.error_code;
@@ -887,7 +923,12 @@ static efi_status_t route_query_variable_info_nb(u32 attr, u64 *storage,
 static void route_reset_system(int type, efi_status_t status,
 			       unsigned long data_size, efi_char16_t *data)
 {
-	if (!preemptible()) {
+	/*
+	 * Only a caller that may sleep can wait for the efimm thread:
+	 * reboot(2). An emergency restart (sysrq-b) runs inside an RCU
+	 * read-side section, where preemptible() is true with PREEMPT_RCU.
+	 */
+	if (!preemptible() || rcu_preempt_depth()) {
 		efimm_route_handoff(SLOT_RESET_SYSTEM);
 		kernel_ops.reset_system(type, status, data_size, data);
 		return;
@@ -898,20 +939,20 @@ static void route_reset_system(int type, efi_status_t status,
 /* The function pointers of @ops, as in the kernel's efi_native_runtime_setup(). */
 static void efimm_set_efi_ops(const struct efi *ops)
 {
-	efi.get_time = ops->get_time;
-	efi.set_time = ops->set_time;
-	efi.get_wakeup_time = ops->get_wakeup_time;
-	efi.set_wakeup_time = ops->set_wakeup_time;
-	efi.get_variable = ops->get_variable;
-	efi.get_next_variable = ops->get_next_variable;
-	efi.set_variable = ops->set_variable;
-	efi.set_variable_nonblocking = ops->set_variable_nonblocking;
-	efi.get_next_high_mono_count = ops->get_next_high_mono_count;
-	efi.reset_system = ops->reset_system;
-	efi.query_variable_info = ops->query_variable_info;
-	efi.query_variable_info_nonblocking = ops->query_variable_info_nonblocking;
-	efi.update_capsule = ops->update_capsule;
-	efi.query_capsule_caps = ops->query_capsule_caps;
+	WRITE_ONCE(efi.get_time, ops->get_time);
+	WRITE_ONCE(efi.set_time, ops->set_time);
+	WRITE_ONCE(efi.get_wakeup_time, ops->get_wakeup_time);
+	WRITE_ONCE(efi.set_wakeup_time, ops->set_wakeup_time);
+	WRITE_ONCE(efi.get_variable, ops->get_variable);
+	WRITE_ONCE(efi.get_next_variable, ops->get_next_variable);
+	WRITE_ONCE(efi.set_variable, ops->set_variable);
+	WRITE_ONCE(efi.set_variable_nonblocking, ops->set_variable_nonblocking);
+	WRITE_ONCE(efi.get_next_high_mono_count, ops->get_next_high_mono_count);
+	WRITE_ONCE(efi.reset_system, ops->reset_system);
+	WRITE_ONCE(efi.query_variable_info, ops->query_variable_info);
+	WRITE_ONCE(efi.query_variable_info_nonblocking, ops->query_variable_info_nonblocking);
+	WRITE_ONCE(efi.update_capsule, ops->update_capsule);
+	WRITE_ONCE(efi.query_capsule_caps, ops->query_capsule_caps);
 }
 
 static const struct efi routed_ops = {
@@ -932,23 +973,50 @@ static const struct efi routed_ops = {
 };
 
 /*
- * Point the kernel's EFI users at efimm (@routed) or back at the kernel's
- * own wrappers. efivars copies the efi.* pointers when it registers, so it
- * is re-registered around the switch: efivarfs answers -ENODEV only for
- * that moment. Switching back then waits until no caller can still be on
- * its way into a route trampoline: tasks that loaded an old pointer have
- * passed a voluntary context switch (RCU Tasks), and the callers inside
- * have left.
+ * The variable operations efivarfs and efi-pstore use while routed: the
+ * trampolines above, with what generic_ops_register() takes from efi.*
+ * otherwise. Read by efivars until efimm_route_set(false) returns.
  */
-void efimm_route_set(bool routed)
+static struct efivar_operations routed_efivar_ops = {
+	.get_variable = route_get_variable,
+	.get_next_variable = route_get_next_variable,
+	.query_variable_store = efi_query_variable_store,
+	.query_variable_info = route_query_variable_info,
+};
+
+/*
+ * Point the kernel's EFI users at efimm (@routed) or back at the kernel's
+ * own wrappers: efi_test and reboot call efi.*, efivarfs and efi-pstore
+ * the operations of the registered efivars backend, which are switched in
+ * place (no moment without a backend, no signal can interrupt it).
+ * Switching back waits until no caller can still be on its way into a
+ * route trampoline (tasks that loaded an old pointer have passed a
+ * voluntary context switch: RCU Tasks), the callers inside have left, and
+ * a caller preempted between leaving and returning has returned (RCU
+ * Tasks again): then no task runs efimm's text any more. Returns 0, or
+ * -EINVAL when another efivars backend (gsmi) is registered: then only
+ * the efi.* users are routed.
+ */
+int efimm_route_set(bool routed)
 {
-	efivars_generic_ops_unregister();
-	efimm_set_efi_ops(routed ? &routed_ops : &kernel_ops);
-	efivars_generic_ops_register();
-	if (!routed) {
-		synchronize_rcu_tasks();
-		wait_var_event(&route_users, !atomic_read(&route_users));
+	int ret;
+
+	if (routed) {
+		if (efivar_supports_writes()) {
+			routed_efivar_ops.set_variable = route_set_variable;
+			routed_efivar_ops.set_variable_nonblocking =
+				route_set_variable_nb;
+		}
+		efimm_set_efi_ops(&routed_ops);
+		return efivars_generic_ops_override(&routed_efivar_ops);
 	}
+
+	ret = efivars_generic_ops_override(NULL);
+	efimm_set_efi_ops(&kernel_ops);
+	synchronize_rcu_tasks();
+	wait_var_event(&route_users, !atomic_read(&route_users));
+	synchronize_rcu_tasks();
+	return ret;
 }
 
 /* Probes: TLB events, the kernel's firmware calls --------------------------- */

@@ -17,12 +17,23 @@ enum {
 	EFIMM_CACHE_UC,
 };
 
+/* Offsets of the functions on the null call page. */
+enum {
+	EFIMM_STUB_NULL = 0x00,	/* returns EFI_SUCCESS */
+	EFIMM_STUB_UD = 0x10,	/* ud2 */
+	EFIMM_STUB_BP = 0x20,	/* int3 */
+	EFIMM_STUB_DE = 0x30,	/* divides by zero */
+	EFIMM_STUB_GP = 0x40,	/* loads from a non-canonical address */
+};
+
 struct efimm_call_result {
 	u64 status;
 	u64 preempt_off_ns;
 	bool irq_flags_corrupted;
-	/* The firmware page faulted; status is EFI_ABORTED. */
+	/* The firmware took an exception; status is EFI_ABORTED. */
 	bool faulted;
+	/* Its vector (X86_TRAP_*). */
+	s32 fault_vector;
 	u64 fault_address;
 	u64 fault_ip;
 	u64 fault_error_code;
@@ -65,7 +76,7 @@ void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 		       unsigned long end, void *ctx);
 void efimm_kernel_ops_save(void);
 unsigned long efimm_kernel_call(unsigned int slot, const u64 *args);
-void efimm_route_set(bool routed);
+int efimm_route_set(bool routed);
 int efimm_probes_register(void);
 void efimm_probes_unregister(void);
 u64 efimm_firmware_overlaps(void);

@@ -99,9 +99,18 @@ def parse(text):
     return results, problems
 
 
-def kernel_problems(console):
-    """Lines of the console log that show the kernel went wrong."""
-    return [l.strip() for l in console.splitlines() if KERNEL_PROBLEMS.search(l)]
+def kernel_problems(console, dmesg=""):
+    """Lines of the kernel log that show the kernel went wrong.
+
+    The console also carries the tests' own output, indented as "# " lines
+    by the guest runner, which may quote what a test read (a fault
+    description, a dmesg line): those are not the kernel's. A kernel
+    message that the console interleaved into such a line is still in
+    dmesg, which the guest saves at the end of a run it survived.
+    """
+    kernel = [l for l in console.splitlines() if not l.startswith("# ")]
+    kernel += dmesg.splitlines()
+    return [l.strip() for l in kernel if KERNEL_PROBLEMS.search(l)]
 
 
 def read(path):
@@ -119,7 +128,7 @@ def judge(run, outdir):
         results, problems = [], ["no results: the guest did not boot or never ran the tests"]
     else:
         results, problems = parse(ktap)
-    bad_lines = kernel_problems(console)
+    bad_lines = kernel_problems(console, read(f"{outdir}/dmesg.txt") or "")
     results.append(Result("kernel log clean", not bad_lines,
                           detail="; ".join(bad_lines[:3])))
     for p in problems:

@@ -5,10 +5,14 @@
 //! request and wait.
 
 use crate::counters::{PathId, COUNTERS};
-use crate::efi::{service::Service, status::EfiStatus};
+use crate::efi::{
+    service::{Service, TABLE_HEADER_BYTES},
+    status::EfiStatus,
+};
 use crate::fault::{Fault, FaultLog};
 use crate::ffi::{
-    self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, ThreadMain,
+    self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, Stub, StubPage,
+    ThreadMain,
 };
 use crate::mm::RuntimeMap;
 use crate::path::Path;
@@ -23,8 +27,6 @@ use kernel::{
 
 /// `EFI_RUNTIME_SERVICES_SIGNATURE` ("RUNTSERV").
 const RUNTIME_SERVICES_SIGNATURE: u64 = 0x5652_4553_544e_5552;
-/// `EFI_TABLE_HEADER`: signature, revision, size, crc32, reserved.
-const TABLE_HEADER_BYTES: usize = 24;
 
 /// Where the thread is in its life.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -45,20 +47,39 @@ pub(crate) enum InjectedFault {
     NonExecutable,
     /// Enter it at address 0, which the mm does not map: a NULL pointer.
     Unmapped,
+    /// Run one of efimm's stubs, which takes a CPU exception at once.
+    Exception(Stub),
 }
 
 impl InjectedFault {
+    #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
+    pub(crate) const ALL: [InjectedFault; 6] = [
+        InjectedFault::NonExecutable,
+        InjectedFault::Unmapped,
+        InjectedFault::Exception(Stub::GeneralProtection),
+        InjectedFault::Exception(Stub::InvalidOpcode),
+        InjectedFault::Exception(Stub::DivideError),
+        InjectedFault::Exception(Stub::Breakpoint),
+    ];
+
+    /// Its name in `inject_fault`.
     pub(crate) fn name(self) -> &'static str {
         match self {
             InjectedFault::NonExecutable => "nx",
             InjectedFault::Unmapped => "unmapped",
+            InjectedFault::Exception(Stub::GeneralProtection) => "gp",
+            InjectedFault::Exception(Stub::InvalidOpcode) => "ud",
+            InjectedFault::Exception(Stub::DivideError) => "de",
+            InjectedFault::Exception(Stub::Breakpoint) => "int3",
         }
     }
 
-    fn target(self, map: &RuntimeMap) -> Option<u64> {
+    fn target(self, mm: &MmUse<'_>, map: &RuntimeMap, stubs: &StubPage) -> Option<FirmwareFn> {
+        let faulting = |addr| FirmwareFn::faulting(mm, map, addr);
         match self {
-            InjectedFault::NonExecutable => map.first_data_page(),
-            InjectedFault::Unmapped => (!map.is_mapped(0)).then_some(0),
+            InjectedFault::NonExecutable => map.first_data_page().and_then(faulting),
+            InjectedFault::Unmapped => (!map.is_mapped(0)).then_some(0).and_then(faulting),
+            InjectedFault::Exception(stub) => Some(stubs.faulting(stub)),
         }
     }
 }
@@ -148,55 +169,72 @@ impl Shared {
         self.to_thread.notify_all();
     }
 
-    /// Maps the firmware and the null call, and reads the entry points.
+    /// Maps the firmware and the stub page, and reads the entry points.
     fn set_up(&self, mm: &MmUse<'_>) -> Result<EntryPoints> {
         self.map.populate(mm)?;
-        let null = mm.map_null_call(self.map.null_call_page())?;
-        EntryPoints::read(mm, &self.map, null)
+        let stubs = mm.map_stub_page(self.map.null_call_page())?;
+        EntryPoints::read(mm, &self.map, stubs)
     }
 
-    fn serve(&self, mm: &MmUse<'_>, entries: &EntryPoints) {
+    /// The next request, waiting for one if `wait`; `None` once stopping
+    /// (or, without `wait`, if there is none).
+    fn next_request(&self, wait: bool) -> Option<(Call, Option<InjectedFault>)> {
+        let mut slot = self.mailbox.lock();
         loop {
-            let (request, inject) = {
-                let mut slot = self.mailbox.lock();
-                loop {
-                    if let Some(r) = slot.request.take() {
-                        break (r, slot.inject.take());
-                    }
-                    if slot.state == State::Stopping {
-                        return;
-                    }
-                    // Idle for as long as nobody calls: not an
-                    // uninterruptible sleep, which the hung-task detector
-                    // would report. A kthread takes no signals; the one
-                    // wakeup kthread_stop() sends comes after `stop()`, and
-                    // the loop re-checks the state either way.
-                    let _stop_requested = self.to_thread.wait_interruptible(&mut slot);
-                }
-            };
-            let result = entries.call(mm, &self.map, &request, inject);
-            let mut slot = self.mailbox.lock();
-            if let Ok(res) = &result {
-                if res.faulted {
-                    let fault = Fault {
-                        service: request.name(),
-                        address: res.fault_address,
-                        ip: res.fault_ip,
-                        error_code: res.fault_error_code,
-                    };
-                    slot.faults.record(fault);
-                    pr_err!(
-                        "{} faulted at {:#x} (ip {:#x}, error code {:#x}): calls refused until re-armed\n",
-                        fault.service,
-                        fault.address,
-                        fault.ip,
-                        fault.error_code
-                    );
-                }
+            if let Some(r) = slot.request.take() {
+                return Some((r, slot.inject.take()));
             }
-            slot.result = Some(result);
-            self.to_caller.notify_all();
+            if slot.state == State::Stopping || !wait {
+                return None;
+            }
+            // Idle for as long as nobody calls: not an uninterruptible
+            // sleep, which the hung-task detector would report. A kthread
+            // takes no signals; the one wakeup kthread_stop() sends comes
+            // after `stop()`, and the loop re-checks the state either way.
+            let _stop_requested = self.to_thread.wait_interruptible(&mut slot);
         }
+    }
+
+    /// Serves calls until stopped. The thread is in the dedicated mm only
+    /// while it has calls to make: with none queued it leaves it, so that
+    /// no CPU has the firmware mapped while efimm is idle.
+    fn serve(&self, thread: &mut OnEfimmThread, entries: &EntryPoints) {
+        while let Some(first) = self.next_request(true) {
+            let mm = self.mm.enter(thread);
+            let mut next = Some(first);
+            while let Some((request, inject)) = next {
+                let result = entries.call(&mm, &self.map, &request, inject);
+                self.complete(&request, result);
+                next = self.next_request(false);
+            }
+        }
+    }
+
+    /// Hands the result to the caller, recording a fault.
+    fn complete(&self, request: &Call, result: Result<CallResult>) {
+        let mut slot = self.mailbox.lock();
+        if let Ok(res) = &result {
+            if res.faulted {
+                let fault = Fault {
+                    service: request.name(),
+                    vector: res.fault_vector,
+                    address: res.fault_address,
+                    ip: res.fault_ip,
+                    error_code: res.fault_error_code,
+                };
+                slot.faults.record(fault);
+                pr_err!(
+                    "{} took {} at ip {:#x} (address {:#x}, error code {:#x}): calls refused until re-armed\n",
+                    fault.service,
+                    fault.exception().name(),
+                    fault.ip,
+                    fault.address,
+                    fault.error_code
+                );
+            }
+        }
+        slot.result = Some(result);
+        self.to_caller.notify_all();
     }
 
     /// `fault` in debugfs: the fault log.
@@ -206,9 +244,7 @@ impl Shared {
 
     /// Takes calls again after a firmware fault.
     pub(crate) fn rearm(&self) {
-        let mut slot = self.mailbox.lock();
-        if slot.faults.disarmed {
-            slot.faults.disarmed = false;
+        if self.mailbox.lock().faults.rearm() {
             pr_info!("re-armed after a firmware fault\n");
         }
     }
@@ -245,8 +281,13 @@ impl Shared {
             if slot.state != State::Ready {
                 return Err(ENODEV);
             }
-            if slot.faults.disarmed {
+            if slot.faults.disarmed() {
                 return Err(EIO);
+            }
+            // The kernel stopped calling the firmware (a fault on its own
+            // path): so does efimm.
+            if !ffi::runtime_services_enabled() {
+                return Err(ENODEV);
             }
             if !slot.busy {
                 break;
@@ -303,16 +344,16 @@ impl Path for Shared {
 }
 
 impl ThreadMain for Shared {
-    fn run(&self, thread: &OnEfimmThread) {
+    fn run(&self, thread: &mut OnEfimmThread) {
         if let Err(e) = self.map.make_top_level_kernel_only(&self.mm) {
             self.set_state(State::Failed(e));
             return;
         }
-        let mm = self.mm.enter(thread);
-        match self.set_up(&mm) {
+        let entries = self.set_up(&self.mm.enter(thread));
+        match entries {
             Ok(entries) => {
                 self.set_state(State::Ready);
-                self.serve(&mm, &entries);
+                self.serve(thread, &entries);
             }
             Err(e) => self.set_state(State::Failed(e)),
         }
@@ -324,11 +365,11 @@ impl ThreadMain for Shared {
 /// null call.
 struct EntryPoints {
     services: [Option<FirmwareFn>; 12],
-    null: FirmwareFn,
+    stubs: StubPage,
 }
 
 impl EntryPoints {
-    fn read(mm: &MmUse<'_>, map: &RuntimeMap, null: FirmwareFn) -> Result<Self> {
+    fn read(mm: &MmUse<'_>, map: &RuntimeMap, stubs: StubPage) -> Result<Self> {
         let table = ffi::runtime_table();
         const WORDS: usize = TABLE_HEADER_BYTES / 8 + Service::TABLE_SLOTS;
         let mut raw = [0u8; WORDS * 8];
@@ -347,8 +388,18 @@ impl EntryPoints {
             pr_err!("no runtime services table at {table:#x}\n");
             return Err(ENODEV);
         }
+        // Revision in the low half of word 1, the table's size in the high.
+        let header_size = (word(1) >> 32) as u32;
+        if (header_size as usize) < TABLE_HEADER_BYTES {
+            pr_err!("runtime services table at {table:#x} has size {header_size}\n");
+            return Err(ENODEV);
+        }
         let mut entries = [None; 12];
         for service in Service::ALL {
+            // A slot past the table's end is not the service's: EOPNOTSUPP.
+            if !service.in_table(header_size) {
+                continue;
+            }
             let addr = word(TABLE_HEADER_BYTES / 8 + service.slot());
             if addr == 0 {
                 continue;
@@ -364,7 +415,7 @@ impl EntryPoints {
         }
         Ok(EntryPoints {
             services: entries,
-            null,
+            stubs,
         })
     }
 
@@ -380,14 +431,11 @@ impl EntryPoints {
                 self.services[r.service().index()].ok_or(ffi::eopnotsupp())?,
                 *r.args(),
             ),
-            Call::Null => (self.null, [0; 5]),
+            Call::Null => (self.stubs.null_call(), [0; 5]),
         };
         let f = match inject {
             None => f,
-            Some(kind) => kind
-                .target(map)
-                .and_then(|addr| FirmwareFn::faulting(mm, map, addr))
-                .ok_or(ENXIO)?,
+            Some(kind) => kind.target(mm, map, &self.stubs).ok_or(ENXIO)?,
         };
         let lock = RuntimeLockGuard::lock()?;
         Ok(f.call(&lock, mm, &args))

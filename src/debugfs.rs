@@ -110,16 +110,19 @@ fn write_injected(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
     )
 }
 
-/// `nx`, `unmapped` or `none`: what the next efimm call does instead of
-/// entering the firmware.
+/// `nx`, `unmapped`, `gp`, `ud`, `de`, `int3` or `none`: what the next
+/// efimm call does instead of entering the firmware.
 #[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
 fn inject_fault(f: &Files, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0; MAX_COMMAND];
     let fault = match read_command(reader, &mut buf)? {
-        "nx" => Some(InjectedFault::NonExecutable),
-        "unmapped" => Some(InjectedFault::Unmapped),
         "none" => None,
-        _ => return Err(EINVAL),
+        name => Some(
+            InjectedFault::ALL
+                .into_iter()
+                .find(|k| k.name() == name)
+                .ok_or(EINVAL)?,
+        ),
     };
     f.shared.inject(fault);
     Ok(())
@@ -128,6 +131,7 @@ fn inject_fault(f: &Files, reader: &mut UserSliceReader) -> Result {
 fn write_summary(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
     let map = f.shared.map();
     ptdump::summary(f.shared.mm(), map.regions(), map.null_call_page()).write(out)?;
+    writeln!(out, "null_call_page {:#x}", map.null_call_page())?;
     writeln!(out, "mat_entries {}", map.mat_entries())?;
     writeln!(out, "planned_wx_pages {}", map.wx_pages())?;
     let (users, count) = f.shared.mm().counts();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A page fault the firmware took inside the dedicated mm, as efimm
+//! A CPU exception the firmware took inside the dedicated mm, as efimm
 //! recovered from it and describes it in debugfs.
 //!
 //! Pure logic, unit-tested on the host (`tests/host`).
@@ -16,21 +16,91 @@ const PF_INSTR: u64 = 1 << 4;
 const PF_PK: u64 = 1 << 5;
 const PF_SHSTK: u64 = 1 << 6;
 
+/// The exceptions efimm tells apart, by x86 vector (`X86_TRAP_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exception {
+    DivideError,
+    Breakpoint,
+    InvalidOpcode,
+    GeneralProtection,
+    PageFault,
+    /// Any other vector that reached the fixup (#MF, #XF, #SS, ...).
+    Other,
+}
+
+impl Exception {
+    pub(crate) const ALL: [Exception; 6] = [
+        Exception::DivideError,
+        Exception::Breakpoint,
+        Exception::InvalidOpcode,
+        Exception::GeneralProtection,
+        Exception::PageFault,
+        Exception::Other,
+    ];
+
+    pub(crate) fn from_vector(vector: i32) -> Self {
+        match vector {
+            0 => Exception::DivideError,
+            3 => Exception::Breakpoint,
+            6 => Exception::InvalidOpcode,
+            13 => Exception::GeneralProtection,
+            14 => Exception::PageFault,
+            _ => Exception::Other,
+        }
+    }
+
+    /// The name used in debugfs (`fault`, `inject_fault`'s kinds).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Exception::DivideError => "divide_error",
+            Exception::Breakpoint => "breakpoint",
+            Exception::InvalidOpcode => "invalid_opcode",
+            Exception::GeneralProtection => "general_protection",
+            Exception::PageFault => "page_fault",
+            Exception::Other => "other",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Fault {
     /// The service's name, or `null` for the null call.
     pub(crate) service: &'static str,
-    /// The faulting address (CR2).
+    /// The x86 vector (`X86_TRAP_*`).
+    pub(crate) vector: i32,
+    /// The faulting address (CR2) of a page fault, else 0.
     pub(crate) address: u64,
-    /// Where the firmware was executing.
+    /// Where the firmware was executing (after the instruction for int3).
     pub(crate) ip: u64,
     pub(crate) error_code: u64,
 }
 
 impl Fault {
-    /// What the error code says, in the words of the kernel's oops
-    /// ("supervisor instruction fetch", "not-present page").
+    pub(crate) fn exception(&self) -> Exception {
+        Exception::from_vector(self.vector)
+    }
+
+    /// What happened, in the words of the kernel's oops ("divide error",
+    /// "supervisor instruction fetch, not-present page").
     pub(crate) fn write_cause(&self, f: &mut impl Write) -> fmt::Result {
+        match self.exception() {
+            Exception::PageFault => self.write_page_fault_cause(f),
+            Exception::DivideError => f.write_str("divide error"),
+            Exception::Breakpoint => f.write_str("int3"),
+            Exception::InvalidOpcode => f.write_str("invalid opcode"),
+            Exception::GeneralProtection if self.error_code != 0 => {
+                f.write_str("segment-related general protection fault")
+            }
+            Exception::GeneralProtection => f.write_str("general protection fault"),
+            Exception::Other => write!(f, "exception {}", self.vector),
+        }
+    }
+
+    fn write_page_fault_cause(&self, f: &mut impl Write) -> fmt::Result {
         let e = self.error_code;
         let mode = if e & PF_USER != 0 {
             "user"
@@ -59,20 +129,50 @@ impl Fault {
     }
 }
 
+/// Services a fault can be counted for: the runtime services and the null
+/// call.
+const SERVICE_SLOTS: usize = 16;
+
 /// The fault log and the switch it trips: after a fault efimm refuses
 /// calls until re-armed, as the firmware's state is unknown.
 #[derive(Default)]
 pub(crate) struct FaultLog {
-    pub(crate) faults: u64,
-    pub(crate) last: Option<Fault>,
-    pub(crate) disarmed: bool,
+    faults: u64,
+    by_exception: [u64; Exception::ALL.len()],
+    /// `(service, faults)`, in the order of their first fault.
+    by_service: [Option<(&'static str, u64)>; SERVICE_SLOTS],
+    last: Option<Fault>,
+    disarmed: bool,
 }
 
 impl FaultLog {
     pub(crate) fn record(&mut self, fault: Fault) {
         self.faults += 1;
+        self.by_exception[fault.exception().index()] += 1;
+        for slot in &mut self.by_service {
+            match slot {
+                Some((name, n)) if *name == fault.service => {
+                    *n += 1;
+                    break;
+                }
+                None => {
+                    *slot = Some((fault.service, 1));
+                    break;
+                }
+                Some(_) => {}
+            }
+        }
         self.last = Some(fault);
         self.disarmed = true;
+    }
+
+    pub(crate) fn disarmed(&self) -> bool {
+        self.disarmed
+    }
+
+    /// Takes calls again; `false` if it was not disarmed.
+    pub(crate) fn rearm(&mut self) -> bool {
+        core::mem::replace(&mut self.disarmed, false)
     }
 
     /// `key value` lines, documented in Documentation/efimm.rst.
@@ -83,10 +183,21 @@ impl FaultLog {
             "state {}",
             if self.disarmed { "disarmed" } else { "armed" }
         )?;
+        for e in Exception::ALL {
+            let n = self.by_exception[e.index()];
+            if n != 0 {
+                writeln!(f, "exception.{} {n}", e.name())?;
+            }
+        }
+        for (name, n) in self.by_service.iter().flatten() {
+            writeln!(f, "service.{name} {n}")?;
+        }
         let Some(last) = &self.last else {
             return Ok(());
         };
         writeln!(f, "last_service {}", last.service)?;
+        writeln!(f, "last_exception {}", last.exception().name())?;
+        writeln!(f, "last_vector {}", last.vector)?;
         writeln!(f, "last_address {:#x}", last.address)?;
         writeln!(f, "last_ip {:#x}", last.ip)?;
         writeln!(f, "last_error_code {:#x}", last.error_code)?;

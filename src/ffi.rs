@@ -52,8 +52,10 @@ pub(crate) struct CallResult {
     pub(crate) preempt_off_ns: u64,
     /// The firmware changed the IRQ flags (they were restored).
     pub(crate) irq_flags_corrupted: bool,
-    /// The firmware page faulted; `status` is `EFI_ABORTED`.
+    /// The firmware took a CPU exception; `status` is `EFI_ABORTED`.
     pub(crate) faulted: bool,
+    /// Its vector (`X86_TRAP_*`).
+    pub(crate) fault_vector: i32,
     pub(crate) fault_address: u64,
     pub(crate) fault_ip: u64,
     pub(crate) fault_error_code: u64,
@@ -97,7 +99,7 @@ extern "C" {
     fn efimm_ptdump_walk(mm: *mut RawMm, start: c_ulong, end: c_ulong, ctx: *mut c_void);
     fn efimm_kernel_ops_save();
     fn efimm_kernel_call(slot: c_uint, args: *const u64) -> c_ulong;
-    fn efimm_route_set(routed: bool);
+    fn efimm_route_set(routed: bool) -> c_int;
     fn efimm_probes_register() -> c_int;
     fn efimm_probes_unregister();
     fn efimm_firmware_overlaps() -> u64;
@@ -224,7 +226,6 @@ impl OwnedMm {
         (users, count)
     }
 
-    /// Enters the mm with `kthread_use_mm()` for as long as the guard lives.
     /// Keeps the firmware executable under page-table isolation, which
     /// makes lower-half top-level entries with the user bit NX: allocates
     /// the tables down to `addr`, which must be a page the mm will map
@@ -237,9 +238,13 @@ impl OwnedMm {
         to_result(unsafe { efimm_mm_kernel_top_level(self.0.as_ptr(), addr as c_ulong) })
     }
 
-    pub(crate) fn enter<'a>(&'a self, _thread: &'a OnEfimmThread) -> MmUse<'a> {
-        // SAFETY: `OnEfimmThread` proves we run on a kthread that is not in
-        // another mm; the mm is live for `'a` (type invariant and borrow).
+    /// Enters the mm with `kthread_use_mm()` for as long as the guard
+    /// lives; dropping it leaves the mm and switches the CPU to `init_mm`.
+    /// The thread token is borrowed mutably: one guard at a time.
+    pub(crate) fn enter<'a>(&'a self, _thread: &'a mut OnEfimmThread) -> MmUse<'a> {
+        // SAFETY: `OnEfimmThread` proves we run on a kthread, and its
+        // exclusive borrow that no other `MmUse` has it in an mm; the mm is
+        // live for `'a` (type invariant and borrow).
         unsafe { efimm_use_mm(self.0.as_ptr()) };
         MmUse { mm: self }
     }
@@ -301,17 +306,56 @@ impl MmUse<'_> {
         })
     }
 
-    /// Maps at `addr` a page of efimm's own holding a function that does
-    /// nothing and returns `EFI_SUCCESS`, executable like firmware code;
-    /// the page goes with the mm.
-    pub(crate) fn map_null_call(&self, addr: u64) -> Result<FirmwareFn> {
+    /// Maps at `addr` a page of efimm's own holding the null call, a
+    /// function that does nothing and returns `EFI_SUCCESS`, and one
+    /// function per [`Stub`], executable like firmware code; the page goes
+    /// with the mm.
+    pub(crate) fn map_stub_page(&self, addr: u64) -> Result<StubPage> {
         // SAFETY: `current->mm` is the dedicated mm (guard), and only this
         // thread changes it; the C side checks the address and allocates.
         to_result(unsafe { efimm_map_null_call(self.mm.0.as_ptr(), addr as c_ulong) })?;
-        // INVARIANT: just mapped executable in this mm.
-        Ok(FirmwareFn(addr))
+        Ok(StubPage(addr))
+    }
+}
+
+/// The functions on efimm's own page in the dedicated mm that take a CPU
+/// exception, at the offsets `EFIMM_STUB_*` of `efimm_helpers.h`.
+#[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stub {
+    /// `ud2`: #UD.
+    InvalidOpcode = 0x10,
+    /// `int3`: #BP.
+    Breakpoint = 0x20,
+    /// A division by zero: #DE.
+    DivideError = 0x30,
+    /// A load from a non-canonical address: #GP.
+    GeneralProtection = 0x40,
+}
+
+/// Offset of the null call on the stub page (`EFIMM_STUB_NULL`).
+const STUB_NULL: u64 = 0;
+
+/// The page of [`MmUse::map_stub_page`], mapped executable in the mm.
+#[derive(Clone, Copy)]
+pub(crate) struct StubPage(u64);
+
+impl StubPage {
+    /// The null call.
+    pub(crate) fn null_call(&self) -> FirmwareFn {
+        // INVARIANT: the page is mapped executable and holds the null call
+        // at this offset.
+        FirmwareFn(self.0 + STUB_NULL)
     }
 
+    /// A function that takes the exception `stub` names at once; the
+    /// handler efimm registered with the thread resumes the call with
+    /// `EFI_ABORTED` (fault injection).
+    #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
+    pub(crate) fn faulting(&self, stub: Stub) -> FirmwareFn {
+        // INVARIANT: as for `null_call`, at the stub's offset.
+        FirmwareFn(self.0 + stub as u64)
+    }
 }
 
 impl Drop for MmUse<'_> {
@@ -367,7 +411,7 @@ pub(crate) struct OnEfimmThread(());
 
 /// The body of the efimm kthread.
 pub(crate) trait ThreadMain: Send + Sync + 'static {
-    fn run(&self, thread: &OnEfimmThread);
+    fn run(&self, thread: &mut OnEfimmThread);
 }
 
 /// A kthread running `T::run`, stopped and reaped on drop.
@@ -391,7 +435,7 @@ unsafe extern "C" fn thread_trampoline<T: ThreadMain>(data: *mut c_void) -> c_in
     // SAFETY: `data` is the `Arc<T>` pointer `Thread::start()` passed, kept
     // alive by the `Thread` until this function has returned.
     let data = unsafe { &*data.cast::<T>() };
-    data.run(&OnEfimmThread(()));
+    data.run(&mut OnEfimmThread(()));
     0
 }
 
@@ -438,12 +482,14 @@ impl Drop for RuntimeLockGuard {
     }
 }
 
-/// A runtime service entry point.
+/// A function efimm calls in the dedicated mm.
 ///
 /// # Invariants
 ///
-/// The address was read from the firmware's table and lies in a piece of
-/// runtime code mapped executable in the dedicated mm.
+/// The address is a runtime service entry point read from the firmware's
+/// table, in a piece of runtime code mapped executable in the dedicated
+/// mm; or a function on efimm's stub page there; or, for fault injection,
+/// an address the mm does not map executable, whose first fetch faults.
 #[derive(Clone, Copy)]
 pub(crate) struct FirmwareFn(u64);
 
@@ -518,15 +564,18 @@ impl Routing {
     pub(crate) fn new(target: Arc<Shared>) -> Self {
         ROUTE_TARGET.store(Arc::as_ptr(&target), Release);
         // SAFETY: The trampolines only use `ROUTE_TARGET`, which is live.
-        unsafe { efimm_route_set(true) };
+        if unsafe { efimm_route_set(true) } != 0 {
+            pr_warn!("another efivars backend is registered: efivarfs and efi-pstore stay on it\n");
+        }
         Routing { _target: target }
     }
 }
 
 impl Drop for Routing {
     fn drop(&mut self) {
-        // SAFETY: Restores the saved pointers and waits until no caller is in
-        // or on its way into a trampoline.
+        // SAFETY: Restores the saved pointers and waits until no task runs
+        // in or is on its way into a trampoline. Its one error is the one
+        // `new` reported.
         unsafe { efimm_route_set(false) };
         ROUTE_TARGET.store(core::ptr::null(), Release);
     }

@@ -78,7 +78,7 @@ impl RuntimeMap {
             .any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))
     }
 
-    /// The page of efimm's null call (see `MmUse::map_null_call`).
+    /// The page of efimm's null call and exception stubs (see `MmUse::map_stub_page`).
     pub(crate) fn null_call_page(&self) -> u64 {
         self.null_call_page
     }

@@ -205,10 +205,13 @@ impl<'a> Request<'a> {
         )
     }
 
+    /// No `data` is passed as NULL, not as an empty slice's dangling
+    /// address: the firmware reads a non-NULL ResetData as a string.
     pub(crate) fn reset_system(kind: ResetType, status: EfiStatus, data: &'a [u8]) -> Self {
+        let data_ptr = if data.is_empty() { 0 } else { addr(data) };
         Self::new(
             Service::ResetSystem,
-            [kind as u64, status.0, data.len() as u64, addr(data), 0],
+            [kind as u64, status.0, data.len() as u64, data_ptr, 0],
         )
     }
 

@@ -77,6 +77,18 @@ class ConsoleTest(unittest.TestCase):
                "[ 4.0] Kernel panic - not syncing: Fatal exception\n")
         self.assertEqual(len(ktap.kernel_problems(log)), 3)
 
+    def test_test_output_quoting_a_fault_is_not_the_kernels(self):
+        log = ("# #   last_cause general protection fault\n"
+               "# # dmesg: [ 5.0] efimm: get_time took general_protection at ip 0x1\n"
+               "[ 5.0] efimm: get_time took general_protection at ip 0x1\n")
+        self.assertEqual(ktap.kernel_problems(log), [])
+
+    def test_kernel_line_interleaved_into_test_output_is_found_in_dmesg(self):
+        console = "# reading[ 6.0] BUG: kernel NULL pointer dereference, address: 8\n"
+        dmesg = "[ 6.0] BUG: kernel NULL pointer dereference, address: 8\n"
+        self.assertEqual(ktap.kernel_problems(console), [])
+        self.assertEqual(len(ktap.kernel_problems(console, dmesg)), 1)
+
 
 class ResetTest(unittest.TestCase):
     BOOT = "[    0.0] Linux version 7.2.13+ (root@host)\n"

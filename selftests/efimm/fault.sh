@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The firmware faults inside the dedicated mm (made to, through the
-# inject_fault file of kernels built with CONFIG_FAULT_INJECTION_DEBUG_FS):
-# the kernel survives, the caller gets an EFI error, the fault is counted
-# and described in the `fault` file, efimm refuses calls until re-armed,
-# and works again afterwards. Once with a jump into an NX data page, once
-# with a jump to the unmapped address 0.
+# The firmware takes a CPU exception inside the dedicated mm (made to,
+# through the inject_fault file of kernels built with
+# CONFIG_FAULT_INJECTION_DEBUG_FS): the kernel survives, the caller gets
+# an EFI error, the exception is counted by kind and service and described
+# in the `fault` file, efimm refuses calls until re-armed, and works again
+# afterwards. Page faults (a jump into an NX data page, a jump to the
+# unmapped address 0) and #GP, #UD, #DE and int3, each taken by a function
+# on efimm's own page in the mm.
 
 . "$KSFT_DIR/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
@@ -28,11 +30,13 @@ test_armed_at_load() {
 		[ "$(fault_field state)" = armed ]
 }
 
-# fault_cycle KIND CAUSE: a routed efivarfs read faults in the firmware.
+# fault_cycle KIND EXCEPTION CAUSE: a routed efivarfs read takes the
+# exception EXCEPTION in the "firmware".
 fault_cycle() {
-	local kind=$1 cause=$2 before after err faults
+	local kind=$1 exception=$2 cause=$3 before after err faults kinds
 	before=$(boot_order | od -An -tx1) || return 1
 	faults=$(fault_field faults)
+	kinds=$(fault_field "exception.$exception")
 	dmesg_mark
 	echo "$kind" >"$INJECT" || return 1
 	# The faulting call gets EFI_ABORTED, which efivarfs turns into EINTR;
@@ -46,12 +50,13 @@ fault_cycle() {
 	sed 's/^/#   /' "$FAULT"
 	dmesg_new | grep efimm | sed 's/^/# dmesg: /'
 	[ "$(fault_field faults)" -eq $((faults + 1)) ] &&
+		[ "$(fault_field "exception.$exception")" -eq $((${kinds:-0} + 1)) ] &&
 		[ "$(fault_field state)" = disarmed ] &&
 		[ "$(fault_field last_service)" = get_variable ] &&
+		[ "$(fault_field last_exception)" = "$exception" ] &&
 		[ "$(fault_field last_cause)" = "$cause" ] &&
-		[ "$(fault_field last_address)" = "$(fault_field last_ip)" ] &&
 		[ "$(cat "$INJECT")" = none ] &&
-		dmesg_new | grep -q "efimm: get_variable faulted at" || return 1
+		dmesg_new | grep -q "efimm: get_variable took $exception at ip" || return 1
 	# Disarmed: efivarfs gets EIO (EFI_DEVICE_ERROR), efimm's bench EIO.
 	err=$(boot_order 2>&1 >/dev/null) && return 1
 	echo "# while disarmed: $err"
@@ -60,6 +65,13 @@ fault_cycle() {
 	after=$(boot_order | od -An -tx1) || return 1
 	[ "$(fault_field state)" = armed ] && [ "$before" = "$after" ] &&
 		echo "get_time 3 efimm" >"$EFIMM_DEBUGFS/bench"
+}
+
+# on_stub_page IP: IP lies on efimm's own page (the null call's).
+on_stub_page() {
+	local page
+	page=$(awk '$1 == "null_call_page" { print $2 }' "$EFIMM_DEBUGFS/page_tables_summary")
+	[ $(($1)) -ge $((page)) ] && [ $(($1)) -lt $((page + 4096)) ]
 }
 
 # in_a_region ADDR: ADDR lies in one of the runtime regions efimm maps.
@@ -72,18 +84,41 @@ in_a_region() {
 }
 
 test_nx() {
-	fault_cycle nx "supervisor instruction fetch, permissions violation" &&
+	fault_cycle nx page_fault "supervisor instruction fetch, permissions violation" &&
+		[ "$(fault_field last_address)" = "$(fault_field last_ip)" ] &&
 		in_a_region "$(fault_field last_address)"
 }
 
 test_unmapped() {
-	fault_cycle unmapped "supervisor instruction fetch, not-present page" &&
-		[ "$(fault_field last_address)" = 0x0 ]
+	fault_cycle unmapped page_fault "supervisor instruction fetch, not-present page" &&
+		[ "$(fault_field last_address)" = 0x0 ] && [ "$(fault_field last_ip)" = 0x0 ]
+}
+
+# test_exception KIND EXCEPTION CAUSE: an exception other than a page fault.
+test_exception() {
+	fault_cycle "$@" && [ "$(fault_field last_address)" = 0x0 ] &&
+		on_stub_page "$(fault_field last_ip)"
+}
+
+test_gp() {
+	test_exception gp general_protection "general protection fault"
+}
+
+test_ud() {
+	test_exception ud invalid_opcode "invalid opcode"
+}
+
+test_de() {
+	test_exception de divide_error "divide error"
+}
+
+test_int3() {
+	test_exception int3 breakpoint int3
 }
 
 test_bad_writes() {
 	local w
-	for w in foo "rearm x" nx2; do
+	for w in foo "rearm x" nx2 GP ud2 int; do
 		printf '%s' "$w" 2>/dev/null >"$FAULT" && return 1
 		printf '%s' "$w" 2>/dev/null >"$INJECT" && return 1
 	done
@@ -106,10 +141,14 @@ if [ ! -e "$INJECT" ]; then
 	efimm_unload
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 5
+ktap_set_plan 9
 ktap_test_result "armed, nothing injected at load" test_armed_at_load
 ktap_test_result "NX jump: caller gets an error, fault described, refused until re-armed" test_nx
 ktap_test_result "jump to 0: caller gets an error, fault described, refused until re-armed" test_unmapped
+ktap_test_result "GP fault: contained, counted, refused until re-armed" test_gp
+ktap_test_result "invalid opcode: contained, counted, refused until re-armed" test_ud
+ktap_test_result "divide error: contained, counted, refused until re-armed" test_de
+ktap_test_result "int3: contained, counted, refused until re-armed" test_int3
 ktap_test_result "malformed writes to fault and inject_fault are refused" test_bad_writes
 ktap_test_result "unloading while disarmed frees the mm" test_unload_disarmed
 ktap_finished

@@ -92,4 +92,15 @@ impl Service {
             Service::QueryVariableInfo => 13,
         }
     }
+
+    /// Whether a runtime services table whose header gives `header_size`
+    /// (the size of the whole table) has this service's slot: EFI 1.10
+    /// tables end after ResetSystem.
+    pub(crate) fn in_table(self, header_size: u32) -> bool {
+        let end = TABLE_HEADER_BYTES + (self.slot() + 1) * 8;
+        end <= header_size as usize
+    }
 }
+
+/// `EFI_TABLE_HEADER`: signature, revision, header size, crc32, reserved.
+pub(crate) const TABLE_HEADER_BYTES: usize = 24;

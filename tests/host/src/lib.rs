@@ -10,6 +10,9 @@ pub(crate) mod efi;
 #[path = "../../../src/fault.rs"]
 pub(crate) mod fault;
 
+#[path = "../../../src/request.rs"]
+pub(crate) mod request;
+
 #[path = "../../../src/ptdump/dump.rs"]
 mod ptdump_dump;
 
@@ -27,3 +30,5 @@ mod test_fault;
 mod test_memmap;
 #[cfg(test)]
 mod test_ptdump;
+#[cfg(test)]
+mod test_request;

@@ -107,3 +107,20 @@ fn ucs2_names_are_validated_and_encoded() {
     let huge = vec![65u16; ucs2::MAX_NAME_UNITS + 10];
     assert_eq!(ucs2::validate(&huge), Err(NameError::Unterminated));
 }
+
+#[test]
+fn table_size_decides_which_slots_exist() {
+    // An EFI 1.10 table: header + 11 slots, the last ResetSystem.
+    let efi_1_10 = (24 + 11 * 8) as u32;
+    assert!(Service::ResetSystem.in_table(efi_1_10));
+    assert!(Service::GetTime.in_table(efi_1_10));
+    assert!(!Service::UpdateCapsule.in_table(efi_1_10));
+    assert!(!Service::QueryCapsuleCapabilities.in_table(efi_1_10));
+    assert!(!Service::QueryVariableInfo.in_table(efi_1_10));
+    // UEFI 2.x: 14 slots.
+    let uefi_2 = (24 + 14 * 8) as u32;
+    assert!(Service::ALL.iter().all(|s| s.in_table(uefi_2)));
+    // One byte short of the last slot.
+    assert!(!Service::QueryVariableInfo.in_table(uefi_2 - 1));
+    assert!(!Service::GetTime.in_table(0));
+}

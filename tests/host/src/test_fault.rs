@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-use crate::fault::{Fault, FaultLog};
+use crate::fault::{Exception, Fault, FaultLog};
 
 fn cause(error_code: u64) -> String {
     let mut s = String::new();
     Fault {
         service: "get_time",
+        vector: 14,
         address: 0,
         ip: 0,
         error_code,
@@ -39,6 +40,35 @@ fn causes_read_like_the_kernel_oops() {
     assert_eq!(cause(0x06), "user write access, not-present page");
 }
 
+fn exception_cause(vector: i32, error_code: u64) -> String {
+    let mut s = String::new();
+    Fault {
+        service: "get_time",
+        vector,
+        address: 0,
+        ip: 0,
+        error_code,
+    }
+    .write_cause(&mut s)
+    .unwrap();
+    s
+}
+
+#[test]
+fn other_exceptions_read_like_the_kernel_oops() {
+    assert_eq!(exception_cause(0, 0), "divide error");
+    assert_eq!(exception_cause(3, 0), "int3");
+    assert_eq!(exception_cause(6, 0), "invalid opcode");
+    assert_eq!(exception_cause(13, 0), "general protection fault");
+    assert_eq!(
+        exception_cause(13, 0x10),
+        "segment-related general protection fault"
+    );
+    assert_eq!(exception_cause(19, 0), "exception 19");
+    assert_eq!(Exception::from_vector(19), Exception::Other);
+    assert_eq!(Exception::from_vector(14), Exception::PageFault);
+}
+
 #[test]
 fn log_disarms_and_describes_the_last_fault() {
     let mut log = FaultLog::default();
@@ -48,24 +78,68 @@ fn log_disarms_and_describes_the_last_fault() {
 
     log.record(Fault {
         service: "get_variable",
+        vector: 14,
         address: 0x7e9f_5000,
         ip: 0x7e9f_5000,
         error_code: 0x11,
     });
-    log.disarmed = false;
+    assert!(log.rearm());
+    assert!(!log.rearm());
     log.record(Fault {
         service: "get_time",
+        vector: 14,
         address: 0,
         ip: 0,
         error_code: 0x10,
     });
-    assert!(log.disarmed);
+    assert!(log.disarmed());
     let mut s = String::new();
     log.write(&mut s).unwrap();
     assert_eq!(
         s,
-        "faults 2\nstate disarmed\nlast_service get_time\nlast_address 0x0\n\
-         last_ip 0x0\nlast_error_code 0x10\n\
+        "faults 2\nstate disarmed\nexception.page_fault 2\n\
+         service.get_variable 1\nservice.get_time 1\n\
+         last_service get_time\nlast_exception page_fault\nlast_vector 14\n\
+         last_address 0x0\nlast_ip 0x0\nlast_error_code 0x10\n\
          last_cause supervisor instruction fetch, not-present page\n"
     );
+}
+
+#[test]
+fn log_counts_per_exception_and_service() {
+    let mut log = FaultLog::default();
+    for (service, vector) in [
+        ("get_time", 13),
+        ("get_time", 6),
+        ("null", 0),
+        ("get_time", 3),
+        ("get_variable", 13),
+    ] {
+        log.record(Fault {
+            service,
+            vector,
+            address: 0,
+            ip: 0x1000,
+            error_code: 0,
+        });
+    }
+    let mut s = String::new();
+    log.write(&mut s).unwrap();
+    let counts: Vec<&str> = s
+        .lines()
+        .filter(|l| l.starts_with("exception.") || l.starts_with("service."))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            "exception.divide_error 1",
+            "exception.breakpoint 1",
+            "exception.invalid_opcode 1",
+            "exception.general_protection 2",
+            "service.get_time 3",
+            "service.null 1",
+            "service.get_variable 1",
+        ]
+    );
+    assert!(s.contains("last_cause general protection fault\n"));
 }

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * efimm_mmprobe: which CPUs have an address mapped, right now, in the page
+ * tables they have loaded (CR3). Test-only, for the efimm kselftests: a
+ * CPU left in lazy TLB mode in efimm's mm, or one running a firmware call,
+ * shows the firmware mapped; any other does not.
+ *
+ * /sys/kernel/debug/efimm_mmprobe: write an address, then read one line
+ * per online CPU, "cpu<N> <0|1>", taken in an IPI on each CPU at the read.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pgtable.h>
+#include <linux/seq_file.h>
+#include <linux/smp.h>
+#include <asm/processor.h>
+
+static DEFINE_MUTEX(probe_lock);
+static unsigned long probe_addr;
+static DEFINE_PER_CPU(bool, probe_mapped);
+static struct dentry *probe_file;
+
+/* Whether @addr has a present leaf in the page tables at @base. */
+static bool mapped_in(pgd_t *base, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset_pgd(base, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	if (pgd_none(*pgd))
+		return false;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d))
+		return false;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud))
+		return false;
+	if (pud_leaf(*pud))
+		return pud_present(*pud);
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(*pmd))
+		return false;
+	if (pmd_leaf(*pmd))
+		return pmd_present(*pmd);
+	return pte_present(*pte_offset_kernel(pmd, addr));
+}
+
+/* In an IPI: the kernel's CR3, whatever task was interrupted. */
+static void probe_cpu(void *unused)
+{
+	this_cpu_write(probe_mapped,
+		       mapped_in(__va(read_cr3_pa()), READ_ONCE(probe_addr)));
+}
+
+static int probe_show(struct seq_file *m, void *unused)
+{
+	int cpu;
+
+	mutex_lock(&probe_lock);
+	on_each_cpu(probe_cpu, NULL, 1);
+	for_each_online_cpu(cpu)
+		seq_printf(m, "cpu%d %d\n", cpu, per_cpu(probe_mapped, cpu));
+	mutex_unlock(&probe_lock);
+	return 0;
+}
+
+static int probe_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, probe_show, NULL);
+}
+
+static ssize_t probe_write(struct file *file, const char __user *buf,
+			   size_t len, loff_t *ppos)
+{
+	unsigned long addr;
+	int ret;
+
+	ret = kstrtoul_from_user(buf, len, 0, &addr);
+	if (ret)
+		return ret;
+	WRITE_ONCE(probe_addr, addr);
+	return len;
+}
+
+static const struct file_operations probe_fops = {
+	.owner = THIS_MODULE,
+	.open = probe_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = probe_write,
+};
+
+static int __init probe_init(void)
+{
+	probe_file = debugfs_create_file("efimm_mmprobe", 0600, NULL, NULL,
+					 &probe_fops);
+	return PTR_ERR_OR_ZERO(probe_file);
+}
+
+static void __exit probe_exit(void)
+{
+	debugfs_remove(probe_file);
+}
+
+module_init(probe_init);
+module_exit(probe_exit);
+MODULE_DESCRIPTION("efimm kselftest: is an address mapped in each CPU's loaded page tables");
+MODULE_LICENSE("GPL");
