@@ -380,7 +380,7 @@ int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr)
  * The functions of the null call page, each starting with endbr64 (so
  * that IBT does not matter) at its EFIMM_STUB_* offset: the null call,
  * and one for each CPU exception the fault injection makes the "firmware"
- * take. Each ends in ud2, which is never reached.
+ * take, which ends in a ud2 that is never reached.
  */
 static const u8 efimm_stubs[] = {
 	/* xor %eax, %eax; ret: returns EFI_SUCCESS */
@@ -436,7 +436,7 @@ static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,
 			   unsigned long error_code, unsigned long address);
 
 /* Exceptions of the efimm thread are offered to efimm_fw_fixup(). */
-static struct efi_fw_fault_handler fw_fault_handler = {
+static struct efi_fw_exception_handler fw_exception_handler = {
 	.fixup = efimm_fw_fixup,
 };
 
@@ -447,8 +447,8 @@ struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 
 	if (IS_ERR(t))
 		return t;
-	fw_fault_handler.task = t;
-	ret = efi_fw_fault_handler_register(&fw_fault_handler);
+	fw_exception_handler.task = t;
+	ret = efi_fw_exception_handler_register(&fw_exception_handler);
 	if (ret) {
 		kthread_stop(t);
 		return ERR_PTR(ret);
@@ -461,7 +461,7 @@ struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 void efimm_thread_stop(struct task_struct *t)
 {
 	kthread_stop(t);
-	efi_fw_fault_handler_unregister(&fw_fault_handler);
+	efi_fw_exception_handler_unregister(&fw_exception_handler);
 	put_task_struct(t);
 }
 
@@ -476,14 +476,21 @@ void efimm_use_mm(struct efimm_mm *m)
  * leave the CPU in lazy TLB mode with @m still loaded, so that the idle
  * task or whatever kernel thread runs next would run with the firmware
  * mapped; the kernel's own path switches back from efi_mm explicitly too
- * (unuse_temporary_mm()). Without preemption in between: a thread moved
- * to another CPU would leave its old CPU lazily in @m.
+ * (unuse_temporary_mm()). The caller has preemption disabled since it
+ * entered @m, so that no other task ran on this CPU with @m loaded and
+ * the thread did not move, leaving its old CPU lazily in @m.
  */
+static void efimm_leave_mm(struct efimm_mm *m)
+{
+	kthread_unuse_mm(m->mm);
+	leave_mm();
+}
+
+/* Leave @m after efimm_use_mm(): the set-up of the mm, not a call. */
 void efimm_unuse_mm(struct efimm_mm *m)
 {
 	preempt_disable();
-	kthread_unuse_mm(m->mm);
-	leave_mm();
+	efimm_leave_mm(m);
 	preempt_enable();
 }
 
@@ -519,9 +526,10 @@ static struct {
 } fw_fault;
 
 /*
- * The efimm thread took an exception in kernel mode, on its own stack, and
- * nothing else handled it (efi_fw_exception_fixup()). If it was in the
- * firmware, that is below the frame efimm_thunk left, resume efimm_thunk
+ * The efimm thread took an exception in kernel mode, on its own stack,
+ * outside kernel text, and nothing else handled it
+ * (efi_fw_exception_fixup()). If it was in the firmware, that is below
+ * the frame efimm_thunk left and in the lower half, resume efimm_thunk
  * where the firmware would have returned, with the registers it had to
  * preserve, and EFI_ABORTED (what the kernel's
  * efi_crash_gracefully_on_page_fault() gives its caller). Anywhere else it
@@ -534,7 +542,8 @@ static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,
 	struct efimm_fw_frame *f = &efimm_fw_frame;
 	unsigned long sp = READ_ONCE(f->sp);
 
-	if (!sp || regs->sp >= sp)
+	/* The firmware and efimm's stubs live in the lower half only. */
+	if (!sp || regs->sp >= sp || regs->ip >= TASK_SIZE_MAX)
 		return false;
 
 	fw_fault.hit = true;
@@ -556,6 +565,8 @@ static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,
 	regs->flags &= ~(X86_EFLAGS_DF | X86_EFLAGS_AC);
 	return true;
 }
+
+NOKPROBE_SYMBOL(efimm_fw_fixup);
 
 /*
  * Calls inside the firmware right now, through efimm or the kernel's path
@@ -582,18 +593,26 @@ u64 efimm_firmware_overlaps(void)
 }
 
 /*
- * Call @fn the way arch_efi_call_virt_setup()/teardown() bracket a call:
- * kernel FPU with FCW/MXCSR initialised, IBRS for firmware, CR4.LASS
- * cleared and IBT off unless the firmware supports it (efi_fw_call_cpu_*()),
- * and the IRQ flags checked afterwards. The caller holds the EFI runtime
- * lock and runs in an mm that maps the firmware 1:1.
+ * Call @fn in @m the way arch_efi_call_virt_setup()/teardown() bracket a
+ * call on efi_mm: with preemption off, enter @m (as use_temporary_mm()
+ * switches to efi_mm), kernel FPU with FCW/MXCSR initialised, IBRS for
+ * firmware, CR4.LASS cleared, IBT off unless the firmware supports it and
+ * hardware breakpoints off (efi_fw_call_cpu_*()), the IRQ flags checked
+ * afterwards, then leave @m for init_mm. No other task runs on this CPU
+ * while @m is loaded, and no CPU keeps it loaded after the call. The
+ * caller is efimm's thread, outside any mm, and holds the EFI runtime
+ * lock. kthread_use_mm() takes task_lock(): not for PREEMPT_RT, where
+ * runtime services are off by default (CONFIG_EFI_DISABLE_RUNTIME).
  */
-void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *res)
+void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
+			 struct efimm_call_result *res)
 {
 	unsigned long flags, cur;
 	u64 cpu, t0;
 
+	preempt_disable();
 	t0 = local_clock();
+	kthread_use_mm(m->mm);
 	kernel_fpu_begin_mask(KFPU_387 | KFPU_MXCSR);
 	firmware_restrict_branch_speculation_start();
 	cpu = efi_fw_call_cpu_begin();
@@ -617,8 +636,9 @@ void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *re
 	efi_fw_call_cpu_end(cpu);
 	firmware_restrict_branch_speculation_end();
 	kernel_fpu_end();
-	/* kernel_fpu_begin() disabled preemption: this is how long. */
+	efimm_leave_mm(m);
 	res->preempt_off_ns = local_clock() - t0;
+	preempt_enable();
 }
 
 u64 efimm_clock_ns(void)
@@ -924,9 +944,11 @@ static void route_reset_system(int type, efi_status_t status,
 			       unsigned long data_size, efi_char16_t *data)
 {
 	/*
-	 * Only a caller that may sleep can wait for the efimm thread:
-	 * reboot(2). An emergency restart (sysrq-b) runs inside an RCU
-	 * read-side section, where preemptible() is true with PREEMPT_RCU.
+	 * Only a caller that may sleep can wait for the efimm thread, which
+	 * in practice is efi_test's ioctl: reboot(2) reaches efi_reboot()
+	 * with interrupts off, and an emergency restart (sysrq-b) runs inside
+	 * an RCU read-side section, where preemptible() is true with
+	 * PREEMPT_RCU.
 	 */
 	if (!preemptible() || rcu_preempt_depth()) {
 		efimm_route_handoff(SLOT_RESET_SYSTEM);

@@ -69,7 +69,8 @@ void efimm_use_mm(struct efimm_mm *m);
 void efimm_unuse_mm(struct efimm_mm *m);
 int efimm_runtime_lock(void);
 void efimm_runtime_unlock(void);
-void efimm_firmware_call(void *fn, const u64 *args, struct efimm_call_result *res);
+void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
+			 struct efimm_call_result *res);
 u64 efimm_clock_ns(void);
 void efimm_sort_u64(u64 *v, size_t n);
 void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,

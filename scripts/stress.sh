@@ -3,7 +3,8 @@
 # make stress: make check's kselftests at full counts, in both firmware
 # modes with efi=lowmap (bios with kmemleak=on): 100,000 fuzzed efi_test
 # ioctls per path, 20,000 random debugfs writes, 8 processes x 1,000 calls,
-# 100 load/unload cycles and 100 routing switches. Any count can be
+# 100 load/unload cycles and 100 routing switches, 500 routing switches
+# under a statfs hammer and 100 routed loads with rmmod killed. Any count can be
 # overridden through the same variables. Ends with "N passed, N failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,8 @@ export EFIMM_CHURN_SWITCHES=${EFIMM_CHURN_SWITCHES:-100}
 # OVMF's store takes ~2000 writes per boot: spread 800 over the churn.
 export EFIMM_CHURN_PACE=${EFIMM_CHURN_PACE:-0.3}
 export EFIMM_CHURN_WRITES=${EFIMM_CHURN_WRITES:-800}
+export EFIMM_ROUTE_SWITCHES=${EFIMM_ROUTE_SWITCHES:-500}
+export EFIMM_ROUTE_CYCLES=${EFIMM_ROUTE_CYCLES:-100}
 export EFIMM_TEST_TIMEOUT=${EFIMM_TEST_TIMEOUT:-5400}
 export VM_TIMEOUT=${VM_TIMEOUT:-7200}
 export CHECK_OUT=$EFIMM_TOP/out/stress

@@ -74,8 +74,8 @@ impl InjectedFault {
         }
     }
 
-    fn target(self, mm: &MmUse<'_>, map: &RuntimeMap, stubs: &StubPage) -> Option<FirmwareFn> {
-        let faulting = |addr| FirmwareFn::faulting(mm, map, addr);
+    fn target(self, map: &RuntimeMap, stubs: &StubPage) -> Option<FirmwareFn> {
+        let faulting = |addr| FirmwareFn::faulting(map, addr);
         match self {
             InjectedFault::NonExecutable => map.first_data_page().and_then(faulting),
             InjectedFault::Unmapped => (!map.is_mapped(0)).then_some(0).and_then(faulting),
@@ -176,15 +176,14 @@ impl Shared {
         EntryPoints::read(mm, &self.map, stubs)
     }
 
-    /// The next request, waiting for one if `wait`; `None` once stopping
-    /// (or, without `wait`, if there is none).
-    fn next_request(&self, wait: bool) -> Option<(Call, Option<InjectedFault>)> {
+    /// The next request, waiting for one; `None` once stopping.
+    fn next_request(&self) -> Option<(Call, Option<InjectedFault>)> {
         let mut slot = self.mailbox.lock();
         loop {
             if let Some(r) = slot.request.take() {
                 return Some((r, slot.inject.take()));
             }
-            if slot.state == State::Stopping || !wait {
+            if slot.state == State::Stopping {
                 return None;
             }
             // Idle for as long as nobody calls: not an uninterruptible
@@ -195,18 +194,13 @@ impl Shared {
         }
     }
 
-    /// Serves calls until stopped. The thread is in the dedicated mm only
-    /// while it has calls to make: with none queued it leaves it, so that
-    /// no CPU has the firmware mapped while efimm is idle.
+    /// Serves calls until stopped. The thread enters the dedicated mm for
+    /// each call only, with preemption off: outside calls no CPU has the
+    /// firmware mapped.
     fn serve(&self, thread: &mut OnEfimmThread, entries: &EntryPoints) {
-        while let Some(first) = self.next_request(true) {
-            let mm = self.mm.enter(thread);
-            let mut next = Some(first);
-            while let Some((request, inject)) = next {
-                let result = entries.call(&mm, &self.map, &request, inject);
-                self.complete(&request, result);
-                next = self.next_request(false);
-            }
+        while let Some((request, inject)) = self.next_request() {
+            let result = entries.call(&self.mm, thread, &self.map, &request, inject);
+            self.complete(&request, result);
         }
     }
 
@@ -360,6 +354,13 @@ impl ThreadMain for Shared {
     }
 }
 
+/// The `i`th little-endian 64-bit word of `bytes`.
+fn le_word(bytes: &[u8], i: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+    u64::from_le_bytes(b)
+}
+
 /// The runtime services' entry points, read from the firmware's table
 /// inside the dedicated mm, each checked to be executable there, and the
 /// null call.
@@ -371,36 +372,38 @@ struct EntryPoints {
 impl EntryPoints {
     fn read(mm: &MmUse<'_>, map: &RuntimeMap, stubs: StubPage) -> Result<Self> {
         let table = ffi::runtime_table();
-        const WORDS: usize = TABLE_HEADER_BYTES / 8 + Service::TABLE_SLOTS;
-        let mut raw = [0u8; WORDS * 8];
         // The table is only mapped in the dedicated mm, at a lower-half
         // address: read it with the uaccess helpers, which fault cleanly.
-        UserSlice::new(UserPtr::from_addr(table as usize), raw.len())
-            .reader()
-            .read_slice(&mut raw)
-            .inspect_err(|_| pr_err!("cannot read the runtime services table at {table:#x}\n"))?;
-        let word = |i: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&raw[i * 8..i * 8 + 8]);
-            u64::from_le_bytes(b)
+        let read = |raw: &mut [u8]| {
+            UserSlice::new(UserPtr::from_addr(table as usize), raw.len())
+                .reader()
+                .read_slice(raw)
+                .inspect_err(|_| pr_err!("cannot read the runtime services table at {table:#x}\n"))
         };
-        if word(0) != RUNTIME_SERVICES_SIGNATURE {
+        let mut header = [0u8; TABLE_HEADER_BYTES];
+        read(&mut header)?;
+        if le_word(&header, 0) != RUNTIME_SERVICES_SIGNATURE {
             pr_err!("no runtime services table at {table:#x}\n");
             return Err(ENODEV);
         }
         // Revision in the low half of word 1, the table's size in the high.
-        let header_size = (word(1) >> 32) as u32;
+        let header_size = (le_word(&header, 1) >> 32) as u32;
         if (header_size as usize) < TABLE_HEADER_BYTES {
             pr_err!("runtime services table at {table:#x} has size {header_size}\n");
             return Err(ENODEV);
         }
+        // Only as much as the table has: an EFI 1.10 table may end a page.
+        const WORDS: usize = TABLE_HEADER_BYTES / 8 + Service::TABLE_SLOTS;
+        let mut raw = [0u8; WORDS * 8];
+        let len = raw.len().min(header_size as usize);
+        read(&mut raw[..len])?;
         let mut entries = [None; 12];
         for service in Service::ALL {
             // A slot past the table's end is not the service's: EOPNOTSUPP.
             if !service.in_table(header_size) {
                 continue;
             }
-            let addr = word(TABLE_HEADER_BYTES / 8 + service.slot());
+            let addr = le_word(&raw, TABLE_HEADER_BYTES / 8 + service.slot());
             if addr == 0 {
                 continue;
             }
@@ -421,7 +424,8 @@ impl EntryPoints {
 
     fn call(
         &self,
-        mm: &MmUse<'_>,
+        mm: &OwnedMm,
+        thread: &mut OnEfimmThread,
         map: &RuntimeMap,
         call: &Call,
         inject: Option<InjectedFault>,
@@ -435,9 +439,9 @@ impl EntryPoints {
         };
         let f = match inject {
             None => f,
-            Some(kind) => kind.target(mm, map, &self.stubs).ok_or(ENXIO)?,
+            Some(kind) => kind.target(map, &self.stubs).ok_or(ENXIO)?,
         };
         let lock = RuntimeLockGuard::lock()?;
-        Ok(f.call(&lock, mm, &args))
+        Ok(f.call(&lock, mm, thread, &args))
     }
 }

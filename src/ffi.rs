@@ -93,7 +93,12 @@ extern "C" {
     fn efimm_unuse_mm(mm: *mut RawMm);
     fn efimm_runtime_lock() -> c_int;
     fn efimm_runtime_unlock();
-    fn efimm_firmware_call(f: *const c_void, args: *const u64, res: *mut CallResult);
+    fn efimm_firmware_call(
+        mm: *mut RawMm,
+        f: *const c_void,
+        args: *const u64,
+        res: *mut CallResult,
+    );
     fn efimm_clock_ns() -> u64;
     fn efimm_sort_u64(v: *mut u64, n: usize);
     fn efimm_ptdump_walk(mm: *mut RawMm, start: c_ulong, end: c_ulong, ctx: *mut c_void);
@@ -501,29 +506,42 @@ impl FirmwareFn {
         map.is_executable(addr).then_some(FirmwareFn(addr))
     }
 
-    /// `addr` if `mm` does not map it executable: calling it faults on the
-    /// first instruction fetch, and the fault handler efimm registered with
-    /// the thread resumes the call with `EFI_ABORTED` (fault injection).
-    pub(crate) fn faulting(_mm: &MmUse<'_>, map: &RuntimeMap, addr: u64) -> Option<Self> {
+    /// `addr` if the dedicated mm does not map it executable: calling it
+    /// faults on the first instruction fetch, and the handler efimm
+    /// registered with the thread resumes the call with `EFI_ABORTED`
+    /// (fault injection).
+    pub(crate) fn faulting(map: &RuntimeMap, addr: u64) -> Option<Self> {
         (!map.is_executable(addr)).then_some(FirmwareFn(addr))
     }
 
-    /// Calls the firmware with up to five arguments, bracketed like the
-    /// kernel's own calls. The pointers in `args` must stay valid for the
-    /// call: the typed wrappers in `services.rs` build them from borrows.
+    /// Calls the firmware in `mm` with up to five arguments, bracketed like
+    /// the kernel's own calls: the thread enters `mm` with preemption off
+    /// for the call and leaves it after. The pointers in `args` must stay
+    /// valid for the call: the typed constructors in `request.rs` build
+    /// them from borrows.
     pub(crate) fn call(
         self,
         _lock: &RuntimeLockGuard,
-        _mm: &MmUse<'_>,
+        mm: &OwnedMm,
+        _thread: &mut OnEfimmThread,
         args: &[u64; 5],
     ) -> CallResult {
         let mut res = CallResult::default();
-        // SAFETY: We hold the runtime lock, run in the dedicated mm where the
-        // address is either an entry point mapped executable or not
-        // executable at all, so that the call faults at once and the fixup
-        // registered for this thread resumes it (`FirmwareFn` invariant);
-        // the argument pointers are valid kernel addresses for the call.
-        unsafe { efimm_firmware_call(self.0 as *const c_void, args.as_ptr(), &mut res) };
+        // SAFETY: We hold the runtime lock and run on the efimm thread
+        // outside any mm (the token is borrowed mutably, so no `MmUse` is
+        // alive); the mm is live (type invariant). In it the address is an
+        // entry point or a stub mapped executable, or not executable at all
+        // so that the call faults at once and the fixup registered for this
+        // thread resumes it (`FirmwareFn` invariant); the argument pointers
+        // are valid kernel addresses for the call.
+        unsafe {
+            efimm_firmware_call(
+                mm.0.as_ptr(),
+                self.0 as *const c_void,
+                args.as_ptr(),
+                &mut res,
+            )
+        };
         res
     }
 }

@@ -73,8 +73,19 @@ test_switches_under_statfs() {
 	[ ! -s "$WORK/statfs-failures" ] && no_oops_since_mark && efivarfs_works
 }
 
+# in_delete_module PID: returns once PID is seen sleeping in
+# delete_module(2) (x86-64 syscall 176), or is gone. Builtins only.
+in_delete_module() {
+	local nr rest looks=0
+	while [ $looks -lt 100000 ]; do
+		looks=$((looks + 1))
+		read -r nr rest 2>/dev/null </proc/"$1"/syscall || return 0
+		[ "$nr" = 176 ] && return 0
+	done
+}
+
 test_killed_unloads() {
-	local i rm_pid delay
+	local i rm_pid
 	efimm_unload || return 1
 	dmesg_mark
 	reader & reader & reader & reader &
@@ -82,9 +93,14 @@ test_killed_unloads() {
 		insmod "$EFIMM_KO" route=1 || { stop_all; return 1; }
 		rmmod efimm 2>/dev/null &
 		rm_pid=$!
-		# Somewhere between at once and well into the unload.
-		delay=$((RANDOM % 400))
-		sleep "$(printf '0.%03d' $delay)"
+		if [ $((i % 2)) = 0 ]; then
+			# Somewhere between at once and well into the unload.
+			sleep "$(printf '0.%03d' $((RANDOM % 400)))"
+		else
+			# As soon as it sleeps inside delete_module(2): where
+			# efimm gives efivarfs back, behind the readers' lock.
+			in_delete_module $rm_pid
+		fi
 		kill -9 $rm_pid 2>/dev/null
 		wait $rm_pid 2>/dev/null
 		# A kill that landed before the unload began leaves efimm loaded.
@@ -93,7 +109,7 @@ test_killed_unloads() {
 		done
 	done
 	stop_all
-	echo "# $CYCLES cycles of insmod route=1 / rmmod killed after 0-399 ms"
+	echo "# $CYCLES cycles of insmod route=1 / rmmod killed after 0-399 ms or inside delete_module"
 	no_oops_since_mark && efivarfs_works
 }
 
