@@ -212,6 +212,21 @@ struct efimm_mm *efimm_mm_create(void)
 		goto free;
 	/* mm_alloc() leaves the layout to exec; vm_mmap() needs a limit. */
 	m->mm->task_size = TASK_SIZE_MAX;
+	/*
+	 * mm_alloc() gave the mm the settings of the insmod task's mm (THP
+	 * disabled, MDWE, KSM merge-any, default VMA flags) and, with memcg,
+	 * that task as its owner, which exits long before the mm goes. The
+	 * mm is efimm's: a task that may not use THP must not leave efimm
+	 * without its 2M entries. NULL is an owner memcg copes with.
+	 */
+	m->mm->def_flags = 0;
+	mm_flags_clear(MMF_DISABLE_THP_COMPLETELY, m->mm);
+	mm_flags_clear(MMF_DISABLE_THP_EXCEPT_ADVISED, m->mm);
+	mm_flags_clear(MMF_HAS_MDWE, m->mm);
+	mm_flags_clear(MMF_VM_MERGE_ANY, m->mm);
+#ifdef CONFIG_MEMCG
+	WRITE_ONCE(m->mm->owner, NULL);
+#endif
 	m->file = anon_inode_getfile("[efimm]", &efimm_map_fops, m, O_RDWR);
 	if (IS_ERR(m->file))
 		goto put_mm;

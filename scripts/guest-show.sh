@@ -22,15 +22,42 @@ show() {
 		show cat "$d/$f"
 	done
 	# A few calls through each path, then what they cost.
-	for svc in get_time get_variable get_next_variable query_variable_info \
-		get_next_high_mono_count set_variable; do
+	declare -A median errors
+	services="get_time get_variable get_next_variable query_variable_info
+		get_next_high_mono_count set_variable"
+	for svc in $services; do
 		for path in efimm kernel; do
 			echo "### echo '$svc 20 $path' > $d/bench"
 			echo "$svc 20 $path" >"$d/bench" && grep -E '^(calls|errors|median_ns|p99_ns|tlb.cr3_loads)' "$d/bench"
+			median[$svc.$path]=$(awk '$1 == "median_ns" {
+				if ($2 >= 1000000) printf "%.2f ms", $2 / 1e6
+				else printf "%.1f us", $2 / 1000 }' "$d/bench")
+			errors[$svc.$path]=$(awk '$1 == "errors" { print $2 }' "$d/bench")
 			echo
 		done
 	done
 	show cat "$d/counters"
+
+	# The same, in a few lines.
+	echo "### summary"
+	sum() { awk -v k="$1" '$1 == k { print $2 }' "$d/page_tables_summary"; }
+	echo "firmware: $EFIMM_FW mode; $(wc -l <"$d/regions") runtime regions," \
+		"$(sum runtime_pages) pages, $(sum mat_entries) MAT entries"
+	bad=
+	for k in user_pages global_pages unmapped_runtime_pages extra_mapped_pages; do
+		[ "$(sum $k)" = 0 ] || bad="$bad $k=$(sum $k)"
+	done
+	[ "$(sum wx_pages)" = "$(sum planned_wx_pages)" ] || bad="$bad wx_pages=$(sum wx_pages)"
+	echo "page tables: ${bad:-as planned: supervisor-only, non-global, every runtime page mapped, nothing else}"
+	echo "firmware faults: $(awk '$1 == "faults" { print $2 }' "$d/fault")"
+	printf '%-26s %6s %14s %14s %14s\n' service calls "efimm median" "kernel median" \
+		"errors e/k"
+	for svc in $services; do
+		printf '%-26s %6s %14s %14s %14s\n' "$svc" 20 "${median[$svc.efimm]}" \
+			"${median[$svc.kernel]}" "${errors[$svc.efimm]}/${errors[$svc.kernel]}"
+	done
+	echo
+
 	show rmmod efimm
 	show dmesg --notime -k | tail -n 3
 	echo EFIMM-END

@@ -55,12 +55,6 @@ suite_progs() {
 
 # lockdown/ locks the kernel down for the rest of the boot: last.
 list() {
-	# The test module efimm's exposure test loads, against the same build.
-	mkdir -p "$KSFT_OUT/mmprobe"
-	cp "$EFIMM_TOP"/selftests/efimm/mmprobe/Kbuild \
-		"$EFIMM_TOP"/selftests/efimm/mmprobe/efimm_mmprobe.c "$KSFT_OUT/mmprobe/"
-	kmake -s M="$KSFT_OUT/mmprobe" modules >/dev/null
-	"$EFIMM_TOP"/scripts/sign-module.sh "$KBUILD_DIR" "$KSFT_OUT/mmprobe/efimm_mmprobe.ko"
 	local d
 	for d in "$EFIMM_TOP"/selftests/*/; do
 		[ -f "$d/Makefile" ] && [ "$(basename "$d")" != lockdown ] || continue

@@ -261,9 +261,7 @@ impl Shared {
         }
         self.to_caller.notify_all();
     }
-}
 
-impl Shared {
     /// Runs `call` on the efimm thread and waits for it. Like the kernel's
     /// own path, waiting for the turn is interruptible (`EINTR`, nothing was
     /// sent) and waiting for the firmware is not: it may be writing into the
@@ -365,7 +363,7 @@ fn le_word(bytes: &[u8], i: usize) -> u64 {
 /// inside the dedicated mm, each checked to be executable there, and the
 /// null call.
 struct EntryPoints {
-    services: [Option<FirmwareFn>; 12],
+    services: [Option<FirmwareFn>; Service::ALL.len()],
     stubs: StubPage,
 }
 
@@ -397,7 +395,7 @@ impl EntryPoints {
         let mut raw = [0u8; WORDS * 8];
         let len = raw.len().min(header_size as usize);
         read(&mut raw[..len])?;
-        let mut entries = [None; 12];
+        let mut entries = [None; Service::ALL.len()];
         for service in Service::ALL {
             // A slot past the table's end is not the service's: EOPNOTSUPP.
             if !service.in_table(header_size) {

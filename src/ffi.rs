@@ -211,7 +211,10 @@ pub(crate) struct OwnedMm(NonNull<RawMm>);
 
 // SAFETY: An mm may be referenced and released from any task.
 unsafe impl Send for OwnedMm {}
-// SAFETY: The only shared uses (`counts`, ptdump walks) take the mm's own locks.
+// SAFETY: What `&OwnedMm` allows from several tasks at once is safe
+// concurrently: `counts()` reads two atomics, a ptdump walk takes the mmap
+// lock, and entering the mm or calling the firmware in it needs the one
+// efimm thread's token, borrowed mutably.
 unsafe impl Sync for OwnedMm {}
 
 impl OwnedMm {
@@ -251,7 +254,10 @@ impl OwnedMm {
         // exclusive borrow that no other `MmUse` has it in an mm; the mm is
         // live for `'a` (type invariant and borrow).
         unsafe { efimm_use_mm(self.0.as_ptr()) };
-        MmUse { mm: self }
+        MmUse {
+            mm: self,
+            _not_send: PhantomData,
+        }
     }
 
     /// Walks `[start, end)` of the page tables, reporting every entry.
@@ -274,9 +280,11 @@ impl Drop for OwnedMm {
     }
 }
 
-/// The dedicated mm is `current->mm` while this lives.
+/// The dedicated mm is `current->mm` while this lives. Not `Send`: it
+/// is left by the thread that entered it.
 pub(crate) struct MmUse<'a> {
     mm: &'a OwnedMm,
+    _not_send: PhantomData<*mut ()>,
 }
 
 impl MmUse<'_> {
@@ -388,6 +396,10 @@ unsafe fn sink_of<'a>(ctx: *mut c_void) -> &'a mut dyn PtdumpSink {
     unsafe { *ctx.cast::<&mut dyn PtdumpSink>() }
 }
 
+/// # Safety
+///
+/// Called by `efimm_ptdump_walk()` only, with the `ctx` that
+/// `walk_page_tables()` passed it.
 #[no_mangle]
 unsafe extern "C" fn efimm_ptdump_note(ctx: *mut c_void, addr: c_ulong, level: c_int, val: u64) {
     if (0..PTDUMP_LEVELS).contains(&level) {
@@ -396,6 +408,9 @@ unsafe extern "C" fn efimm_ptdump_note(ctx: *mut c_void, addr: c_ulong, level: c
     }
 }
 
+/// # Safety
+///
+/// As for [`efimm_ptdump_note`].
 #[no_mangle]
 unsafe extern "C" fn efimm_ptdump_effective(ctx: *mut c_void, level: c_int, val: u64) {
     if (0..PTDUMP_LEVELS).contains(&level) {
@@ -404,6 +419,9 @@ unsafe extern "C" fn efimm_ptdump_effective(ctx: *mut c_void, level: c_int, val:
     }
 }
 
+/// # Safety
+///
+/// As for [`efimm_ptdump_note`].
 #[no_mangle]
 unsafe extern "C" fn efimm_ptdump_flush(ctx: *mut c_void) {
     // SAFETY: Only called by `efimm_ptdump_walk()` with our `ctx`.
@@ -436,6 +454,10 @@ unsafe impl<T: ThreadMain> Send for Thread<T> {}
 // SAFETY: `&Thread` gives access to nothing.
 unsafe impl<T: ThreadMain> Sync for Thread<T> {}
 
+/// # Safety
+///
+/// `data` is the `Arc<T>` pointer `Thread::start()` passed, and stays
+/// valid until this function returns.
 unsafe extern "C" fn thread_trampoline<T: ThreadMain>(data: *mut c_void) -> c_int {
     // SAFETY: `data` is the `Arc<T>` pointer `Thread::start()` passed, kept
     // alive by the `Thread` until this function has returned.
@@ -466,8 +488,9 @@ impl<T: ThreadMain> Drop for Thread<T> {
     }
 }
 
-/// Holding the EFI runtime lock: nobody else is inside the firmware.
-pub(crate) struct RuntimeLockGuard(());
+/// Holding the EFI runtime lock: nobody else is inside the firmware. Not
+/// `Send`, like the kernel's lock guards: released by its holder.
+pub(crate) struct RuntimeLockGuard(PhantomData<*mut ()>);
 
 impl RuntimeLockGuard {
     /// Takes the lock, sleeping; `EINTR` if a signal arrives first. Callers
@@ -476,7 +499,7 @@ impl RuntimeLockGuard {
     pub(crate) fn lock() -> Result<Self> {
         // SAFETY: Process context; released by `Drop`.
         to_result(unsafe { efimm_runtime_lock() })?;
-        Ok(RuntimeLockGuard(()))
+        Ok(RuntimeLockGuard(PhantomData))
     }
 }
 
@@ -599,6 +622,11 @@ impl Drop for Routing {
     }
 }
 
+/// # Safety
+///
+/// Called by the route trampolines of `efimm_helpers.c` only: `args`
+/// points to five arguments the kernel passed to `efi.<slot>`, valid until
+/// this returns, and `Routing` keeps `ROUTE_TARGET` alive meanwhile.
 #[no_mangle]
 unsafe extern "C" fn efimm_route_call(slot: c_uint, args: *const u64) -> c_ulong {
     let Some(service) = Service::from_slot(slot as usize) else {

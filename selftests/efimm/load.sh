@@ -68,6 +68,21 @@ test_debugfs_is_root_only() {
 	return $bad
 }
 
+# A module loaded from a task that may not use transparent huge pages
+# (prctl PR_SET_THP_DISABLE, as service managers set it) gets the same
+# mm: the 2M entries of the firmware's 2M-aligned stretches included.
+test_loads_from_thp_disabled_task() {
+	local normal nothp
+	efimm_load || return 1
+	normal=$(summary large_leaf_entries)
+	efimm_unload || return 1
+	"$(dirname "$0")/nothp" insmod "$EFIMM_KO" || return 1
+	nothp=$(summary large_leaf_entries)
+	efimm_unload || return 1
+	echo "# 2M entries: $normal loaded normally, $nothp from a task without THP"
+	[ -n "$normal" ] && [ "$normal" = "$nothp" ]
+}
+
 test_route_param_loads_routed() {
 	efimm_load route=1 || return 1
 	local r
@@ -78,8 +93,10 @@ test_route_param_loads_routed() {
 
 ktap_print_header
 if lowmap_booted; then
-	ktap_set_plan 5
+	ktap_set_plan 6
 	ktap_test_result "loads, reports its regions, unloads and frees its mm" test_loads_and_unloads
+	ktap_test_result "loads the same from a task with THP disabled" \
+		test_loads_from_thp_disabled_task
 	ktap_test_result "debugfs/efimm is root-only" test_debugfs_is_root_only
 	ktap_test_result "route=1 loads with routing on" test_route_param_loads_routed
 	ktap_test_result "route=2 is refused with EINVAL and a reason" test_refuses_route_2

@@ -2,11 +2,11 @@
 
 use crate::fault::{Exception, Fault, FaultLog};
 
-fn cause(error_code: u64) -> String {
+fn exception_cause(vector: i32, error_code: u64) -> String {
     let mut s = String::new();
     Fault {
         service: "get_time",
-        vector: 14,
+        vector,
         address: 0,
         ip: 0,
         error_code,
@@ -14,6 +14,11 @@ fn cause(error_code: u64) -> String {
     .write_cause(&mut s)
     .unwrap();
     s
+}
+
+/// A page fault's cause.
+fn cause(error_code: u64) -> String {
+    exception_cause(14, error_code)
 }
 
 #[test]
@@ -38,20 +43,6 @@ fn causes_read_like_the_kernel_oops() {
         "supervisor read access, reserved bit violation"
     );
     assert_eq!(cause(0x06), "user write access, not-present page");
-}
-
-fn exception_cause(vector: i32, error_code: u64) -> String {
-    let mut s = String::new();
-    Fault {
-        service: "get_time",
-        vector,
-        address: 0,
-        ip: 0,
-        error_code,
-    }
-    .write_cause(&mut s)
-    .unwrap();
-    s
 }
 
 #[test]
