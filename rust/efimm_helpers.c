@@ -3,7 +3,7 @@
  * efimm C glue: the kernel interfaces that have no Rust abstraction yet
  * (kthreads on a foreign mm, PFN mappings in it, the firmware call bracket,
  * ptdump and tracepoint callbacks, the efi/efivars hooks). Every function
- * is small and does one thing; src/ffi.rs is its only caller and holds the
+ * is small and does one thing; src/sys/ is its only caller and holds the
  * safety arguments.
  */
 
@@ -64,6 +64,11 @@ unsigned long efimm_runtime_table(void)
 {
 	return (unsigned long)efi.runtime;
 }
+
+/* The layout the Rust MemoryDescriptor (src/efi/memmap.rs) asserts too. */
+static_assert(sizeof(efi_memory_desc_t) == 40);
+static_assert(offsetof(efi_memory_desc_t, phys_addr) == 8);
+static_assert(offsetof(efi_memory_desc_t, attribute) == 32);
 
 /*
  * Copy the memory map into @out (room for @max descriptors). Returns the
@@ -846,6 +851,16 @@ unsigned long efimm_kernel_call(unsigned int slot, const u64 *a)
 /* Callers inside the route trampolines; unrouting waits for zero. */
 static atomic_t route_users = ATOMIC_INIT(0);
 
+/* Where the trampolines hand their calls while routed. */
+static efimm_route_fn route_fn;
+static efimm_handoff_fn route_handoff_fn;
+static const void *route_ctx;
+
+static void efimm_route_handoff(unsigned int slot)
+{
+	route_handoff_fn(route_ctx, slot);
+}
+
 static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
 			  u64 a4)
 {
@@ -853,7 +868,7 @@ static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
 	efi_status_t status;
 
 	atomic_inc(&route_users);
-	status = efimm_route_call(slot, args);
+	status = route_fn(route_ctx, slot, args);
 	if (atomic_dec_and_test(&route_users))
 		wake_up_var(&route_users);
 	return status;
@@ -1022,23 +1037,30 @@ static struct efivar_operations routed_efivar_ops = {
 };
 
 /*
- * Point the kernel's EFI users at efimm (@routed) or back at the kernel's
- * own wrappers: efi_test and reboot call efi.*, efivarfs and efi-pstore
- * the operations of the registered efivars backend, which are switched in
- * place (no moment without a backend, no signal can interrupt it).
- * Switching back waits until no caller can still be on its way into a
- * route trampoline (tasks that loaded an old pointer have passed a
- * voluntary context switch: RCU Tasks), the callers inside have left, and
- * a caller preempted between leaving and returning has returned (RCU
- * Tasks again): then no task runs efimm's text any more. Returns 0, or
- * -EINVAL when another efivars backend (gsmi) is registered: then only
- * the efi.* users are routed.
+ * Point the kernel's EFI users at efimm's trampolines, which hand their
+ * calls to @route (and count hand-offs with @handoff) with @ctx, or, with
+ * a NULL @route, back at the kernel's own wrappers: efi_test and reboot
+ * call efi.*, efivarfs and efi-pstore the operations of the registered
+ * efivars backend, which are switched in place (no moment without a
+ * backend, no signal can interrupt it). Switching back waits until no
+ * caller can still be on its way into a trampoline (tasks that loaded an
+ * old pointer have passed a voluntary context switch: RCU Tasks), the
+ * callers inside have left, and a caller preempted between leaving and
+ * returning has returned (RCU Tasks again): then no task runs efimm's text
+ * or uses @ctx any more. Returns 0, or -EINVAL when another efivars
+ * backend (gsmi) is registered: then only the efi.* users are routed.
  */
-int efimm_route_set(bool routed)
+int efimm_route_set(efimm_route_fn route, efimm_handoff_fn handoff,
+		    const void *ctx)
 {
 	int ret;
 
-	if (routed) {
+	if (route) {
+		route_fn = route;
+		route_handoff_fn = handoff;
+		route_ctx = ctx;
+		/* Published before any trampoline can be reached. */
+		smp_wmb();
 		if (efivar_supports_writes()) {
 			routed_efivar_ops.set_variable = route_set_variable;
 			routed_efivar_ops.set_variable_nonblocking =
@@ -1053,12 +1075,20 @@ int efimm_route_set(bool routed)
 	synchronize_rcu_tasks();
 	wait_var_event(&route_users, !atomic_read(&route_users));
 	synchronize_rcu_tasks();
+	route_fn = NULL;
+	route_handoff_fn = NULL;
+	route_ctx = NULL;
 	return ret;
 }
 
 /* Probes: TLB events, the kernel's firmware calls --------------------------- */
 
 static struct tracepoint *tlb_flush_tp;
+
+/* What the probes report to, from efimm_probes_register(). */
+static efimm_tlb_fn probe_tlb_fn;
+static efimm_global_flush_fn probe_global_fn;
+static const void *probe_ctx;
 
 static void efimm_find_tlb_flush(struct tracepoint *tp, void *priv)
 {
@@ -1068,12 +1098,12 @@ static void efimm_find_tlb_flush(struct tracepoint *tp, void *priv)
 
 static void efimm_tlb_flush_probe(void *data, int reason, unsigned long pages)
 {
-	efimm_tlb_event(reason, pages);
+	probe_tlb_fn(data, reason, pages);
 }
 
 static int efimm_global_flush_probe(struct kprobe *p, struct pt_regs *regs)
 {
-	efimm_tlb_global_flush();
+	probe_global_fn(probe_ctx);
 	return 0;
 }
 
@@ -1179,20 +1209,30 @@ bool efimm_kernel_fw_probes_armed(void)
 	return READ_ONCE(kernel_fw_probes_on);
 }
 
-int efimm_probes_register(void)
+/*
+ * Report TLB flush events to @tlb and global flushes to @global, both with
+ * @ctx, until efimm_probes_unregister(). Only one registration at a time.
+ */
+int efimm_probes_register(efimm_tlb_fn tlb, efimm_global_flush_fn global,
+			  const void *ctx)
 {
 	int ret;
 
 	for_each_kernel_tracepoint(efimm_find_tlb_flush, NULL);
 	if (!tlb_flush_tp)
 		return -ENOENT;
-	ret = tracepoint_probe_register(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+	probe_tlb_fn = tlb;
+	probe_global_fn = global;
+	probe_ctx = ctx;
+	ret = tracepoint_probe_register(tlb_flush_tp, efimm_tlb_flush_probe,
+					(void *)ctx);
 	if (ret)
 		return ret;
 	ret = register_kprobes(global_flush_kprobe_ptrs,
 			       ARRAY_SIZE(global_flush_kprobe_ptrs));
 	if (ret) {
-		tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+		tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe,
+					    (void *)ctx);
 		tracepoint_synchronize_unregister();
 	}
 	return ret;
@@ -1203,6 +1243,7 @@ void efimm_probes_unregister(void)
 	efimm_kernel_fw_probes_set(false);
 	unregister_kprobes(global_flush_kprobe_ptrs,
 			   ARRAY_SIZE(global_flush_kprobe_ptrs));
-	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe,
+				    (void *)probe_ctx);
 	tracepoint_synchronize_unregister();
 }

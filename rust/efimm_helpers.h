@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Interface between efimm's C glue (efimm_helpers.c) and its Rust FFI layer
- * (src/ffi.rs). Keep the two in sync: ffi.rs declares the same functions.
+ * (src/sys/). Keep the two in sync: src/sys/ declares the same functions.
  */
 #ifndef EFIMM_HELPERS_H
 #define EFIMM_HELPERS_H
@@ -39,6 +39,18 @@ struct efimm_call_result {
 	u64 fault_error_code;
 };
 
+/* The layout src/sys/firmware.rs asserts too. */
+static_assert(sizeof(struct efimm_call_result) == 48);
+static_assert(offsetof(struct efimm_call_result, fault_vector) == 20);
+static_assert(offsetof(struct efimm_call_result, fault_error_code) == 40);
+
+/* Callbacks into Rust, each with the context it was registered with. */
+typedef unsigned long (*efimm_route_fn)(const void *ctx, unsigned int slot,
+					const u64 *args);
+typedef void (*efimm_handoff_fn)(const void *ctx, unsigned int slot);
+typedef void (*efimm_tlb_fn)(const void *ctx, int reason, unsigned long pages);
+typedef void (*efimm_global_flush_fn)(const void *ctx);
+
 struct efimm_mm;
 struct task_struct;
 
@@ -46,7 +58,7 @@ struct task_struct;
 efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 extern const u8 efimm_thunk_returned[];
 
-/* Implemented in C (efimm_helpers.c), called from src/ffi.rs. */
+/* Implemented in C (efimm_helpers.c), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);
 bool efimm_booted_lowmap(void);
 int efimm_lockdown_check(void);
@@ -77,21 +89,19 @@ void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 		       unsigned long end, void *ctx);
 void efimm_kernel_ops_save(void);
 unsigned long efimm_kernel_call(unsigned int slot, const u64 *args);
-int efimm_route_set(bool routed);
-int efimm_probes_register(void);
+int efimm_route_set(efimm_route_fn route, efimm_handoff_fn handoff,
+		    const void *ctx);
+int efimm_probes_register(efimm_tlb_fn tlb, efimm_global_flush_fn global,
+			  const void *ctx);
 void efimm_probes_unregister(void);
 u64 efimm_firmware_overlaps(void);
 u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns);
 int efimm_kernel_fw_probes_set(bool on);
 bool efimm_kernel_fw_probes_armed(void);
 
-/* Implemented in Rust (src/ffi.rs), called from C. */
+/* Implemented in Rust (src/sys/ptdump.rs), called from C. */
 void efimm_ptdump_note(void *ctx, unsigned long addr, int level, u64 val);
 void efimm_ptdump_effective(void *ctx, int level, u64 val);
 void efimm_ptdump_flush(void *ctx);
-unsigned long efimm_route_call(unsigned int slot, const u64 *args);
-void efimm_route_handoff(unsigned int slot);
-void efimm_tlb_event(int reason, unsigned long pages);
-void efimm_tlb_global_flush(void);
 
 #endif /* EFIMM_HELPERS_H */

@@ -13,7 +13,7 @@ use crate::counters::{PathId, TlbSnapshot, COUNTERS};
 use crate::efi::{
     guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,
 };
-use crate::ffi;
+use crate::sys;
 use crate::path::Path;
 use crate::request::{CapsuleHeader, Name, Request};
 use core::fmt::{self, Write};
@@ -69,7 +69,7 @@ impl Spec {
         };
         if target == Target::Service(Service::ResetSystem) {
             // Not something to repeat: see the `reset` file.
-            return Err(ffi::eopnotsupp());
+            return Err(sys::eopnotsupp());
         }
         let count: u32 = count.parse().map_err(|_| EINVAL)?;
         if count == 0 || count > MAX_COUNT {
@@ -78,7 +78,7 @@ impl Spec {
         let path = PathId::from_name(path).ok_or(EINVAL)?;
         if target == Target::Null && path != PathId::Efimm {
             // The kernel's path has no way to call a function of ours.
-            return Err(ffi::eopnotsupp());
+            return Err(sys::eopnotsupp());
         }
         Ok(Spec {
             target,
@@ -244,7 +244,7 @@ impl Workload {
                 ))?
             }
             Service::UpdateCapsule => path.call(&Request::update_capsule(&[&self.capsule]))?,
-            Service::ResetSystem => return Err(ffi::eopnotsupp()),
+            Service::ResetSystem => return Err(sys::eopnotsupp()),
         };
         Ok(Some(status))
     }
@@ -283,12 +283,12 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     let (mut errors, mut last_error) = (0, EfiStatus::SUCCESS);
     let tlb_before = COUNTERS.tlb_snapshot(spec.path);
     for _ in 0..spec.count {
-        let t0 = ffi::clock_ns();
+        let t0 = sys::clock_ns();
         let status = match &mut work {
             Some((service, w)) => w.call_once(*service, path),
             None => path.null_call().map(Some),
         };
-        samples.push(ffi::clock_ns() - t0, GFP_KERNEL)?;
+        samples.push(sys::clock_ns() - t0, GFP_KERNEL)?;
         match status {
             Ok(Some(s)) if s.is_error() => {
                 errors += 1;
@@ -306,7 +306,7 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     let total_ns = samples.iter().sum();
     let mut sorted = KVVec::with_capacity(samples.len(), GFP_KERNEL)?;
     sorted.extend_from_slice(&samples, GFP_KERNEL)?;
-    ffi::sort_u64(&mut sorted);
+    sys::sort_u64(&mut sorted);
     let at = |q: usize| sorted[(sorted.len() - 1) * q / 100];
     Ok(Report {
         spec,

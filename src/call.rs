@@ -10,7 +10,7 @@ use crate::efi::{
     status::EfiStatus,
 };
 use crate::fault::{Fault, FaultLog};
-use crate::ffi::{
+use crate::sys::{
     self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, Stub, StubPage,
     ThreadMain,
 };
@@ -278,7 +278,7 @@ impl Shared {
             }
             // The kernel stopped calling the firmware (a fault on its own
             // path): so does efimm.
-            if !ffi::runtime_services_enabled() {
+            if !sys::runtime_services_enabled() {
                 return Err(ENODEV);
             }
             if !slot.busy {
@@ -292,7 +292,7 @@ impl Shared {
         slot.request = Some(call);
         self.to_thread.notify_all();
         let in_flight = COUNTERS.begin(PathId::Efimm);
-        let t0 = ffi::clock_ns();
+        let t0 = sys::clock_ns();
         let result = loop {
             if let Some(result) = slot.result.take() {
                 break result;
@@ -303,7 +303,7 @@ impl Shared {
         // The next caller, if any.
         self.to_caller.notify_all();
         drop(slot);
-        let ns = ffi::clock_ns() - t0;
+        let ns = sys::clock_ns() - t0;
         drop(in_flight);
         let res = result?;
         if res.irq_flags_corrupted {
@@ -369,7 +369,7 @@ struct EntryPoints {
 
 impl EntryPoints {
     fn read(mm: &MmUse<'_>, map: &RuntimeMap, stubs: StubPage) -> Result<Self> {
-        let table = ffi::runtime_table();
+        let table = sys::runtime_table();
         // The table is only mapped in the dedicated mm, at a lower-half
         // address: read it with the uaccess helpers, which fault cleanly.
         let read = |raw: &mut [u8]| {
@@ -430,7 +430,7 @@ impl EntryPoints {
     ) -> Result<CallResult> {
         let (f, args) = match call {
             Call::Service(r) => (
-                self.services[r.service().index()].ok_or(ffi::eopnotsupp())?,
+                self.services[r.service().index()].ok_or(sys::eopnotsupp())?,
                 *r.args(),
             ),
             Call::Null => (self.stubs.null_call(), [0; 5]),

@@ -4,7 +4,7 @@
 //! seen while calls were in flight.
 
 use crate::efi::service::Service;
-use crate::ffi;
+use crate::sys::{self, TlbSink};
 use core::fmt::{self, Write};
 use kernel::sync::atomic::{Atomic, Relaxed};
 
@@ -273,36 +273,6 @@ impl Counters {
             .add(1, Relaxed);
     }
 
-    /// The `tlb_flush` tracepoint fired (any CPU).
-    pub(crate) fn tlb_flush(&self, reason: usize, pages: u64) {
-        if reason >= TLB_REASONS.len() {
-            return;
-        }
-        for path in self.active_paths() {
-            let t = &self.paths[path as usize].tlb;
-            if reason == TLB_FLUSH_ON_TASK_SWITCH {
-                t.cr3_loads.add(1, Relaxed);
-            }
-            if pages == 0 {
-                continue;
-            }
-            t.flushes[reason].add(1, Relaxed);
-            if pages == TLB_FLUSH_ALL {
-                t.full_flushes.add(1, Relaxed);
-            }
-            if reason == TLB_REMOTE_SHOOTDOWN {
-                t.remote_shootdowns.add(1, Relaxed);
-            }
-        }
-    }
-
-    /// A flush of global TLB entries was requested (any CPU).
-    pub(crate) fn global_flush(&self) {
-        for path in self.active_paths() {
-            self.paths[path as usize].tlb.global_flushes.add(1, Relaxed);
-        }
-    }
-
     fn active_paths(&self) -> impl Iterator<Item = PathId> + '_ {
         PathId::ALL
             .into_iter()
@@ -361,7 +331,39 @@ impl Counters {
                 p.irq_flags_corrupted.load(Relaxed)
             )?;
         }
-        writeln!(f, "firmware_overlaps {}", ffi::firmware_overlaps())
+        writeln!(f, "firmware_overlaps {}", sys::firmware_overlaps())
+    }
+}
+
+impl TlbSink for Counters {
+    /// The `tlb_flush` tracepoint fired (any CPU).
+    fn tlb_flush(&self, reason: usize, pages: u64) {
+        if reason >= TLB_REASONS.len() {
+            return;
+        }
+        for path in self.active_paths() {
+            let t = &self.paths[path as usize].tlb;
+            if reason == TLB_FLUSH_ON_TASK_SWITCH {
+                t.cr3_loads.add(1, Relaxed);
+            }
+            if pages == 0 {
+                continue;
+            }
+            t.flushes[reason].add(1, Relaxed);
+            if pages == TLB_FLUSH_ALL {
+                t.full_flushes.add(1, Relaxed);
+            }
+            if reason == TLB_REMOTE_SHOOTDOWN {
+                t.remote_shootdowns.add(1, Relaxed);
+            }
+        }
+    }
+
+    /// A flush of global TLB entries was requested (any CPU).
+    fn global_flush(&self) {
+        for path in self.active_paths() {
+            self.paths[path as usize].tlb.global_flushes.add(1, Relaxed);
+        }
     }
 }
 

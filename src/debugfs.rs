@@ -8,7 +8,7 @@ use crate::bench::{self, Report, Spec};
 use crate::call::{InjectedFault, Shared};
 use crate::counters::{PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
-use crate::ffi;
+use crate::sys;
 use crate::path::{KernelPath, Path};
 use crate::ptdump;
 use crate::request::{Request, ResetType};
@@ -66,7 +66,7 @@ fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
     dir.read_write_callback_file(
         c"watch_kernel_path",
         files,
-        &|_: &Files, out| writeln!(out, "{}", u8::from(ffi::kernel_path_watched())),
+        &|_: &Files, out| writeln!(out, "{}", u8::from(sys::kernel_path_watched())),
         &watch_kernel_path,
     );
     dir.read_write_callback_file(
@@ -83,8 +83,8 @@ fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
 fn watch_kernel_path(_: &Files, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0; MAX_COMMAND];
     match read_command(reader, &mut buf)? {
-        "0" => ffi::watch_kernel_path(false),
-        "1" => ffi::watch_kernel_path(true),
+        "0" => sys::watch_kernel_path(false),
+        "1" => sys::watch_kernel_path(true),
         _ => Err(EINVAL),
     }
 }

@@ -14,15 +14,16 @@ mod counters;
 mod debugfs;
 mod efi;
 mod fault;
-mod ffi;
 mod mm;
 mod path;
 mod ptdump;
 mod request;
 mod route;
+mod sys;
 
 use call::Shared;
-use ffi::{OwnedMm, Probes, Thread};
+use counters::COUNTERS;
+use sys::{OwnedMm, Probes, Thread};
 use kernel::{debugfs::Scope, prelude::*, sync::Arc};
 use mm::RuntimeMap;
 
@@ -79,21 +80,21 @@ impl kernel::Module for Efimm {
             pr_err!("route={route}: must be 0 or 1\n");
             return Err(EINVAL);
         }
-        if !ffi::runtime_services_enabled() {
+        if !sys::runtime_services_enabled() {
             pr_err!("EFI runtime services are not available\n");
             return Err(ENODEV);
         }
-        if !ffi::booted_lowmap() {
+        if !sys::booted_lowmap() {
             pr_err!("the firmware is not mapped 1:1 in the lower half: boot with efi=lowmap\n");
-            return Err(ffi::eopnotsupp());
+            return Err(sys::eopnotsupp());
         }
-        ffi::save_kernel_path();
+        sys::save_kernel_path();
 
         let map = RuntimeMap::from_firmware()?;
         let (regions, mat) = (map.regions().len(), map.mat_entries());
         let core = Core::start(map)?;
         let probes =
-            Probes::register().inspect_err(|e| pr_err!("cannot register probes: {e:?}\n"))?;
+            Probes::register(&COUNTERS).inspect_err(|e| pr_err!("cannot register probes: {e:?}\n"))?;
         let files = KBox::pin_init(debugfs::create(core.shared.clone(), route == 1), GFP_KERNEL)?;
         pr_info!(
             "ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n"

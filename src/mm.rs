@@ -4,7 +4,7 @@
 //! the protections the Memory Attributes Table asks for.
 
 use crate::efi::memmap::{self, LayoutError, MemoryDescriptor, Piece, Region};
-use crate::ffi::{self, MmUse, OwnedMm};
+use crate::sys::{self, ExecutableMap, MmUse, OwnedMm};
 use core::fmt::{self, Write};
 use kernel::prelude::*;
 
@@ -26,8 +26,8 @@ const NULL_CALL_GAP: u64 = 2 << 20;
 impl RuntimeMap {
     /// Reads the memory map and the MAT the kernel got from the firmware.
     pub(crate) fn from_firmware() -> Result<Self> {
-        let descriptors = ffi::memory_map()?;
-        let mut mat = ffi::memory_attributes()?;
+        let descriptors = sys::memory_map()?;
+        let mut mat = sys::memory_attributes()?;
         memmap::sort_by_address(&mut mat, |d| d.phys_addr);
         Self::plan(&descriptors, &mat).map_err(|e| {
             pr_err!("{}\n", format_args!("{e}"));
@@ -39,7 +39,7 @@ impl RuntimeMap {
         descriptors: &[MemoryDescriptor],
         mat: &[MemoryDescriptor],
     ) -> Result<Self, LayoutError> {
-        let limit = ffi::user_limit();
+        let limit = sys::user_limit();
         let mut regions = KVec::new();
         for d in descriptors {
             if let Some(r) = Region::from_descriptor(d, limit)? {
@@ -71,12 +71,6 @@ impl RuntimeMap {
         &self.regions
     }
 
-    /// Whether `addr` lies in a piece mapped executable.
-    pub(crate) fn is_executable(&self, addr: u64) -> bool {
-        self.pieces
-            .iter()
-            .any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))
-    }
 
     /// The page of efimm's null call and exception stubs (see `MmUse::map_stub_page`).
     pub(crate) fn null_call_page(&self) -> u64 {
@@ -98,7 +92,7 @@ impl RuntimeMap {
     /// Every chunk as it is mapped, with `large` cleared where the kernel
     /// cannot map 2M PFN entries, and its region and piece.
     fn chunks_as_mapped(&self) -> impl Iterator<Item = (&Region, &Piece, memmap::Chunk)> {
-        let large_ok = ffi::large_pfn_mappings_supported();
+        let large_ok = sys::large_pfn_mappings_supported();
         self.regions_with_pieces().flat_map(move |(r, pieces)| {
             pieces.flat_map(move |p| {
                 memmap::chunks(p).map(move |c| {
@@ -170,5 +164,14 @@ impl RuntimeMap {
             .filter(|p| p.prot.is_wx())
             .map(|p| p.pages)
             .sum()
+    }
+}
+
+impl ExecutableMap for RuntimeMap {
+    /// Whether `addr` lies in a piece mapped executable.
+    fn is_executable(&self, addr: u64) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::counters::{PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
-use crate::ffi;
+use crate::sys;
 use crate::request::Request;
 use kernel::prelude::*;
 
@@ -17,7 +17,7 @@ pub(crate) trait Path {
     /// The path without the firmware: a function that returns at once,
     /// entered the way the firmware is. Only efimm has one.
     fn null_call(&self) -> Result<EfiStatus> {
-        Err(ffi::eopnotsupp())
+        Err(sys::eopnotsupp())
     }
 }
 
@@ -27,11 +27,11 @@ pub(crate) struct KernelPath;
 impl Path for KernelPath {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
         let in_flight = COUNTERS.begin(PathId::Kernel);
-        let (calls_before, _) = ffi::kernel_firmware_calls();
-        let t0 = ffi::clock_ns();
-        let status = ffi::kernel_call(request);
-        let ns = ffi::clock_ns() - t0;
-        let (calls_after, last_preempt_off_ns) = ffi::kernel_firmware_calls();
+        let (calls_before, _) = sys::kernel_firmware_calls();
+        let t0 = sys::clock_ns();
+        let status = sys::kernel_call(request);
+        let ns = sys::clock_ns() - t0;
+        let (calls_after, last_preempt_off_ns) = sys::kernel_firmware_calls();
         drop(in_flight);
         // Exactly one firmware call meanwhile: it was ours.
         let preempt_off_ns = if calls_after == calls_before + 1 {

@@ -7,7 +7,7 @@
 //! writes or reads, with buffer sizes taken from the buffers themselves; the
 //! borrows last as long as the `Request`, and every path blocks until the
 //! firmware has returned. That is what makes the pointers valid for
-//! [`crate::ffi::FirmwareFn::call`].
+//! `FirmwareFn::call` in the FFI layer (`sys/firmware.rs`).
 
 use crate::efi::{
     guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,

@@ -3,34 +3,38 @@
 //! Routing the kernel's own EFI users through efimm.
 
 use crate::call::Shared;
-use crate::efi::status::EfiStatus;
-use crate::ffi::{self, Routing};
+use crate::counters::COUNTERS;
+use crate::efi::{service::Service, status::EfiStatus};
 use crate::path::{KernelPath, Path};
 use crate::request::Request;
+use crate::sys::{self, RouteTarget, Routing};
 use kernel::{new_mutex, prelude::*, sync::Arc, sync::Mutex};
 
-/// Where a routed call goes: efimm's thread while it takes requests, else
-/// (routing being switched off, module stopping) the kernel's own path, so
-/// that no call is lost.
-pub(crate) fn dispatch(target: Option<&Shared>, request: &Request<'_>) -> EfiStatus {
-    let result = match target {
-        Some(shared) => match shared.call(request) {
+/// A routed call goes to efimm's thread while it takes requests, else
+/// (routing being switched off, module stopping) to the kernel's own
+/// path, so that no call is lost.
+impl RouteTarget for Shared {
+    fn call(&self, request: &Request<'_>) -> EfiStatus {
+        let result = match Path::call(self, request) {
             Err(e) if e == ENODEV => KernelPath.call(request),
             other => other,
-        },
-        None => KernelPath.call(request),
-    };
-    // The statuses the kernel turns back into these errnos
-    // (efi_status_to_err()).
-    result.unwrap_or_else(|e| {
-        if e == EINTR {
-            EfiStatus::ABORTED
-        } else if e == EIO {
-            EfiStatus::DEVICE_ERROR
-        } else {
-            EfiStatus::UNSUPPORTED
-        }
-    })
+        };
+        // The statuses the kernel turns back into these errnos
+        // (efi_status_to_err()).
+        result.unwrap_or_else(|e| {
+            if e == EINTR {
+                EfiStatus::ABORTED
+            } else if e == EIO {
+                EfiStatus::DEVICE_ERROR
+            } else {
+                EfiStatus::UNSUPPORTED
+            }
+        })
+    }
+
+    fn handoff(&self, service: Service) {
+        COUNTERS.handoff(service);
+    }
 }
 
 /// The routing switch (`route` parameter and debugfs file).
@@ -38,7 +42,7 @@ pub(crate) fn dispatch(target: Option<&Shared>, request: &Request<'_>) -> EfiSta
 pub(crate) struct Router {
     target: Arc<Shared>,
     #[pin]
-    state: Mutex<Option<Routing>>,
+    state: Mutex<Option<Routing<Shared>>>,
 }
 
 impl Router {
@@ -54,7 +58,7 @@ impl Router {
     /// refused under kernel lockdown, as efi_test is.
     pub(crate) fn set(&self, routed: bool) -> Result {
         if routed {
-            ffi::lockdown_check()
+            sys::lockdown_check()
                 .inspect_err(|_| pr_err!("route=1 refused: the kernel is locked down\n"))?;
         }
         let mut state = self.state.lock();

@@ -21,6 +21,13 @@ pub(crate) struct MemoryDescriptor {
     pub(crate) attribute: u64,
 }
 
+// `efi_memory_desc_t`'s layout (efimm_helpers.c asserts it on the C side).
+const _: () = {
+    assert!(core::mem::size_of::<MemoryDescriptor>() == 40);
+    assert!(core::mem::offset_of!(MemoryDescriptor, phys_addr) == 8);
+    assert!(core::mem::offset_of!(MemoryDescriptor, attribute) == 32);
+};
+
 /// `EFI_MEMORY_*` attribute bits.
 pub(crate) mod attr {
     pub(crate) const UC: u64 = 0x1;

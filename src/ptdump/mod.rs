@@ -6,7 +6,7 @@
 pub(crate) mod dump;
 
 use crate::efi::memmap::Region;
-use crate::ffi::{self, OwnedMm, PtdumpSink};
+use crate::sys::{self, OwnedMm, PtdumpSink};
 use core::fmt::{self, Write};
 use dump::{Dumper, Line, Summary};
 use kernel::page::PAGE_SIZE;
@@ -34,9 +34,9 @@ impl<F: FnMut(&Line)> PtdumpSink for Walk<F> {
 /// Walks the lower half of `mm`, handing every line to `sink`; returns the
 /// number of page-table pages seen.
 fn walk(mm: &OwnedMm, sink: impl FnMut(&Line)) -> u64 {
-    let end = ffi::user_limit();
+    let end = sys::user_limit();
     let mut walk = Walk {
-        dumper: Dumper::new(ffi::p4d_folded(), sink),
+        dumper: Dumper::new(sys::p4d_folded(), sink),
         end,
     };
     mm.walk_page_tables(0, end, &mut walk);

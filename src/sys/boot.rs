@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What the kernel knows of the firmware and its own state: runtime
+//! services, lockdown, the boot layout, the memory map and the MAT.
+
+use crate::efi::memmap::MemoryDescriptor;
+use core::ffi::{c_int, c_long, c_ulong};
+use kernel::{error::to_result, prelude::*};
+
+extern "C" {
+    fn efimm_runtime_services_enabled() -> bool;
+    fn efimm_booted_lowmap() -> bool;
+    fn efimm_user_limit() -> c_ulong;
+    fn efimm_p4d_folded() -> bool;
+    fn efimm_runtime_table() -> c_ulong;
+    fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
+    fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
+    fn efimm_huge_mappings_supported() -> bool;
+    fn efimm_lockdown_check() -> c_int;
+}
+
+/// Whether the kernel may call EFI runtime services at all.
+pub(crate) fn runtime_services_enabled() -> bool {
+    // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
+    unsafe { efimm_runtime_services_enabled() }
+}
+
+/// `Err(EPERM)` if kernel lockdown forbids userspace to drive runtime
+/// services directly, as it does for efi_test.
+pub(crate) fn lockdown_check() -> Result {
+    // SAFETY: Asks the LSMs about a lockdown reason; no preconditions.
+    to_result(unsafe { efimm_lockdown_check() })
+}
+
+/// Whether the runtime regions were given to SetVirtualAddressMap 1:1.
+pub(crate) fn booted_lowmap() -> bool {
+    // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
+    unsafe { efimm_booted_lowmap() }
+}
+
+/// End of the lower half (`TASK_SIZE_MAX`).
+pub(crate) fn user_limit() -> u64 {
+    // SAFETY: Returns a constant of the running kernel; no preconditions.
+    unsafe { efimm_user_limit() as u64 }
+}
+
+/// Whether the p4d level is folded into the pgd (4-level paging).
+pub(crate) fn p4d_folded() -> bool {
+    // SAFETY: Reads a boot-time paging mode; no preconditions.
+    unsafe { efimm_p4d_folded() }
+}
+
+/// Whether this kernel can map PFNs with 2M entries
+/// (`CONFIG_ARCH_SUPPORTS_PMD_PFNMAP`, which needs transparent huge pages).
+pub(crate) fn large_pfn_mappings_supported() -> bool {
+    // SAFETY: Returns a build-time constant; no preconditions.
+    unsafe { efimm_huge_mappings_supported() }
+}
+
+/// Address of `EFI_RUNTIME_SERVICES` (1:1 mapped in the dedicated mm).
+pub(crate) fn runtime_table() -> u64 {
+    // SAFETY: Reads `efi.runtime`, set once at boot; no preconditions.
+    unsafe { efimm_runtime_table() as u64 }
+}
+
+/// Reads a descriptor array with a C copier that reports the full count.
+fn copy_descriptors(
+    copy: unsafe extern "C" fn(*mut MemoryDescriptor, c_ulong) -> c_long,
+) -> Result<KVec<MemoryDescriptor>> {
+    // SAFETY: A null buffer with room for 0 entries only asks for the count.
+    let n = unsafe { copy(core::ptr::null_mut(), 0) };
+    let n = usize::try_from(n).map_err(|_| Error::from_errno(n as c_int))?;
+    let mut out = KVec::with_capacity(n, GFP_KERNEL)?;
+    // SAFETY: `out` has room for `n` descriptors, which is what we pass.
+    let got = unsafe { copy(out.as_mut_ptr(), n as c_ulong) };
+    let got = usize::try_from(got).map_err(|_| Error::from_errno(got as c_int))?;
+    if got != n {
+        // The map changed between the two calls: it never does after boot.
+        return Err(EAGAIN);
+    }
+    // SAFETY: The copier initialised the first `n` entries.
+    unsafe { out.inc_len(n) };
+    Ok(out)
+}
+
+/// The EFI memory map, as the kernel keeps it (`efi.memmap`).
+pub(crate) fn memory_map() -> Result<KVec<MemoryDescriptor>> {
+    copy_descriptors(efimm_memmap_copy)
+}
+
+/// The Memory Attributes Table entries (empty without a MAT).
+pub(crate) fn memory_attributes() -> Result<KVec<MemoryDescriptor>> {
+    copy_descriptors(efimm_mat_copy)
+}

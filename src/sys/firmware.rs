@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The firmware call: the EFI runtime lock and the bracketed call itself.
+
+use super::mm::{OwnedMm, RawMm};
+use super::thread::OnEfimmThread;
+use super::MmUse;
+use core::ffi::{c_int, c_void};
+use core::marker::PhantomData;
+use kernel::{error::to_result, prelude::*};
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct CallResult {
+    /// The `EFI_STATUS` the firmware returned.
+    pub(crate) status: u64,
+    /// How long the bracket kept preemption disabled.
+    pub(crate) preempt_off_ns: u64,
+    /// The firmware changed the IRQ flags (they were restored).
+    pub(crate) irq_flags_corrupted: bool,
+    /// The firmware took a CPU exception; `status` is `EFI_ABORTED`.
+    pub(crate) faulted: bool,
+    /// Its vector (`X86_TRAP_*`).
+    pub(crate) fault_vector: i32,
+    pub(crate) fault_address: u64,
+    pub(crate) fault_ip: u64,
+    pub(crate) fault_error_code: u64,
+}
+
+// The layout `struct efimm_call_result` has (efimm_helpers.h asserts the
+// same numbers on the C side).
+const _: () = {
+    assert!(core::mem::size_of::<CallResult>() == 48);
+    assert!(core::mem::offset_of!(CallResult, fault_vector) == 20);
+    assert!(core::mem::offset_of!(CallResult, fault_error_code) == 40);
+};
+
+extern "C" {
+    fn efimm_runtime_lock() -> c_int;
+    fn efimm_runtime_unlock();
+    fn efimm_firmware_call(
+        mm: *mut RawMm,
+        f: *const c_void,
+        args: *const u64,
+        res: *mut CallResult,
+    );
+}
+
+/// What the dedicated mm maps executable: the proof behind a
+/// [`FirmwareFn`].
+pub(crate) trait ExecutableMap {
+    fn is_executable(&self, addr: u64) -> bool;
+}
+
+/// Holding the EFI runtime lock: nobody else is inside the firmware. Not
+/// `Send`, like the kernel's lock guards: released by its holder.
+pub(crate) struct RuntimeLockGuard(PhantomData<*mut ()>);
+
+impl RuntimeLockGuard {
+    /// Takes the lock, sleeping; `EINTR` if a signal arrives first. Callers
+    /// that cannot sleep never get here: they are handed to the kernel's
+    /// own path (see `route.rs`).
+    pub(crate) fn lock() -> Result<Self> {
+        // SAFETY: Process context; released by `Drop`.
+        to_result(unsafe { efimm_runtime_lock() })?;
+        Ok(RuntimeLockGuard(PhantomData))
+    }
+}
+
+impl Drop for RuntimeLockGuard {
+    fn drop(&mut self) {
+        // SAFETY: We hold the lock (type invariant).
+        unsafe { efimm_runtime_unlock() };
+    }
+}
+
+/// A function efimm calls in the dedicated mm.
+///
+/// # Invariants
+///
+/// The address is a runtime service entry point read from the firmware's
+/// table, in a piece of runtime code mapped executable in the dedicated
+/// mm; or a function on efimm's stub page there; or, for fault injection,
+/// an address the mm does not map executable, whose first fetch faults.
+#[derive(Clone, Copy)]
+pub(crate) struct FirmwareFn(u64);
+
+impl FirmwareFn {
+    /// The entry point at `addr`, read from the firmware's runtime services
+    /// table, if it lies in a piece of runtime code that `mm` maps
+    /// executable.
+    pub(crate) fn entry(_mm: &MmUse<'_>, map: &impl ExecutableMap, addr: u64) -> Option<Self> {
+        map.is_executable(addr).then_some(FirmwareFn(addr))
+    }
+
+    /// `addr` if the dedicated mm does not map it executable: calling it
+    /// faults on the first instruction fetch, and the handler efimm
+    /// registered with the thread resumes the call with `EFI_ABORTED`
+    /// (fault injection).
+    pub(crate) fn faulting(map: &impl ExecutableMap, addr: u64) -> Option<Self> {
+        (!map.is_executable(addr)).then_some(FirmwareFn(addr))
+    }
+
+    /// Calls the firmware in `mm` with up to five arguments, bracketed like
+    /// the kernel's own calls: the thread enters `mm` with preemption off
+    /// for the call and leaves it after. The pointers in `args` must stay
+    /// valid for the call: the typed constructors in `request.rs` build
+    /// them from borrows.
+    pub(crate) fn call(
+        self,
+        _lock: &RuntimeLockGuard,
+        mm: &OwnedMm,
+        _thread: &mut OnEfimmThread,
+        args: &[u64; 5],
+    ) -> CallResult {
+        let mut res = CallResult::default();
+        // SAFETY: We hold the runtime lock and run on the efimm thread
+        // outside any mm (the token is borrowed mutably, so no `MmUse` is
+        // alive); the mm is live (type invariant). In it the address is an
+        // entry point or a stub mapped executable, or not executable at all
+        // so that the call faults at once and the fixup registered for this
+        // thread resumes it (`FirmwareFn` invariant); the argument pointers
+        // are valid kernel addresses for the call.
+        unsafe {
+            efimm_firmware_call(
+                mm.as_raw(),
+                self.0 as *const c_void,
+                args.as_ptr(),
+                &mut res,
+            )
+        };
+        res
+    }
+}
+
+/// The functions on efimm's own page in the dedicated mm that take a CPU
+/// exception, at the offsets `EFIMM_STUB_*` of `efimm_helpers.h`.
+#[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stub {
+    /// `ud2`: #UD.
+    InvalidOpcode = 0x10,
+    /// `int3`: #BP.
+    Breakpoint = 0x20,
+    /// A division by zero: #DE.
+    DivideError = 0x30,
+    /// A load from a non-canonical address: #GP.
+    GeneralProtection = 0x40,
+}
+
+/// Offset of the null call on the stub page (`EFIMM_STUB_NULL`).
+const STUB_NULL: u64 = 0;
+
+/// The page of [`MmUse::map_stub_page`].
+///
+/// # Invariants
+///
+/// The page is mapped executable in the dedicated mm and holds the null
+/// call and the [`Stub`]s at their offsets.
+#[derive(Clone, Copy)]
+pub(crate) struct StubPage(u64);
+
+impl StubPage {
+    /// # Safety
+    ///
+    /// `addr` is the page `efimm_map_null_call()` just mapped.
+    pub(super) unsafe fn mapped_at(addr: u64) -> Self {
+        StubPage(addr)
+    }
+
+    /// The null call.
+    pub(crate) fn null_call(&self) -> FirmwareFn {
+        // INVARIANT: the page is mapped executable and holds the null call
+        // at this offset.
+        FirmwareFn(self.0 + STUB_NULL)
+    }
+
+    /// A function that takes the exception `stub` names at once; the
+    /// handler efimm registered with the thread resumes the call with
+    /// `EFI_ABORTED` (fault injection).
+    #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
+    pub(crate) fn faulting(&self, stub: Stub) -> FirmwareFn {
+        // INVARIANT: as for `null_call`, at the stub's offset.
+        FirmwareFn(self.0 + stub as u64)
+    }
+}

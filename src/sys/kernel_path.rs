@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The kernel's own runtime wrappers and the probes on its firmware bracket.
+
+use crate::efi::status::EfiStatus;
+use crate::request::Request;
+use core::ffi::{c_int, c_uint, c_ulong};
+use kernel::{error::to_result, prelude::*};
+
+extern "C" {
+    fn efimm_kernel_ops_save();
+    fn efimm_kernel_call(slot: c_uint, args: *const u64) -> c_ulong;
+    fn efimm_firmware_overlaps() -> u64;
+    fn efimm_kernel_fw_calls(last_preempt_off_ns: *mut u64) -> u64;
+    fn efimm_kernel_fw_probes_set(on: bool) -> c_int;
+    fn efimm_kernel_fw_probes_armed() -> bool;
+}
+
+/// Remembers the kernel's own `efi.*` wrappers, before any routing.
+pub(crate) fn save_kernel_path() {
+    // SAFETY: Copies function pointers of the exported `struct efi`; called
+    // once at load, before efimm changes them.
+    unsafe { efimm_kernel_ops_save() }
+}
+
+/// Runs `request` through the kernel's own wrapper for its service.
+pub(crate) fn kernel_call(request: &Request<'_>) -> EfiStatus {
+    let raw = request.raw();
+    // SAFETY: `request` holds borrows valid for the call (see `Request`),
+    // laid out as the firmware ABI wants, which is also what the kernel's
+    // wrappers take.
+    EfiStatus(
+        unsafe { efimm_kernel_call(raw.service().slot() as c_uint, raw.args().as_ptr()) } as u64,
+    )
+}
+
+/// How often a call entered the firmware while another was inside, since
+/// load: efimm's calls, and the kernel path's while watched. The EFI
+/// runtime lock must keep it at zero.
+pub(crate) fn firmware_overlaps() -> u64 {
+    // SAFETY: Reads an atomic counter; no preconditions.
+    unsafe { efimm_firmware_overlaps() }
+}
+
+/// Arms (`true`) or disarms the probes on the kernel's firmware bracket,
+/// which feed the two functions below and cost each kernel-path call two
+/// breakpoint traps. Disarmed when [`Probes`] drops.
+pub(crate) fn watch_kernel_path(on: bool) -> Result {
+    // SAFETY: Registers or unregisters static probes under a C mutex.
+    to_result(unsafe { efimm_kernel_fw_probes_set(on) })
+}
+
+pub(crate) fn kernel_path_watched() -> bool {
+    // SAFETY: Reads a flag; no preconditions.
+    unsafe { efimm_kernel_fw_probes_armed() }
+}
+
+/// Firmware calls the kernel's path made while watched, and how long the
+/// latest kept preemption off.
+pub(crate) fn kernel_firmware_calls() -> (u64, u64) {
+    let mut last = 0;
+    // SAFETY: Reads two counters into a local; no preconditions.
+    let n = unsafe { efimm_kernel_fw_calls(&mut last) };
+    (n, last)
+}

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The dedicated mm: an `mm_struct` of efimm's own, entered by its thread.
+
+use super::firmware::StubPage;
+use super::thread::OnEfimmThread;
+use crate::efi::memmap::{CacheMode, Protection};
+use core::ffi::{c_int, c_uint, c_ulong};
+use core::marker::{PhantomData, PhantomPinned};
+use core::ptr::NonNull;
+use kernel::{error::to_result, prelude::*};
+
+/// `struct efimm_mm` (the mm and the file behind its VMAs), only ever
+/// handled by pointer.
+#[repr(C)]
+pub(super) struct RawMm {
+    _opaque: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// `EFIMM_CACHE_*` of `efimm_helpers.h`.
+const CACHE_WB: c_uint = 0;
+const CACHE_WT: c_uint = 1;
+const CACHE_WC: c_uint = 2;
+const CACHE_UC: c_uint = 3;
+
+extern "C" {
+    fn efimm_mm_create() -> *mut RawMm;
+    fn efimm_mm_destroy(mm: *mut RawMm) -> c_int;
+    fn efimm_mm_counts(mm: *mut RawMm, users: *mut c_int, count: *mut c_int);
+    fn efimm_map_region(
+        mm: *mut RawMm,
+        addr: c_ulong,
+        size: c_ulong,
+        cache: c_uint,
+        write: bool,
+        exec: bool,
+        huge: bool,
+    ) -> c_int;
+    fn efimm_map_null_call(mm: *mut RawMm, addr: c_ulong) -> c_int;
+    fn efimm_mm_kernel_top_level(mm: *mut RawMm, addr: c_ulong) -> c_int;
+    fn efimm_use_mm(mm: *mut RawMm);
+    fn efimm_unuse_mm(mm: *mut RawMm);
+}
+
+/// An `mm_struct` of efimm's own, from `mm_alloc()`, with the file its
+/// VMAs map.
+///
+/// # Invariants
+///
+/// `self.0` comes from `efimm_mm_create()` and is destroyed only by `Drop`;
+/// it holds the mm's one `mm_users` reference.
+pub(crate) struct OwnedMm(NonNull<RawMm>);
+
+// SAFETY: An mm may be referenced and released from any task.
+unsafe impl Send for OwnedMm {}
+// SAFETY: What `&OwnedMm` allows from several tasks at once is safe
+// concurrently: `counts()` reads two atomics, a ptdump walk takes the mmap
+// lock, and entering the mm or calling the firmware in it needs the one
+// efimm thread's token, borrowed mutably.
+unsafe impl Sync for OwnedMm {}
+
+impl OwnedMm {
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: No preconditions; returns a new mm (`mm_users == 1`, ours)
+        // or NULL.
+        let mm = unsafe { efimm_mm_create() };
+        // INVARIANT: A non-null result carries the reference we now own.
+        NonNull::new(mm).map(OwnedMm).ok_or(ENOMEM)
+    }
+
+    /// `(mm_users, mm_count)`, for debugfs.
+    pub(crate) fn counts(&self) -> (i32, i32) {
+        let (mut users, mut count) = (0, 0);
+        // SAFETY: The mm is live (type invariant); the C side only reads atomics.
+        unsafe { efimm_mm_counts(self.0.as_ptr(), &mut users, &mut count) };
+        (users, count)
+    }
+
+    /// Keeps the firmware executable under page-table isolation, which
+    /// makes lower-half top-level entries with the user bit NX: allocates
+    /// the tables down to `addr`, which must be a page the mm will map
+    /// with a 4K entry, and takes the user bit off the top-level entry.
+    /// Only before the mm is first entered.
+    pub(crate) fn make_top_level_kernel_only(&self, addr: u64) -> Result {
+        // SAFETY: the mm is live (type invariant); the C side refuses once
+        // it was entered, takes the mmap and page-table locks, and
+        // allocates through the mm's own page-table code.
+        to_result(unsafe { efimm_mm_kernel_top_level(self.0.as_ptr(), addr as c_ulong) })
+    }
+
+    /// Enters the mm with `kthread_use_mm()` for as long as the guard
+    /// lives; dropping it leaves the mm and switches the CPU to `init_mm`.
+    /// The thread token is borrowed mutably: one guard at a time.
+    pub(crate) fn enter<'a>(&'a self, _thread: &'a mut OnEfimmThread) -> MmUse<'a> {
+        // SAFETY: `OnEfimmThread` proves we run on a kthread, and its
+        // exclusive borrow that no other `MmUse` has it in an mm; the mm is
+        // live for `'a` (type invariant and borrow).
+        unsafe { efimm_use_mm(self.0.as_ptr()) };
+        MmUse {
+            mm: self,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The raw mm, for the other files of this folder.
+    pub(super) fn as_raw(&self) -> *mut RawMm {
+        self.0.as_ptr()
+    }
+}
+
+impl Drop for OwnedMm {
+    fn drop(&mut self) {
+        // SAFETY: We own the mm (type invariant) and no thread is still
+        // inside it: `MmUse` borrows `self`.
+        let users = unsafe { efimm_mm_destroy(self.0.as_ptr()) };
+        pr_info!("dedicated mm released (mm_users {users})\n");
+    }
+}
+
+/// The dedicated mm is `current->mm` while this lives. Not `Send`: it
+/// is left by the thread that entered it.
+pub(crate) struct MmUse<'a> {
+    mm: &'a OwnedMm,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl MmUse<'_> {
+    /// Maps `[addr, addr + size)` 1:1 as one supervisor-only, non-global
+    /// VMA, with 2M entries if `large` (both ends must be 2M aligned).
+    pub(crate) fn map_region(
+        &self,
+        addr: u64,
+        size: u64,
+        cache: CacheMode,
+        prot: Protection,
+        large: bool,
+    ) -> Result {
+        let cache = match cache {
+            CacheMode::WriteBack => CACHE_WB,
+            CacheMode::WriteThrough => CACHE_WT,
+            CacheMode::WriteCombining => CACHE_WC,
+            CacheMode::Uncached => CACHE_UC,
+        };
+        // SAFETY: `current->mm` is the dedicated mm (guard), and only this
+        // thread changes it; the C side validates the remaining arguments.
+        to_result(unsafe {
+            efimm_map_region(
+                self.mm.0.as_ptr(),
+                addr as c_ulong,
+                size as c_ulong,
+                cache,
+                prot.write,
+                prot.exec,
+                large,
+            )
+        })
+    }
+
+    /// Maps at `addr` a page of efimm's own holding the null call, a
+    /// function that does nothing and returns `EFI_SUCCESS`, and one
+    /// function per [`Stub`], executable like firmware code; the page goes
+    /// with the mm.
+    pub(crate) fn map_stub_page(&self, addr: u64) -> Result<StubPage> {
+        // SAFETY: `current->mm` is the dedicated mm (guard), and only this
+        // thread changes it; the C side checks the address and allocates.
+        to_result(unsafe { efimm_map_null_call(self.mm.0.as_ptr(), addr as c_ulong) })?;
+        // SAFETY: Just mapped by `efimm_map_null_call()`.
+        Ok(unsafe { StubPage::mapped_at(addr) })
+    }
+}
+
+impl Drop for MmUse<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `enter()` did `kthread_use_mm()` on this mm on this thread.
+        unsafe { efimm_unuse_mm(self.mm.0.as_ptr()) };
+    }
+}

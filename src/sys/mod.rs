@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The one place efimm touches raw kernel interfaces.
+//!
+//! C glue: [rust/efimm_helpers.c](../../rust/efimm_helpers.c). Every
+//! `unsafe` block of the module lives in this folder, one file per kernel
+//! facility, each with the extern declarations it uses; the rest of efimm
+//! uses the safe types and functions here, whose signatures carry the rules
+//! (a guard for the EFI runtime lock, a token for "running on the efimm
+//! thread", owned references for the mm and the thread). Nothing here
+//! depends on the layers above: the C-to-Rust callbacks (routing, probes,
+//! page-table walks) reach them through traits, with a context pointer.
+
+mod boot;
+mod firmware;
+mod kernel_path;
+mod mm;
+mod probes;
+mod ptdump;
+mod route;
+mod thread;
+
+pub(crate) use boot::{
+    booted_lowmap, large_pfn_mappings_supported, lockdown_check, memory_attributes, memory_map,
+    p4d_folded, runtime_services_enabled, runtime_table, user_limit,
+};
+pub(crate) use firmware::{CallResult, ExecutableMap, FirmwareFn, RuntimeLockGuard, Stub, StubPage};
+pub(crate) use kernel_path::{
+    firmware_overlaps, kernel_call, kernel_firmware_calls, kernel_path_watched,
+    save_kernel_path, watch_kernel_path,
+};
+pub(crate) use mm::{MmUse, OwnedMm};
+pub(crate) use probes::{Probes, TlbSink};
+pub(crate) use ptdump::PtdumpSink;
+pub(crate) use route::{RouteTarget, Routing};
+pub(crate) use thread::{OnEfimmThread, Thread, ThreadMain};
+
+use core::ffi::c_int;
+use kernel::{bindings, prelude::*};
+
+extern "C" {
+    fn efimm_clock_ns() -> u64;
+    fn efimm_sort_u64(v: *mut u64, n: usize);
+}
+
+/// Nanoseconds of `local_clock()`.
+pub(crate) fn clock_ns() -> u64 {
+    // SAFETY: `local_clock()` has no preconditions.
+    unsafe { efimm_clock_ns() }
+}
+
+/// Sorts `v` in place (the kernel's heapsort).
+pub(crate) fn sort_u64(v: &mut [u64]) {
+    // SAFETY: `v` is a valid, exclusive slice of `v.len()` elements.
+    unsafe { efimm_sort_u64(v.as_mut_ptr(), v.len()) }
+}
+
+/// `-EOPNOTSUPP`, which the kernel crate has no constant for.
+pub(crate) fn eopnotsupp() -> Error {
+    Error::from_errno(-(bindings::EOPNOTSUPP as c_int))
+}
