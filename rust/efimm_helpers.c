@@ -19,7 +19,6 @@
 #include <linux/ptdump.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
-#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/tracepoint.h>
@@ -34,15 +33,6 @@
 bool efimm_runtime_services_enabled(void)
 {
 	return efi_enabled(EFI_RUNTIME_SERVICES);
-}
-
-/*
- * efi_test's check: under lockdown userspace must not drive runtime
- * services directly. Returns 0 or the error (-EPERM).
- */
-int efimm_lockdown_check(void)
-{
-	return security_locked_down(LOCKDOWN_EFI_TEST);
 }
 
 bool efimm_booted_lowmap(void)
@@ -516,16 +506,6 @@ void efimm_unuse_mm(struct efimm_mm *m)
 
 /* The firmware call ------------------------------------------------------ */
 
-int efimm_runtime_lock(void)
-{
-	return efi_runtime_lock_interruptible();
-}
-
-void efimm_runtime_unlock(void)
-{
-	efi_runtime_unlock();
-}
-
 /*
  * The stack pointer and the registers the firmware must preserve, as
  * efimm_thunk had them at the call; sp is non-zero only while the firmware
@@ -659,11 +639,6 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	efimm_leave_mm(m);
 	res->preempt_off_ns = local_clock() - t0;
 	preempt_enable();
-}
-
-u64 efimm_clock_ns(void)
-{
-	return local_clock();
 }
 
 static int efimm_cmp_u64(const void *a, const void *b)

@@ -61,7 +61,6 @@ extern const u8 efimm_thunk_returned[];
 /* Implemented in C (efimm_helpers.c), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);
 bool efimm_booted_lowmap(void);
-int efimm_lockdown_check(void);
 unsigned long efimm_user_limit(void);
 bool efimm_p4d_folded(void);
 unsigned long efimm_runtime_table(void);
@@ -79,11 +78,8 @@ struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
 void efimm_thread_stop(struct task_struct *t);
 void efimm_use_mm(struct efimm_mm *m);
 void efimm_unuse_mm(struct efimm_mm *m);
-int efimm_runtime_lock(void);
-void efimm_runtime_unlock(void);
 void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 			 struct efimm_call_result *res);
-u64 efimm_clock_ns(void);
 void efimm_sort_u64(u64 *v, size_t n);
 void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 		       unsigned long end, void *ctx);

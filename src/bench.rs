@@ -17,7 +17,10 @@ use crate::sys;
 use crate::path::Path;
 use crate::request::{CapsuleHeader, Name, Request};
 use core::fmt::{self, Write};
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    time::{Instant, Monotonic},
+};
 
 /// Most calls one bench run makes.
 pub(crate) const MAX_COUNT: u32 = 100_000;
@@ -283,12 +286,12 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     let (mut errors, mut last_error) = (0, EfiStatus::SUCCESS);
     let tlb_before = COUNTERS.tlb_snapshot(spec.path);
     for _ in 0..spec.count {
-        let t0 = sys::clock_ns();
+        let t0 = Instant::<Monotonic>::now();
         let status = match &mut work {
             Some((service, w)) => w.call_once(*service, path),
             None => path.null_call().map(Some),
         };
-        samples.push(sys::clock_ns() - t0, GFP_KERNEL)?;
+        samples.push(t0.elapsed().as_nanos() as u64, GFP_KERNEL)?;
         match status {
             Ok(Some(s)) if s.is_error() => {
                 errors += 1;

@@ -22,6 +22,7 @@ use kernel::{
     new_condvar, new_mutex,
     prelude::*,
     sync::{CondVar, Mutex},
+    time::{Instant, Monotonic},
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -292,7 +293,7 @@ impl Shared {
         slot.request = Some(call);
         self.to_thread.notify_all();
         let in_flight = COUNTERS.begin(PathId::Efimm);
-        let t0 = sys::clock_ns();
+        let t0 = Instant::<Monotonic>::now();
         let result = loop {
             if let Some(result) = slot.result.take() {
                 break result;
@@ -303,7 +304,7 @@ impl Shared {
         // The next caller, if any.
         self.to_caller.notify_all();
         drop(slot);
-        let ns = sys::clock_ns() - t0;
+        let ns = t0.elapsed().as_nanos() as u64;
         drop(in_flight);
         let res = result?;
         if res.irq_flags_corrupted {

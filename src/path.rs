@@ -8,7 +8,10 @@ use crate::counters::{PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
 use crate::sys;
 use crate::request::Request;
-use kernel::prelude::*;
+use kernel::{
+    prelude::*,
+    time::{Instant, Monotonic},
+};
 
 /// A way into the firmware. `call` blocks until the firmware returned.
 pub(crate) trait Path {
@@ -28,9 +31,9 @@ impl Path for KernelPath {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
         let in_flight = COUNTERS.begin(PathId::Kernel);
         let (calls_before, _) = sys::kernel_firmware_calls();
-        let t0 = sys::clock_ns();
+        let t0 = Instant::<Monotonic>::now();
         let status = sys::kernel_call(request);
-        let ns = sys::clock_ns() - t0;
+        let ns = t0.elapsed().as_nanos() as u64;
         let (calls_after, last_preempt_off_ns) = sys::kernel_firmware_calls();
         drop(in_flight);
         // Exactly one firmware call meanwhile: it was ours.

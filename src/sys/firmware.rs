@@ -36,8 +36,9 @@ const _: () = {
 };
 
 extern "C" {
-    fn efimm_runtime_lock() -> c_int;
-    fn efimm_runtime_unlock();
+    // The EFI runtime lock, exported by the series (patch 4).
+    fn efi_runtime_lock_interruptible() -> c_int;
+    fn efi_runtime_unlock();
     fn efimm_firmware_call(
         mm: *mut RawMm,
         f: *const c_void,
@@ -62,7 +63,7 @@ impl RuntimeLockGuard {
     /// own path (see `route.rs`).
     pub(crate) fn lock() -> Result<Self> {
         // SAFETY: Process context; released by `Drop`.
-        to_result(unsafe { efimm_runtime_lock() })?;
+        to_result(unsafe { efi_runtime_lock_interruptible() })?;
         Ok(RuntimeLockGuard(PhantomData))
     }
 }
@@ -70,7 +71,7 @@ impl RuntimeLockGuard {
 impl Drop for RuntimeLockGuard {
     fn drop(&mut self) {
         // SAFETY: We hold the lock (type invariant).
-        unsafe { efimm_runtime_unlock() };
+        unsafe { efi_runtime_unlock() };
     }
 }
 

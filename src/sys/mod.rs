@@ -39,14 +39,7 @@ use core::ffi::c_int;
 use kernel::{bindings, prelude::*};
 
 extern "C" {
-    fn efimm_clock_ns() -> u64;
     fn efimm_sort_u64(v: *mut u64, n: usize);
-}
-
-/// Nanoseconds of `local_clock()`.
-pub(crate) fn clock_ns() -> u64 {
-    // SAFETY: `local_clock()` has no preconditions.
-    unsafe { efimm_clock_ns() }
 }
 
 /// Sorts `v` in place (the kernel's heapsort).
