@@ -2,7 +2,7 @@
 
 //! The one place efimm touches raw kernel interfaces.
 //!
-//! C glue: [rust/efimm_helpers.c](../../rust/efimm_helpers.c). Every
+//! C glue: [glue/efimm_helpers.c](../../glue/efimm_helpers.c). Every
 //! `unsafe` block of the module lives in this folder, one file per kernel
 //! facility, each with the extern declarations it uses; the rest of efimm
 //! uses the safe types and functions here, whose signatures carry the rules

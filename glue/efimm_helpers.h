@@ -54,7 +54,7 @@ typedef void (*efimm_global_flush_fn)(const void *ctx);
 struct efimm_mm;
 struct task_struct;
 
-/* rust/efimm_thunk.S, called by efimm_helpers.c */
+/* glue/efimm_thunk.S, called by efimm_helpers.c */
 efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 extern const u8 efimm_thunk_returned[];
 
