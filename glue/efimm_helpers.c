@@ -19,6 +19,7 @@
 #include <linux/ptdump.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/tracepoint.h>
@@ -33,6 +34,16 @@
 bool efimm_runtime_services_enabled(void)
 {
 	return efi_enabled(EFI_RUNTIME_SERVICES);
+}
+
+/*
+ * efi_test's check: under lockdown userspace must not drive runtime
+ * services directly. Returns 0 or the error (-EPERM). A wrapper, as
+ * security_locked_down() is an inline without CONFIG_SECURITY.
+ */
+int efimm_lockdown_check(void)
+{
+	return security_locked_down(LOCKDOWN_EFI_TEST);
 }
 
 bool efimm_booted_lowmap(void)
@@ -435,6 +446,53 @@ int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 	return 0;
 }
 
+/*
+ * Whether @addr is mapped in @m by a present, executable, supervisor-only
+ * entry: what efimm may call. Walks the page tables under the mmap lock.
+ */
+bool efimm_mm_executable(struct efimm_mm *m, unsigned long addr)
+{
+	struct mm_struct *mm = m->mm;
+	pgprotval_t prot = 0;
+	bool ok = false;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+	pte_t *pte;
+
+	if (addr >= TASK_SIZE_MAX)
+		return false;
+	mmap_read_lock(mm);
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(*pgd))
+		goto out;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d))
+		goto out;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || pud_leaf(*pud))
+		goto out;
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(*pmd))
+		goto out;
+	if (pmd_leaf(*pmd)) {
+		prot = pmd_flags(*pmd);
+	} else {
+		/*
+		 * x86-64 page tables live in the direct map, and nothing
+		 * frees the tables of efimm's PFN mappings under the mmap
+		 * lock (pte_offset_map() is not for modules).
+		 */
+		pte = pte_offset_kernel(pmd, addr);
+		prot = pte_flags(ptep_get(pte));
+	}
+	ok = (prot & (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX)) == _PAGE_PRESENT;
+out:
+	mmap_read_unlock(mm);
+	return ok;
+}
+
 bool efimm_huge_mappings_supported(void)
 {
 	return IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP);
@@ -826,14 +884,35 @@ unsigned long efimm_kernel_call(unsigned int slot, const u64 *a)
 /* Callers inside the route trampolines; unrouting waits for zero. */
 static atomic_t route_users = ATOMIC_INIT(0);
 
-/* Where the trampolines hand their calls while routed. */
+/*
+ * Where the trampolines hand their calls while routed: written before the
+ * efi.* pointers lead anyone to a trampoline, cleared once nobody can be
+ * in one (efimm_route_set()). A trampoline is reached through a load of
+ * an efi.* pointer and an indirect call, which x86 does not reorder with
+ * the loads below; smp_wmb() orders the stores for the reader's sake.
+ */
 static efimm_route_fn route_fn;
 static efimm_handoff_fn route_handoff_fn;
 static const void *route_ctx;
+static DEFINE_MUTEX(route_lock);
 
+static void efimm_route_enter(void)
+{
+	atomic_inc(&route_users);
+}
+
+static void efimm_route_leave(void)
+{
+	if (atomic_dec_and_test(&route_users))
+		wake_up_var(&route_users);
+}
+
+/* Counts a call the kernel's own path takes for efimm. */
 static void efimm_route_handoff(unsigned int slot)
 {
-	route_handoff_fn(route_ctx, slot);
+	efimm_route_enter();
+	READ_ONCE(route_handoff_fn)(READ_ONCE(route_ctx), slot);
+	efimm_route_leave();
 }
 
 static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
@@ -842,10 +921,9 @@ static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
 	const u64 args[5] = { a0, a1, a2, a3, a4 };
 	efi_status_t status;
 
-	atomic_inc(&route_users);
-	status = route_fn(route_ctx, slot, args);
-	if (atomic_dec_and_test(&route_users))
-		wake_up_var(&route_users);
+	efimm_route_enter();
+	status = READ_ONCE(route_fn)(READ_ONCE(route_ctx), slot, args);
+	efimm_route_leave();
 	return status;
 }
 
@@ -1022,19 +1100,29 @@ static struct efivar_operations routed_efivar_ops = {
  * old pointer have passed a voluntary context switch: RCU Tasks), the
  * callers inside have left, and a caller preempted between leaving and
  * returning has returned (RCU Tasks again): then no task runs efimm's text
- * or uses @ctx any more. Returns 0, or -EINVAL when another efivars
- * backend (gsmi) is registered: then only the efi.* users are routed.
+ * or uses @ctx any more.
+ *
+ * Returns 0; 1 when routed but another efivars backend (gsmi) is
+ * registered, so that only the efi.* users are routed; -EBUSY when
+ * already routed; -EINVAL for a @route without @handoff.
  */
 int efimm_route_set(efimm_route_fn route, efimm_handoff_fn handoff,
 		    const void *ctx)
 {
-	int ret;
+	int ret = 0;
 
+	if (route && !handoff)
+		return -EINVAL;
+	mutex_lock(&route_lock);
 	if (route) {
-		route_fn = route;
-		route_handoff_fn = handoff;
-		route_ctx = ctx;
-		/* Published before any trampoline can be reached. */
+		if (route_fn) {
+			ret = -EBUSY;
+			goto out;
+		}
+		WRITE_ONCE(route_handoff_fn, handoff);
+		WRITE_ONCE(route_ctx, ctx);
+		WRITE_ONCE(route_fn, route);
+		/* The above before any efi.* pointer leads to a trampoline. */
 		smp_wmb();
 		if (efivar_supports_writes()) {
 			routed_efivar_ops.set_variable = route_set_variable;
@@ -1042,17 +1130,22 @@ int efimm_route_set(efimm_route_fn route, efimm_handoff_fn handoff,
 				route_set_variable_nb;
 		}
 		efimm_set_efi_ops(&routed_ops);
-		return efivars_generic_ops_override(&routed_efivar_ops);
+		if (efivars_generic_ops_override(&routed_efivar_ops))
+			ret = 1;
+		goto out;
 	}
-
-	ret = efivars_generic_ops_override(NULL);
+	if (!route_fn)
+		goto out;
+	efivars_generic_ops_override(NULL);
 	efimm_set_efi_ops(&kernel_ops);
 	synchronize_rcu_tasks();
 	wait_var_event(&route_users, !atomic_read(&route_users));
 	synchronize_rcu_tasks();
-	route_fn = NULL;
-	route_handoff_fn = NULL;
-	route_ctx = NULL;
+	WRITE_ONCE(route_fn, NULL);
+	WRITE_ONCE(route_handoff_fn, NULL);
+	WRITE_ONCE(route_ctx, NULL);
+out:
+	mutex_unlock(&route_lock);
 	return ret;
 }
 
@@ -1064,6 +1157,7 @@ static struct tracepoint *tlb_flush_tp;
 static efimm_tlb_fn probe_tlb_fn;
 static efimm_global_flush_fn probe_global_fn;
 static const void *probe_ctx;
+static DEFINE_MUTEX(probe_lock);
 
 static void efimm_find_tlb_flush(struct tracepoint *tp, void *priv)
 {
@@ -1073,7 +1167,7 @@ static void efimm_find_tlb_flush(struct tracepoint *tp, void *priv)
 
 static void efimm_tlb_flush_probe(void *data, int reason, unsigned long pages)
 {
-	probe_tlb_fn(data, reason, pages);
+	probe_tlb_fn(probe_ctx, reason, pages);
 }
 
 static int efimm_global_flush_probe(struct kprobe *p, struct pt_regs *regs)
@@ -1186,39 +1280,55 @@ bool efimm_kernel_fw_probes_armed(void)
 
 /*
  * Report TLB flush events to @tlb and global flushes to @global, both with
- * @ctx, until efimm_probes_unregister(). Only one registration at a time.
+ * @ctx, until efimm_probes_unregister(). -EBUSY if already registered.
  */
 int efimm_probes_register(efimm_tlb_fn tlb, efimm_global_flush_fn global,
 			  const void *ctx)
 {
 	int ret;
 
+	mutex_lock(&probe_lock);
+	ret = -EBUSY;
+	if (probe_tlb_fn)
+		goto out;
+	ret = -ENOENT;
 	for_each_kernel_tracepoint(efimm_find_tlb_flush, NULL);
 	if (!tlb_flush_tp)
-		return -ENOENT;
+		goto out;
 	probe_tlb_fn = tlb;
 	probe_global_fn = global;
 	probe_ctx = ctx;
-	ret = tracepoint_probe_register(tlb_flush_tp, efimm_tlb_flush_probe,
-					(void *)ctx);
+	ret = tracepoint_probe_register(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
 	if (ret)
-		return ret;
+		goto clear;
 	ret = register_kprobes(global_flush_kprobe_ptrs,
 			       ARRAY_SIZE(global_flush_kprobe_ptrs));
-	if (ret) {
-		tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe,
-					    (void *)ctx);
-		tracepoint_synchronize_unregister();
-	}
+	if (!ret)
+		goto out;
+	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe, NULL);
+	tracepoint_synchronize_unregister();
+clear:
+	probe_tlb_fn = NULL;
+	probe_global_fn = NULL;
+	probe_ctx = NULL;
+out:
+	mutex_unlock(&probe_lock);
 	return ret;
 }
 
 void efimm_probes_unregister(void)
 {
-	efimm_kernel_fw_probes_set(false);
-	unregister_kprobes(global_flush_kprobe_ptrs,
-			   ARRAY_SIZE(global_flush_kprobe_ptrs));
-	tracepoint_probe_unregister(tlb_flush_tp, efimm_tlb_flush_probe,
-				    (void *)probe_ctx);
-	tracepoint_synchronize_unregister();
+	mutex_lock(&probe_lock);
+	if (probe_tlb_fn) {
+		efimm_kernel_fw_probes_set(false);
+		unregister_kprobes(global_flush_kprobe_ptrs,
+				   ARRAY_SIZE(global_flush_kprobe_ptrs));
+		WARN_ON(tracepoint_probe_unregister(tlb_flush_tp,
+						    efimm_tlb_flush_probe, NULL));
+		tracepoint_synchronize_unregister();
+		probe_tlb_fn = NULL;
+		probe_global_fn = NULL;
+		probe_ctx = NULL;
+	}
+	mutex_unlock(&probe_lock);
 }

@@ -60,6 +60,7 @@ extern const u8 efimm_thunk_returned[];
 
 /* Implemented in C (efimm_helpers.c), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);
+int efimm_lockdown_check(void);
 bool efimm_booted_lowmap(void);
 unsigned long efimm_user_limit(void);
 bool efimm_p4d_folded(void);
@@ -73,6 +74,7 @@ int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 		     unsigned int cache, bool write, bool exec, bool huge);
 int efimm_map_null_call(struct efimm_mm *m, unsigned long addr);
 int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr);
+bool efimm_mm_executable(struct efimm_mm *m, unsigned long addr);
 bool efimm_huge_mappings_supported(void);
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
 void efimm_thread_stop(struct task_struct *t);

@@ -13,9 +13,9 @@ use crate::counters::{PathId, TlbSnapshot, COUNTERS};
 use crate::efi::{
     guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,
 };
-use crate::sys;
 use crate::path::Path;
 use crate::request::{CapsuleHeader, Name, Request};
+use crate::sys;
 use core::fmt::{self, Write};
 use kernel::{
     prelude::*,
@@ -291,7 +291,10 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
             Some((service, w)) => w.call_once(*service, path),
             None => path.null_call().map(Some),
         };
-        samples.push(t0.elapsed().as_nanos() as u64, GFP_KERNEL)?;
+        samples.push(
+            u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0),
+            GFP_KERNEL,
+        )?;
         match status {
             Ok(Some(s)) if s.is_error() => {
                 errors += 1;

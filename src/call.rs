@@ -10,13 +10,13 @@ use crate::efi::{
     status::EfiStatus,
 };
 use crate::fault::{Fault, FaultLog};
+use crate::mm::RuntimeMap;
+use crate::path::Path;
+use crate::request::{RawRequest, Request};
 use crate::sys::{
     self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, Stub, StubPage,
     ThreadMain,
 };
-use crate::mm::RuntimeMap;
-use crate::path::Path;
-use crate::request::{RawRequest, Request};
 use core::fmt;
 use kernel::{
     new_condvar, new_mutex,
@@ -75,8 +75,8 @@ impl InjectedFault {
         }
     }
 
-    fn target(self, map: &RuntimeMap, stubs: &StubPage) -> Option<FirmwareFn> {
-        let faulting = |addr| FirmwareFn::faulting(map, addr);
+    fn target(self, mm: &OwnedMm, map: &RuntimeMap, stubs: &StubPage) -> Option<FirmwareFn> {
+        let faulting = |addr| FirmwareFn::faulting(mm, addr);
         match self {
             InjectedFault::NonExecutable => map.first_data_page().and_then(faulting),
             InjectedFault::Unmapped => (!map.is_mapped(0)).then_some(0).and_then(faulting),
@@ -174,7 +174,7 @@ impl Shared {
     fn set_up(&self, mm: &MmUse<'_>) -> Result<EntryPoints> {
         self.map.populate(mm)?;
         let stubs = mm.map_stub_page(self.map.null_call_page())?;
-        EntryPoints::read(mm, &self.map, stubs)
+        EntryPoints::read(mm, &self.mm, &self.map, stubs)
     }
 
     /// The next request, waiting for one; `None` once stopping.
@@ -304,7 +304,7 @@ impl Shared {
         // The next caller, if any.
         self.to_caller.notify_all();
         drop(slot);
-        let ns = t0.elapsed().as_nanos() as u64;
+        let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
         drop(in_flight);
         let res = result?;
         if res.irq_flags_corrupted {
@@ -369,7 +369,8 @@ struct EntryPoints {
 }
 
 impl EntryPoints {
-    fn read(mm: &MmUse<'_>, map: &RuntimeMap, stubs: StubPage) -> Result<Self> {
+    /// Reads the table with the uaccess helpers, inside the mm (`_in_mm`).
+    fn read(_in_mm: &MmUse<'_>, mm: &OwnedMm, map: &RuntimeMap, stubs: StubPage) -> Result<Self> {
         let table = sys::runtime_table();
         // The table is only mapped in the dedicated mm, at a lower-half
         // address: read it with the uaccess helpers, which fault cleanly.
@@ -406,7 +407,12 @@ impl EntryPoints {
             if addr == 0 {
                 continue;
             }
-            let Some(f) = FirmwareFn::entry(mm, map, addr) else {
+            // In the firmware's runtime code, and mapped so in the mm.
+            let entry = map
+                .is_executable(addr)
+                .then(|| FirmwareFn::entry(mm, addr))
+                .flatten();
+            let Some(f) = entry else {
                 pr_err!(
                     "{} entry point {addr:#x} is not in executable runtime code\n",
                     service.name()
@@ -438,7 +444,7 @@ impl EntryPoints {
         };
         let f = match inject {
             None => f,
-            Some(kind) => kind.target(map, &self.stubs).ok_or(ENXIO)?,
+            Some(kind) => kind.target(mm, map, &self.stubs).ok_or(ENXIO)?,
         };
         let lock = RuntimeLockGuard::lock()?;
         Ok(f.call(&lock, mm, thread, &args))

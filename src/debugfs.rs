@@ -8,11 +8,11 @@ use crate::bench::{self, Report, Spec};
 use crate::call::{InjectedFault, Shared};
 use crate::counters::{PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
-use crate::sys;
 use crate::path::{KernelPath, Path};
 use crate::ptdump;
 use crate::request::{Request, ResetType};
 use crate::route::Router;
+use crate::sys;
 use core::fmt;
 use kernel::{
     debugfs::{Scope, ScopedDir},

@@ -23,9 +23,9 @@ mod sys;
 
 use call::Shared;
 use counters::COUNTERS;
-use sys::{OwnedMm, Probes, Thread};
 use kernel::{debugfs::Scope, prelude::*, sync::Arc};
 use mm::RuntimeMap;
+use sys::{OwnedMm, Probes, Thread};
 
 module! {
     type: Efimm,
@@ -93,8 +93,8 @@ impl kernel::Module for Efimm {
         let map = RuntimeMap::from_firmware()?;
         let (regions, mat) = (map.regions().len(), map.mat_entries());
         let core = Core::start(map)?;
-        let probes =
-            Probes::register(&COUNTERS).inspect_err(|e| pr_err!("cannot register probes: {e:?}\n"))?;
+        let probes = Probes::register(&COUNTERS)
+            .inspect_err(|e| pr_err!("cannot register probes: {e:?}\n"))?;
         let files = KBox::pin_init(debugfs::create(core.shared.clone(), route == 1), GFP_KERNEL)?;
         pr_info!(
             "ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n"

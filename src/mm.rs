@@ -4,7 +4,7 @@
 //! the protections the Memory Attributes Table asks for.
 
 use crate::efi::memmap::{self, LayoutError, MemoryDescriptor, Piece, Region};
-use crate::sys::{self, ExecutableMap, MmUse, OwnedMm};
+use crate::sys::{self, MmUse, OwnedMm};
 use core::fmt::{self, Write};
 use kernel::prelude::*;
 
@@ -70,7 +70,6 @@ impl RuntimeMap {
     pub(crate) fn regions(&self) -> &[Region] {
         &self.regions
     }
-
 
     /// The page of efimm's null call and exception stubs (see `MmUse::map_stub_page`).
     pub(crate) fn null_call_page(&self) -> u64 {
@@ -167,9 +166,9 @@ impl RuntimeMap {
     }
 }
 
-impl ExecutableMap for RuntimeMap {
+impl RuntimeMap {
     /// Whether `addr` lies in a piece mapped executable.
-    fn is_executable(&self, addr: u64) -> bool {
+    pub(crate) fn is_executable(&self, addr: u64) -> bool {
         self.pieces
             .iter()
             .any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))

@@ -6,8 +6,8 @@
 
 use crate::counters::{PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
-use crate::sys;
 use crate::request::Request;
+use crate::sys;
 use kernel::{
     prelude::*,
     time::{Instant, Monotonic},
@@ -33,7 +33,7 @@ impl Path for KernelPath {
         let (calls_before, _) = sys::kernel_firmware_calls();
         let t0 = Instant::<Monotonic>::now();
         let status = sys::kernel_call(request);
-        let ns = t0.elapsed().as_nanos() as u64;
+        let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
         let (calls_after, last_preempt_off_ns) = sys::kernel_firmware_calls();
         drop(in_flight);
         // Exactly one firmware call meanwhile: it was ours.

@@ -64,7 +64,7 @@ impl Router {
         let mut state = self.state.lock();
         match (state.is_some(), routed) {
             (false, true) => {
-                *state = Some(Routing::new(self.target.clone()));
+                *state = Some(Routing::new(self.target.clone())?);
                 pr_info!("routing the kernel's EFI runtime services through efimm\n");
             }
             (true, false) => {

@@ -5,7 +5,7 @@
 
 use crate::efi::memmap::MemoryDescriptor;
 use core::ffi::{c_int, c_long, c_ulong};
-use kernel::{bindings, error::to_result, prelude::*};
+use kernel::{error::to_result, prelude::*};
 
 extern "C" {
     fn efimm_runtime_services_enabled() -> bool;
@@ -16,6 +16,7 @@ extern "C" {
     fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
     fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
     fn efimm_huge_mappings_supported() -> bool;
+    fn efimm_lockdown_check() -> c_int;
 }
 
 /// Whether the kernel may call EFI runtime services at all.
@@ -28,7 +29,7 @@ pub(crate) fn runtime_services_enabled() -> bool {
 /// services directly, as it does for efi_test.
 pub(crate) fn lockdown_check() -> Result {
     // SAFETY: Asks the LSMs about a lockdown reason; no preconditions.
-    to_result(unsafe { bindings::security_locked_down(bindings::lockdown_reason_LOCKDOWN_EFI_TEST) })
+    to_result(unsafe { efimm_lockdown_check() })
 }
 
 /// Whether the runtime regions were given to SetVirtualAddressMap 1:1.

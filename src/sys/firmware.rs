@@ -4,7 +4,6 @@
 
 use super::mm::{OwnedMm, RawMm};
 use super::thread::OnEfimmThread;
-use super::MmUse;
 use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
 use kernel::{error::to_result, prelude::*};
@@ -47,20 +46,14 @@ extern "C" {
     );
 }
 
-/// What the dedicated mm maps executable: the proof behind a
-/// [`FirmwareFn`].
-pub(crate) trait ExecutableMap {
-    fn is_executable(&self, addr: u64) -> bool;
-}
-
 /// Holding the EFI runtime lock: nobody else is inside the firmware. Not
 /// `Send`, like the kernel's lock guards: released by its holder.
 pub(crate) struct RuntimeLockGuard(PhantomData<*mut ()>);
 
 impl RuntimeLockGuard {
     /// Takes the lock, sleeping; `EINTR` if a signal arrives first. Callers
-    /// that cannot sleep never get here: they are handed to the kernel's
-    /// own path (see `route.rs`).
+    /// that cannot sleep never get here: the route trampolines of the C
+    /// glue hand them to the kernel's own path.
     pub(crate) fn lock() -> Result<Self> {
         // SAFETY: Process context; released by `Drop`.
         to_result(unsafe { efi_runtime_lock_interruptible() })?;
@@ -88,18 +81,19 @@ pub(crate) struct FirmwareFn(u64);
 
 impl FirmwareFn {
     /// The entry point at `addr`, read from the firmware's runtime services
-    /// table, if it lies in a piece of runtime code that `mm` maps
-    /// executable.
-    pub(crate) fn entry(_mm: &MmUse<'_>, map: &impl ExecutableMap, addr: u64) -> Option<Self> {
-        map.is_executable(addr).then_some(FirmwareFn(addr))
+    /// table, if the page tables of `mm` map it executable.
+    pub(crate) fn entry(mm: &OwnedMm, addr: u64) -> Option<Self> {
+        // INVARIANT: checked in the page tables.
+        mm.is_executable(addr).then_some(FirmwareFn(addr))
     }
 
-    /// `addr` if the dedicated mm does not map it executable: calling it
-    /// faults on the first instruction fetch, and the handler efimm
+    /// `addr` if the page tables of `mm` do not map it executable: calling
+    /// it faults on the first instruction fetch, and the handler efimm
     /// registered with the thread resumes the call with `EFI_ABORTED`
     /// (fault injection).
-    pub(crate) fn faulting(map: &impl ExecutableMap, addr: u64) -> Option<Self> {
-        (!map.is_executable(addr)).then_some(FirmwareFn(addr))
+    pub(crate) fn faulting(mm: &OwnedMm, addr: u64) -> Option<Self> {
+        // INVARIANT: checked in the page tables.
+        (!mm.is_executable(addr)).then_some(FirmwareFn(addr))
     }
 
     /// Calls the firmware in `mm` with up to five arguments, bracketed like

@@ -44,7 +44,7 @@ pub(crate) fn firmware_overlaps() -> u64 {
 
 /// Arms (`true`) or disarms the probes on the kernel's firmware bracket,
 /// which feed the two functions below and cost each kernel-path call two
-/// breakpoint traps. Disarmed when [`Probes`] drops.
+/// breakpoint traps. Disarmed when `Probes` drops.
 pub(crate) fn watch_kernel_path(on: bool) -> Result {
     // SAFETY: Registers or unregisters static probes under a C mutex.
     to_result(unsafe { efimm_kernel_fw_probes_set(on) })

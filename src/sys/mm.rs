@@ -39,6 +39,7 @@ extern "C" {
     ) -> c_int;
     fn efimm_map_null_call(mm: *mut RawMm, addr: c_ulong) -> c_int;
     fn efimm_mm_kernel_top_level(mm: *mut RawMm, addr: c_ulong) -> c_int;
+    fn efimm_mm_executable(mm: *mut RawMm, addr: c_ulong) -> bool;
     fn efimm_use_mm(mm: *mut RawMm);
     fn efimm_unuse_mm(mm: *mut RawMm);
 }
@@ -101,6 +102,14 @@ impl OwnedMm {
             mm: self,
             _not_send: PhantomData,
         }
+    }
+
+    /// Whether the page tables map `addr` present, executable and
+    /// supervisor-only.
+    pub(crate) fn is_executable(&self, addr: u64) -> bool {
+        // SAFETY: The mm is live (type invariant); the C side walks its
+        // tables under the mmap lock and only reads them.
+        unsafe { efimm_mm_executable(self.0.as_ptr(), addr as c_ulong) }
     }
 
     /// The raw mm, for the other files of this folder.

@@ -15,7 +15,8 @@ extern "C" {
     fn efimm_probes_unregister();
 }
 
-/// What the probes report to.
+/// What the probes report to, from any context (IRQs off, NMI-free):
+/// must not sleep or take locks.
 pub(crate) trait TlbSink: Sync + 'static {
     /// A `tlb_flush` event: its `enum tlb_flush_reason` and page count.
     fn tlb_flush(&self, reason: usize, pages: u64);
@@ -27,10 +28,13 @@ pub(crate) trait TlbSink: Sync + 'static {
 pub(crate) struct Probes(());
 
 impl Probes {
+    /// Registers the probes; `EBUSY` if they are registered already (one
+    /// `Probes` at a time).
     pub(crate) fn register<T: TlbSink>(sink: &'static T) -> Result<Self> {
         let ctx = core::ptr::from_ref(sink).cast::<c_void>();
         // SAFETY: `ctx` points to a `T` that lives forever, and the
-        // callbacks match it; undone by `Drop`.
+        // callbacks match it; the C side refuses a second registration;
+        // undone by `Drop`.
         to_result(unsafe { efimm_probes_register(tlb_flush::<T>, global_flush::<T>, ctx) })?;
         Ok(Probes(()))
     }

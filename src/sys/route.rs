@@ -6,7 +6,7 @@
 use crate::efi::{service::Service, status::EfiStatus};
 use crate::request::Request;
 use core::ffi::{c_int, c_uint, c_ulong, c_void};
-use kernel::{prelude::*, sync::Arc};
+use kernel::{error::to_result, prelude::*, sync::Arc};
 
 /// `efimm_route_fn` and `efimm_handoff_fn` of `efimm_helpers.h`.
 type RouteFn = unsafe extern "C" fn(*const c_void, c_uint, *const u64) -> c_ulong;
@@ -25,6 +25,8 @@ pub(crate) trait RouteTarget: Send + Sync + 'static {
     /// Serves one of the kernel's own runtime service calls.
     fn call(&self, request: &Request<'_>) -> EfiStatus;
     /// Counts a call that could not wait and went to the kernel's own path.
+    /// Runs in whatever context that caller had (IRQs off, panic): must not
+    /// sleep.
     fn handoff(&self, service: Service);
 }
 
@@ -41,16 +43,20 @@ pub(crate) struct Routing<T: RouteTarget> {
 }
 
 impl<T: RouteTarget> Routing<T> {
-    pub(crate) fn new(target: Arc<T>) -> Self {
+    /// Routes the kernel's EFI users to `target`; `EBUSY` if they are
+    /// routed already (one `Routing` at a time).
+    pub(crate) fn new(target: Arc<T>) -> Result<Self> {
         let ctx = Arc::as_ptr(&target).cast::<c_void>();
         // SAFETY: `ctx` points to a `T`, kept alive by the `Arc` this
-        // returns until `drop`, and the callbacks match it.
+        // returns until `drop`, and the callbacks match it. The C side
+        // refuses a second registration.
         let ret = unsafe { efimm_route_set(Some(route_call::<T>), Some(route_handoff::<T>), ctx) };
-        if ret != 0 {
+        if ret == 1 {
             pr_warn!("another efivars backend is registered: efivarfs and efi-pstore stay on it\n");
         }
-        // INVARIANT: set up above.
-        Routing { _target: target }
+        to_result(ret.min(0))?;
+        // INVARIANT: registered above.
+        Ok(Routing { _target: target })
     }
 }
 

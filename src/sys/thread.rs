@@ -50,10 +50,10 @@ unsafe impl<T: ThreadMain> Sync for Thread<T> {}
 
 /// # Safety
 ///
-/// `data` is the `Arc<T>` pointer `Thread::start()` passed, and stays
+/// `data` is `Arc::as_ptr()` of the `Arc<T>` `Thread::start()` holds, and stays
 /// valid until this function returns.
 unsafe extern "C" fn thread_trampoline<T: ThreadMain>(data: *mut c_void) -> c_int {
-    // SAFETY: `data` is the `Arc<T>` pointer `Thread::start()` passed, kept
+    // SAFETY: `data` is `Arc::as_ptr()` of the `Arc<T>` `Thread::start()` holds, kept
     // alive by the `Thread` until this function has returned.
     let data = unsafe { &*data.cast::<T>() };
     data.run(&mut OnEfimmThread(()));
