@@ -91,7 +91,7 @@ impl ServiceStats {
 
 struct TlbStats {
     /// Flushes (pages != 0) by tracepoint reason.
-    flushes: [Atomic<u64>; 6],
+    flushes: [Atomic<u64>; TLB_REASONS.len()],
     full_flushes: Atomic<u64>,
     global_flushes: Atomic<u64>,
     remote_shootdowns: Atomic<u64>,
@@ -126,7 +126,7 @@ impl TlbStats {
 }
 
 struct PathStats {
-    services: [ServiceStats; 12],
+    services: [ServiceStats; Service::ALL.len()],
     tlb: TlbStats,
     irq_flags_corrupted: Atomic<u64>,
 }
@@ -134,7 +134,7 @@ struct PathStats {
 impl PathStats {
     const fn new() -> Self {
         PathStats {
-            services: [const { ServiceStats::new() }; 12],
+            services: [const { ServiceStats::new() }; Service::ALL.len()],
             tlb: TlbStats::new(),
             irq_flags_corrupted: Atomic::new(0),
         }
@@ -144,7 +144,7 @@ impl PathStats {
 /// The TLB events of one path at one moment, to difference.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct TlbSnapshot {
-    flushes: [u64; 6],
+    flushes: [u64; TLB_REASONS.len()],
     full_flushes: u64,
     global_flushes: u64,
     remote_shootdowns: u64,
@@ -181,9 +181,9 @@ impl TlbSnapshot {
 
 /// All counters. One static instance: the tracepoint probe needs it.
 pub(crate) struct Counters {
-    paths: [PathStats; 2],
+    paths: [PathStats; PathId::ALL.len()],
     /// Calls in flight per [`PathId`].
-    active: [Atomic<u32>; 2],
+    active: [Atomic<u32>; PathId::ALL.len()],
 }
 
 pub(crate) static COUNTERS: Counters = Counters {

@@ -134,9 +134,9 @@ fn write_summary(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(out, "null_call_page {:#x}", map.null_call_page())?;
     writeln!(out, "mat_entries {}", map.mat_entries())?;
     writeln!(out, "planned_wx_pages {}", map.wx_pages())?;
-    let (users, count) = f.shared.mm().counts();
-    writeln!(out, "mm_users {users}")?;
-    writeln!(out, "mm_count {count}")
+    let counts = f.shared.mm().counts();
+    writeln!(out, "mm_users {}", counts.users)?;
+    writeln!(out, "mm_count {}", counts.count)
 }
 
 /// Reads a short text command, whitespace trimmed.

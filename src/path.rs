@@ -30,15 +30,15 @@ pub(crate) struct KernelPath;
 impl Path for KernelPath {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
         let in_flight = COUNTERS.begin(PathId::Kernel);
-        let (calls_before, _) = sys::kernel_firmware_calls();
+        let before = sys::kernel_firmware_calls();
         let t0 = Instant::<Monotonic>::now();
         let status = sys::kernel_call(request);
         let ns = u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0);
-        let (calls_after, last_preempt_off_ns) = sys::kernel_firmware_calls();
+        let after = sys::kernel_firmware_calls();
         drop(in_flight);
         // Exactly one firmware call meanwhile: it was ours.
-        let preempt_off_ns = if calls_after == calls_before + 1 {
-            last_preempt_off_ns
+        let preempt_off_ns = if after.calls == before.calls + 1 {
+            after.last_preempt_off_ns
         } else {
             0
         };

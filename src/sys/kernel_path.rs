@@ -55,11 +55,22 @@ pub(crate) fn kernel_path_watched() -> bool {
     unsafe { efimm_kernel_fw_probes_armed() }
 }
 
-/// Firmware calls the kernel's path made while watched, and how long the
-/// latest kept preemption off.
-pub(crate) fn kernel_firmware_calls() -> (u64, u64) {
-    let mut last = 0;
+/// What the probes on the kernel's firmware bracket saw.
+#[derive(Clone, Copy)]
+pub(crate) struct KernelFirmwareCalls {
+    /// Firmware calls the kernel's path made while watched.
+    pub(crate) calls: u64,
+    /// How long the latest of them kept preemption off.
+    pub(crate) last_preempt_off_ns: u64,
+}
+
+/// The kernel path's firmware calls so far, as the probes saw them.
+pub(crate) fn kernel_firmware_calls() -> KernelFirmwareCalls {
+    let mut last_preempt_off_ns = 0;
     // SAFETY: Reads two counters into a local; no preconditions.
-    let n = unsafe { efimm_kernel_fw_calls(&mut last) };
-    (n, last)
+    let calls = unsafe { efimm_kernel_fw_calls(&mut last_preempt_off_ns) };
+    KernelFirmwareCalls {
+        calls,
+        last_preempt_off_ns,
+    }
 }

@@ -18,6 +18,15 @@ pub(super) struct RawMm {
     _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
 }
 
+/// An mm's reference counts.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct MmCounts {
+    /// `mm_users`: users of the address space.
+    pub(crate) users: c_int,
+    /// `mm_count`: references to the `struct mm_struct`.
+    pub(crate) count: c_int,
+}
+
 /// `EFIMM_CACHE_*` of `efimm_helpers.h`.
 const CACHE_WB: c_uint = 0;
 const CACHE_WT: c_uint = 1;
@@ -70,12 +79,12 @@ impl OwnedMm {
         NonNull::new(mm).map(OwnedMm).ok_or(ENOMEM)
     }
 
-    /// `(mm_users, mm_count)`, for debugfs.
-    pub(crate) fn counts(&self) -> (i32, i32) {
-        let (mut users, mut count) = (0, 0);
+    /// The mm's reference counts, for debugfs.
+    pub(crate) fn counts(&self) -> MmCounts {
+        let mut c = MmCounts::default();
         // SAFETY: The mm is live (type invariant); the C side only reads atomics.
-        unsafe { efimm_mm_counts(self.0.as_ptr(), &mut users, &mut count) };
-        (users, count)
+        unsafe { efimm_mm_counts(self.0.as_ptr(), &mut c.users, &mut c.count) };
+        c
     }
 
     /// Keeps the firmware executable under page-table isolation, which
