@@ -13,7 +13,9 @@ eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
 
 restore() {
 	stage "patches: restoring the full series"
-	cd "$KSRC_DIR" && git am --abort >/dev/null 2>&1
+	cd "$KSRC_DIR"
+	# Only after a failed `git am`; otherwise git has nothing to abort.
+	git am --abort >/dev/null 2>&1 || true
 	rm -f "$KSRC_DIR/.git/efimm-series"
 	"$EFIMM_TOP"/scripts/kernel.sh build >/dev/null
 }
