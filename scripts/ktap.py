@@ -24,8 +24,11 @@ RESULT_RE = re.compile(
 PLAN_RE = re.compile(r"^1\.\.(\d+)$")
 
 # What a healthy kernel never prints. Matched against the serial console.
+# The EFI stub's truncation of the command line loses vng's init= and the
+# guest command: the guest boots the host's own init instead.
 KERNEL_PROBLEMS = re.compile(
     r"Kernel panic|BUG: |Oops|WARNING: |general protection fault|"
+    r"Command line is too long|"
     r"Call Trace:|UBSAN:|kmemleak: \d+ new suspected|"
     r"INFO: task .* blocked for more than|watchdog: BUG: soft lockup")
 

@@ -54,13 +54,19 @@ boot() {
 	env | grep -E '^EFIMM_(FUZZ|CONCURRENCY|CHURN|BADINPUT|ROUTE|TEST)_[A-Z_]+=[0-9.]+$' |
 		sed 's/^/export /' >"$out/knobs.env" || true
 	# The guest sees the host's root read-only, so it runs the checkout's
-	# scripts directly; OUTDIR is the one place it writes.
+	# scripts directly; OUTDIR is the one place it writes. The command goes
+	# through a file there: vng passes --exec on the kernel command line,
+	# which the EFI stub truncates past ~2 KiB, and a list of tests under a
+	# long checkout path is longer than that.
+	printf 'export EFIMM_TOP=%q EFIMM_CACHE=%q EFIMM_KBUILD=%q EFIMM_FW=%q\n' \
+		"$EFIMM_TOP" "$EFIMM_CACHE" "$KBUILD_DIR" "$fw" >"$out/guest-cmd.sh"
+	echo "$*" >>"$out/guest-cmd.sh"
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
 		"$VNG" --run "$image" --disable-kvm --disable-microvm --force-9p \
 		--user root -m 1G -p 2 --verbose \
 		--append "root=/dev/root panic=-1 $append" \
 		--rwdir="$out" --qemu-opts="$qopts $reboot" \
-		--exec "EFIMM_TOP=$EFIMM_TOP EFIMM_CACHE=$EFIMM_CACHE EFIMM_KBUILD=$KBUILD_DIR EFIMM_FW=$fw $*" </dev/null >"$out/console.log" 2>&1
+		--exec "bash $out/guest-cmd.sh" </dev/null >"$out/console.log" 2>&1
 }
 
 make_run() {

@@ -77,6 +77,10 @@ class ConsoleTest(unittest.TestCase):
                "[ 4.0] Kernel panic - not syncing: Fatal exception\n")
         self.assertEqual(len(ktap.kernel_problems(log)), 3)
 
+    def test_truncated_command_line_is_a_problem(self):
+        log = "EFI stub: ERROR: Command line is too long: truncated to 1961 bytes\n"
+        self.assertEqual(len(ktap.kernel_problems(log)), 1)
+
     def test_test_output_quoting_a_fault_is_not_the_kernels(self):
         log = ("# #   last_cause general protection fault\n"
                "# # dmesg: [ 5.0] efimm: get_time took general_protection at ip 0x1\n"
