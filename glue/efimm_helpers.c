@@ -10,6 +10,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/efi.h>
 #include <linux/file.h>
+#include <linux/freezer.h>
 #include <linux/io.h>
 #include <linux/kprobes.h>
 #include <linux/kthread.h>
@@ -23,9 +24,9 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/tracepoint.h>
+#include <linux/uaccess.h>
 #include <linux/wait_bit.h>
 #include <asm/fpu/api.h>
-#include <asm/nospec-branch.h>
 
 #include "efimm_helpers.h"
 
@@ -400,8 +401,10 @@ int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr)
 /*
  * The functions of the null call page, each starting with endbr64 (so
  * that IBT does not matter) at its EFIMM_STUB_* offset: the null call,
- * and one for each CPU exception the fault injection makes the "firmware"
- * take, which ends in a ud2 that is never reached.
+ * one for each CPU exception the fault injection makes the "firmware"
+ * take, which ends in a ud2 that is never reached, one that takes #UD
+ * only after a spin long enough to be preempted, and one that returns
+ * with interrupts disabled, as the IRQ flags check must catch.
  */
 static const u8 efimm_stubs[] = {
 	/* xor %eax, %eax; ret: returns EFI_SUCCESS */
@@ -416,6 +419,11 @@ static const u8 efimm_stubs[] = {
 	/* movabs $0x8000000000000000, %rax; mov (%rax), %rax: #GP */
 	[EFIMM_STUB_GP] = 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0xb8, 0, 0, 0, 0, 0,
 			  0, 0, 0x80, 0x48, 0x8b, 0x00, 0x0f, 0x0b,
+	/* mov $0x8000000, %ecx; 1: dec %ecx; jnz 1b; ud2: #UD, late */
+	[EFIMM_STUB_LATE_UD] = 0xf3, 0x0f, 0x1e, 0xfa, 0xb9, 0, 0, 0, 0x08,
+			       0xff, 0xc9, 0x75, 0xfc, 0x0f, 0x0b,
+	/* cli; xor %eax, %eax; ret: EFI_SUCCESS, interrupts off */
+	[EFIMM_STUB_IRQS_OFF] = 0xf3, 0x0f, 0x1e, 0xfa, 0xfa, 0x31, 0xc0, 0xc3,
 };
 
 /*
@@ -508,6 +516,49 @@ static struct efi_fw_exception_handler fw_exception_handler = {
 	.fixup = efimm_fw_fixup,
 };
 
+/*
+ * The firmware runs with preemption enabled. The thread keeps migration
+ * disabled for the call, and its preempt notifiers put the firmware's CPU
+ * state aside whenever it is switched out, so that no other task runs
+ * with it: the kernel FPU section (kthread_fpu_*()), IBRS, CR4.LASS, IBT
+ * and hardware breakpoints (efi_fw_call_cpu_*()), and the mm, which the
+ * CPU leaves for init_mm if a kernel thread runs next, rather than lending
+ * it lazily (efi_fw_call_sched_out()). When the thread comes
+ * back, the scheduler has loaded its mm again, and the notifier sets the
+ * rest up again. One efimm thread, one call at a time: no locking.
+ */
+static struct {
+	struct preempt_notifier notifier;
+	/* From the firmware's entry to its return, with preemption enabled. */
+	bool preemptible;
+	u64 ibt;
+	/* Times the thread was switched out during the call in flight. */
+	u32 switched_out;
+} fw_preempt;
+
+static void efimm_fw_sched_out(struct preempt_notifier *n,
+			       struct task_struct *next)
+{
+	if (!fw_preempt.preemptible)
+		return;
+	fw_preempt.switched_out++;
+	efi_fw_call_sched_out(fw_preempt.ibt, next);
+	kthread_fpu_sched_out();
+}
+
+static void efimm_fw_sched_in(struct preempt_notifier *n, int cpu)
+{
+	if (!fw_preempt.preemptible)
+		return;
+	kthread_fpu_sched_in();
+	fw_preempt.ibt = efi_fw_call_cpu_begin();
+}
+
+static struct preempt_ops efimm_fw_preempt_ops = {
+	.sched_in = efimm_fw_sched_in,
+	.sched_out = efimm_fw_sched_out,
+};
+
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 {
 	struct task_struct *t = kthread_create(fn, data, "efimm");
@@ -521,6 +572,8 @@ struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 		kthread_stop(t);
 		return ERR_PTR(ret);
 	}
+	preempt_notifier_init(&fw_preempt.notifier, &efimm_fw_preempt_ops);
+	preempt_notifier_inc();
 	get_task_struct(t);
 	wake_up_process(t);
 	return t;
@@ -530,12 +583,27 @@ void efimm_thread_stop(struct task_struct *t)
 {
 	kthread_stop(t);
 	efi_fw_exception_handler_unregister(&fw_exception_handler);
+	preempt_notifier_dec();
 	put_task_struct(t);
 }
 
+/*
+ * For the thread itself, which then freezes only while it waits for a call
+ * (CondVar::wait_interruptible_freezable()), never in the middle of one.
+ */
+void efimm_thread_set_freezable(void)
+{
+	set_freezable();
+}
+
+/*
+ * Enter @m to set it up (not for a call): migration stays disabled until
+ * efimm_unuse_mm(), so that no CPU the thread leaves keeps @m lazily.
+ */
 void efimm_use_mm(struct efimm_mm *m)
 {
 	m->entered = true;
+	migrate_disable();
 	kthread_use_mm(m->mm);
 }
 
@@ -544,9 +612,10 @@ void efimm_use_mm(struct efimm_mm *m)
  * leave the CPU in lazy TLB mode with @m still loaded, so that the idle
  * task or whatever kernel thread runs next would run with the firmware
  * mapped; the kernel's own path switches back from efi_mm explicitly too
- * (unuse_temporary_mm()). The caller has preemption disabled since it
- * entered @m, so that no other task ran on this CPU with @m loaded and
- * the thread did not move, leaving its old CPU lazily in @m.
+ * (unuse_temporary_mm()). The caller has preemption disabled, and kept
+ * migration disabled since it entered @m, so that the thread did not move
+ * and leave its old CPU lazily in @m; while the firmware was preempted,
+ * the CPU was in init_mm (efi_fw_call_sched_out()).
  */
 static void efimm_leave_mm(struct efimm_mm *m)
 {
@@ -554,12 +623,13 @@ static void efimm_leave_mm(struct efimm_mm *m)
 	leave_mm();
 }
 
-/* Leave @m after efimm_use_mm(): the set-up of the mm, not a call. */
+/* Leave @m after efimm_use_mm(). */
 void efimm_unuse_mm(struct efimm_mm *m)
 {
 	preempt_disable();
 	efimm_leave_mm(m);
 	preempt_enable();
+	migrate_enable();
 }
 
 /* The firmware call ------------------------------------------------------ */
@@ -651,14 +721,16 @@ u64 efimm_firmware_overlaps(void)
 }
 
 /*
- * Call @fn in @m the way arch_efi_call_virt_setup()/teardown() bracket a
- * call on efi_mm: with preemption off, enter @m (as use_temporary_mm()
- * switches to efi_mm), kernel FPU with FCW/MXCSR initialised, IBRS for
- * firmware, CR4.LASS cleared, IBT off unless the firmware supports it and
- * hardware breakpoints off (efi_fw_call_cpu_*()), the IRQ flags checked
- * afterwards, then leave @m for init_mm. No other task runs on this CPU
- * while @m is loaded, and no CPU keeps it loaded after the call. The
- * caller is efimm's thread, outside any mm, and holds the EFI runtime
+ * Call @fn in @m with what arch_efi_call_virt_setup()/teardown() put
+ * around a call on efi_mm: enter @m (as use_temporary_mm() switches to
+ * efi_mm), kernel FPU with FCW/MXCSR initialised, IBRS for firmware,
+ * CR4.LASS cleared, IBT off unless the firmware supports it and hardware
+ * breakpoints off (efi_fw_call_cpu_*()), the IRQ flags checked afterwards,
+ * then leave @m for init_mm, so that no CPU keeps it loaded after the
+ * call. Unlike the kernel's path, the firmware itself runs preemptible
+ * (fw_preempt above): preemption is off only while the CPU is set up and
+ * restored, and that longest stretch is what res->preempt_off_ns reports.
+ * The caller is efimm's thread, outside any mm, and holds the EFI runtime
  * lock. kthread_use_mm() takes task_lock(): not for PREEMPT_RT, where
  * runtime services are off by default (CONFIG_EFI_DISABLE_RUNTIME).
  */
@@ -666,20 +738,41 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 			 struct efimm_call_result *res)
 {
 	unsigned long flags, cur;
-	u64 cpu, t0;
+	u64 t0, setup_ns;
+
+	/*
+	 * A reference of the thread's own: if the firmware kills the thread
+	 * in a way efimm_fw_fixup() does not recover, exit_mm() drops it.
+	 */
+	mmget(m->mm);
+	migrate_disable();
+	preempt_notifier_register(&fw_preempt.notifier);
+	fw_preempt.switched_out = 0;
 
 	preempt_disable();
 	t0 = local_clock();
 	kthread_use_mm(m->mm);
-	kernel_fpu_begin_mask(KFPU_387 | KFPU_MXCSR);
-	firmware_restrict_branch_speculation_start();
-	cpu = efi_fw_call_cpu_begin();
+	kthread_fpu_begin(KFPU_387 | KFPU_MXCSR);
+	fw_preempt.ibt = efi_fw_call_cpu_begin();
 	local_save_flags(flags);
 	fw_fault.hit = false;
 	efimm_fw_enter();
+	/*
+	 * A page fault in the firmware goes straight to efimm_fw_fixup(), as
+	 * with preemption off: never into the mm's fault handling, which may
+	 * sleep, and the firmware may have disabled interrupts.
+	 */
+	pagefault_disable();
+	fw_preempt.preemptible = true;
+	setup_ns = local_clock() - t0;
+	preempt_enable();
 
 	res->status = efimm_thunk(fn, args[0], args[1], args[2], args[3], args[4]);
 
+	preempt_disable();
+	t0 = local_clock();
+	fw_preempt.preemptible = false;
+	pagefault_enable();
 	efimm_fw_leave();
 	res->faulted = fw_fault.hit;
 	res->fault_vector = fw_fault.vector;
@@ -691,12 +784,16 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	res->irq_flags_corrupted = (flags ^ cur) & X86_EFLAGS_IF;
 	if (res->irq_flags_corrupted)
 		local_irq_restore(flags);
-	efi_fw_call_cpu_end(cpu);
-	firmware_restrict_branch_speculation_end();
-	kernel_fpu_end();
+	efi_fw_call_cpu_end(fw_preempt.ibt);
+	kthread_fpu_end();
 	efimm_leave_mm(m);
-	res->preempt_off_ns = local_clock() - t0;
+	res->preempt_off_ns = max(setup_ns, local_clock() - t0);
+	res->switched_out = fw_preempt.switched_out;
 	preempt_enable();
+
+	preempt_notifier_unregister(&fw_preempt.notifier);
+	migrate_enable();
+	mmput(m->mm);
 }
 
 static int efimm_cmp_u64(const void *a, const void *b)

@@ -17,13 +17,15 @@ enum {
 	EFIMM_CACHE_UC,
 };
 
-/* Offsets of the functions on the null call page. */
+/* Offsets of the functions on the null call page (the #GP one takes 19 bytes). */
 enum {
 	EFIMM_STUB_NULL = 0x00,	/* returns EFI_SUCCESS */
 	EFIMM_STUB_UD = 0x10,	/* ud2 */
 	EFIMM_STUB_BP = 0x20,	/* int3 */
 	EFIMM_STUB_DE = 0x30,	/* divides by zero */
 	EFIMM_STUB_GP = 0x40,	/* loads from a non-canonical address */
+	EFIMM_STUB_LATE_UD = 0x60,	/* spins, long enough to be preempted, then ud2 */
+	EFIMM_STUB_IRQS_OFF = 0x70,	/* returns with interrupts disabled */
 };
 
 struct efimm_call_result {
@@ -37,12 +39,15 @@ struct efimm_call_result {
 	u64 fault_address;
 	u64 fault_ip;
 	u64 fault_error_code;
+	/* Times the firmware was preempted during the call. */
+	u32 switched_out;
 };
 
 /* The layout src/sys/firmware.rs asserts too. */
-static_assert(sizeof(struct efimm_call_result) == 48);
+static_assert(sizeof(struct efimm_call_result) == 56);
 static_assert(offsetof(struct efimm_call_result, fault_vector) == 20);
 static_assert(offsetof(struct efimm_call_result, fault_error_code) == 40);
+static_assert(offsetof(struct efimm_call_result, switched_out) == 48);
 
 /* Callbacks into Rust, each with the context it was registered with. */
 typedef unsigned long (*efimm_route_fn)(const void *ctx, unsigned int slot,
@@ -78,6 +83,7 @@ bool efimm_mm_executable(struct efimm_mm *m, unsigned long addr);
 bool efimm_huge_mappings_supported(void);
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
 void efimm_thread_stop(struct task_struct *t);
+void efimm_thread_set_freezable(void);
 void efimm_use_mm(struct efimm_mm *m);
 void efimm_unuse_mm(struct efimm_mm *m);
 void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,

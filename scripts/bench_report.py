@@ -81,6 +81,39 @@ def aggregate(rawdir, counters):
     return out
 
 
+def rtlat_max(text):
+    """The worst wake-up lateness an rtlat run printed, ns."""
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "max_lateness_ns":
+            return int(value)
+    raise ValueError("no max_lateness_ns in rtlat output")
+
+
+def rt_lateness(rtdir, services):
+    """Worst SCHED_FIFO wake-up lateness at idle and per service and path.
+
+    rtdir holds rtlat outputs: idle, and <service>.<path> while the service
+    ran in a loop through the path. The longest preemption-off stretch of a
+    call per path comes from services (aggregate()'s results).
+    """
+    out = {"idle_ns": rtlat_max(read(os.path.join(rtdir, "idle"))), "services": {}}
+    for name in sorted(os.listdir(rtdir)):
+        if name == "idle":
+            continue
+        service, path = name.rsplit(".", 1)
+        out["services"].setdefault(service, {})[path] = rtlat_max(
+            read(os.path.join(rtdir, name)))
+    for service, paths in out["services"].items():
+        if all(p in paths for p in PATHS):
+            paths["ratio_to_kernel"] = round(paths["efimm"] / paths["kernel"], 3)
+            paths["ratio_to_idle"] = round(paths["efimm"] / out["idle_ns"], 3)
+        off = {p: services.get(service, {}).get(p, {}).get("max_preempt_off_ns") for p in PATHS}
+        if all(off.values()):
+            paths["preempt_off_ratio"] = round(off["efimm"] / off["kernel"], 5)
+    return out
+
+
 def paging_levels(ptdump):
     """5 if the dump has addresses only LA57 makes canonical, else 4."""
     for line in ptdump.splitlines():
@@ -141,8 +174,10 @@ def report(outdir, resultsdir, modes):
         d = os.path.join(outdir, mode)
         module = dict(l.split() for l in read(os.path.join(d, "module.txt")).splitlines())
         summary = dict(l.split() for l in read(os.path.join(d, "efimm_summary.txt")).splitlines())
+        services = aggregate(os.path.join(d, "raw"), read(os.path.join(d, "counters.txt")))
         results[mode] = {
-            "services": aggregate(os.path.join(d, "raw"), read(os.path.join(d, "counters.txt"))),
+            "services": services,
+            "rt_lateness": rt_lateness(os.path.join(d, "rt"), services),
             "module_load_ms": round(int(module["load_ns"]) / 1e6, 1),
             "page_tables": {
                 "efimm": page_table_shape(read(os.path.join(d, "efimm_ptdump.txt")),
@@ -177,6 +212,17 @@ def print_table(results):
                       f"{s.get('cr3_loads_per_call', 0):>9.3f} {s.get('full_flushes_per_call', 0):>9.3f} "
                       f"{s.get('global_flushes_per_call', 0):>9.3f} "
                       f"{preempt:>18}")
+        rt = r["rt_lateness"]
+        print(f"worst wake-up lateness of a SCHED_FIFO thread pinned to each CPU (1 ms period), "
+              f"idle {rt['idle_ns'] / 1000:.0f} us; while a service runs in a loop:")
+        print(f"{'service':26} {'kernel us':>10} {'efimm us':>10} {'efimm/kernel':>13} "
+              f"{'efimm/idle':>11} {'preempt-off efimm/kernel':>25}")
+        for service, paths in rt["services"].items():
+            print(f"{service:26} {paths.get('kernel', 0) / 1000:>10.0f} "
+                  f"{paths.get('efimm', 0) / 1000:>10.0f} "
+                  f"{paths.get('ratio_to_kernel', float('nan')):>13.3f} "
+                  f"{paths.get('ratio_to_idle', float('nan')):>11.2f} "
+                  f"{paths.get('preempt_off_ratio', float('nan')):>25.5f}")
         pt = r["page_tables"]
         print(f"page tables of the lower half ({pt['efimm']['paging_levels']}-level paging, "
               "without efimm's null call page): "

@@ -47,5 +47,17 @@ done
 echo 0 >"$d/watch_kernel_path"
 echo "bench: preemption-off pass done"
 cat "$d/counters" >"$out/counters.txt"
+# Real-time lateness: a SCHED_FIFO thread pinned to each CPU (rtlat) at
+# idle, then while each slow service runs in a loop through each path.
+rtlat=$EFIMM_TOP/selftests/efimm/rtlat
+mkdir -p "$out/rt"
+"$rtlat" "sleep $BENCH_RT_IDLE_S" >"$out/rt/idle" || exit 1
+for spec in $BENCH_RT_SPECS; do
+	svc=${spec%%:*}
+	for path in kernel efimm; do
+		"$rtlat" "echo '$svc ${spec#*:} $path' >$d/bench" >"$out/rt/$svc.$path" || exit 1
+	done
+done
+echo "bench: real-time lateness pass done"
 rmmod efimm
 echo EFIMM-END >"$out/done"

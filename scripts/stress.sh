@@ -4,7 +4,8 @@
 # modes with efi=lowmap (bios with kmemleak=on): 100,000 fuzzed efi_test
 # ioctls per path, 20,000 random debugfs writes, 8 processes x 1,000 calls,
 # 100 load/unload cycles and 100 routing switches, 500 routing switches
-# under a statfs hammer and 100 routed loads with rmmod killed. Any count can be
+# under a statfs hammer, 100 routed loads with rmmod killed, and 100,000
+# preemptible calls under RT threads and CPU hogs. Any count can be
 # overridden through the same variables. Ends with "N passed, N failed".
 
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +20,9 @@ export EFIMM_CHURN_SWITCHES=${EFIMM_CHURN_SWITCHES:-100}
 export EFIMM_CHURN_PACE=${EFIMM_CHURN_PACE:-0.3}
 export EFIMM_CHURN_WRITES=${EFIMM_CHURN_WRITES:-800}
 export EFIMM_ROUTE_SWITCHES=${EFIMM_ROUTE_SWITCHES:-500}
+export EFIMM_SOAK_CALLS=${EFIMM_SOAK_CALLS:-100000}
+export EFIMM_SOAK_WRITES=${EFIMM_SOAK_WRITES:-200}
+export EFIMM_SOAK_MONOTONIC=${EFIMM_SOAK_MONOTONIC:-200}
 export EFIMM_ROUTE_CYCLES=${EFIMM_ROUTE_CYCLES:-100}
 export EFIMM_TEST_TIMEOUT=${EFIMM_TEST_TIMEOUT:-5400}
 export VM_TIMEOUT=${VM_TIMEOUT:-7200}

@@ -4,7 +4,7 @@
 //! and runs every firmware call, one at a time, for callers that queue a
 //! request and wait.
 
-use crate::counters::{PathId, COUNTERS};
+use crate::counters::{CallCost, PathId, COUNTERS};
 use crate::efi::{
     service::{Service, TABLE_HEADER_BYTES},
     status::EfiStatus,
@@ -48,19 +48,21 @@ pub(crate) enum InjectedFault {
     NonExecutable,
     /// Enter it at address 0, which the mm does not map: a NULL pointer.
     Unmapped,
-    /// Run one of efimm's stubs, which takes a CPU exception at once.
-    Exception(Stub),
+    /// Run one of efimm's stubs, which misbehaves like broken firmware.
+    Stub(Stub),
 }
 
 impl InjectedFault {
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
-    pub(crate) const ALL: [InjectedFault; 6] = [
+    pub(crate) const ALL: [InjectedFault; 8] = [
         InjectedFault::NonExecutable,
         InjectedFault::Unmapped,
-        InjectedFault::Exception(Stub::GeneralProtection),
-        InjectedFault::Exception(Stub::InvalidOpcode),
-        InjectedFault::Exception(Stub::DivideError),
-        InjectedFault::Exception(Stub::Breakpoint),
+        InjectedFault::Stub(Stub::GeneralProtection),
+        InjectedFault::Stub(Stub::InvalidOpcode),
+        InjectedFault::Stub(Stub::DivideError),
+        InjectedFault::Stub(Stub::Breakpoint),
+        InjectedFault::Stub(Stub::LateInvalidOpcode),
+        InjectedFault::Stub(Stub::IrqsOff),
     ];
 
     /// Its name in `inject_fault`.
@@ -68,10 +70,12 @@ impl InjectedFault {
         match self {
             InjectedFault::NonExecutable => "nx",
             InjectedFault::Unmapped => "unmapped",
-            InjectedFault::Exception(Stub::GeneralProtection) => "gp",
-            InjectedFault::Exception(Stub::InvalidOpcode) => "ud",
-            InjectedFault::Exception(Stub::DivideError) => "de",
-            InjectedFault::Exception(Stub::Breakpoint) => "int3",
+            InjectedFault::Stub(Stub::GeneralProtection) => "gp",
+            InjectedFault::Stub(Stub::InvalidOpcode) => "ud",
+            InjectedFault::Stub(Stub::DivideError) => "de",
+            InjectedFault::Stub(Stub::Breakpoint) => "int3",
+            InjectedFault::Stub(Stub::LateInvalidOpcode) => "late_ud",
+            InjectedFault::Stub(Stub::IrqsOff) => "irqs_off",
         }
     }
 
@@ -80,7 +84,7 @@ impl InjectedFault {
         match self {
             InjectedFault::NonExecutable => map.first_data_page().and_then(faulting),
             InjectedFault::Unmapped => (!map.is_mapped(0)).then_some(0).and_then(faulting),
-            InjectedFault::Exception(stub) => Some(stubs.faulting(stub)),
+            InjectedFault::Stub(stub) => Some(stubs.faulting(stub)),
         }
     }
 }
@@ -191,7 +195,9 @@ impl Shared {
             // sleep, which the hung-task detector would report. A kthread
             // takes no signals; the one wakeup kthread_stop() sends comes
             // after `stop()`, and the loop re-checks the state either way.
-            let _stop_requested = self.to_thread.wait_interruptible(&mut slot);
+            // Freezable here and only here, so that suspend and hibernation
+            // wait for a call in flight, which may be preempted, to end.
+            let _stop_requested = self.to_thread.wait_interruptible_freezable(&mut slot);
         }
     }
 
@@ -322,9 +328,12 @@ impl Path for Shared {
         COUNTERS.record(
             PathId::Efimm,
             request.service(),
-            ns,
-            status.is_error(),
-            res.preempt_off_ns,
+            CallCost {
+                ns,
+                error: status.is_error(),
+                preempt_off_ns: res.preempt_off_ns,
+                switched_out: res.switched_out.into(),
+            },
         );
         Ok(status)
     }

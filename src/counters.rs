@@ -50,6 +50,18 @@ const fn zeros<const N: usize>() -> [Atomic<u64>; N] {
     [const { Atomic::new(0) }; N]
 }
 
+/// What one finished call cost.
+pub(crate) struct CallCost {
+    /// Its length, as its caller saw it.
+    pub(crate) ns: u64,
+    /// The firmware returned an error status.
+    pub(crate) error: bool,
+    /// The longest stretch the path ran with preemption disabled.
+    pub(crate) preempt_off_ns: u64,
+    /// Times the firmware was switched out (efimm's path only).
+    pub(crate) switched_out: u64,
+}
+
 struct ServiceStats {
     calls: Atomic<u64>,
     errors: Atomic<u64>,
@@ -57,6 +69,8 @@ struct ServiceStats {
     min_ns: Atomic<u64>,
     max_ns: Atomic<u64>,
     max_preempt_off_ns: Atomic<u64>,
+    /// Times the firmware was switched out in the middle of a call.
+    switched_out: Atomic<u64>,
     /// Atomic-context calls handed to the kernel's own path.
     handoffs: Atomic<u64>,
 }
@@ -70,6 +84,7 @@ impl ServiceStats {
             min_ns: Atomic::new(u64::MAX),
             max_ns: Atomic::new(0),
             max_preempt_off_ns: Atomic::new(0),
+            switched_out: Atomic::new(0),
             handoffs: Atomic::new(0),
         }
     }
@@ -81,6 +96,7 @@ impl ServiceStats {
             &self.total_ns,
             &self.max_ns,
             &self.max_preempt_off_ns,
+            &self.switched_out,
             &self.handoffs,
         ] {
             a.store(0, Relaxed);
@@ -227,23 +243,17 @@ impl Counters {
     }
 
     /// Accounts one finished call.
-    pub(crate) fn record(
-        &self,
-        path: PathId,
-        service: Service,
-        ns: u64,
-        error: bool,
-        preempt_off_ns: u64,
-    ) {
+    pub(crate) fn record(&self, path: PathId, service: Service, cost: CallCost) {
         let s = &self.paths[path as usize].services[service.index()];
         s.calls.add(1, Relaxed);
-        if error {
+        if cost.error {
             s.errors.add(1, Relaxed);
         }
-        s.total_ns.add(ns, Relaxed);
-        store_min(&s.min_ns, ns);
-        store_max(&s.max_ns, ns);
-        store_max(&s.max_preempt_off_ns, preempt_off_ns);
+        s.total_ns.add(cost.ns, Relaxed);
+        store_min(&s.min_ns, cost.ns);
+        store_max(&s.max_ns, cost.ns);
+        store_max(&s.max_preempt_off_ns, cost.preempt_off_ns);
+        s.switched_out.add(cost.switched_out, Relaxed);
     }
 
     pub(crate) fn tlb_snapshot(&self, path: PathId) -> TlbSnapshot {
@@ -314,6 +324,7 @@ impl Counters {
                     ("min_ns", min),
                     ("max_ns", s.max_ns.load(Relaxed)),
                     ("max_preempt_off_ns", s.max_preempt_off_ns.load(Relaxed)),
+                    ("switched_out", s.switched_out.load(Relaxed)),
                     ("atomic_handoffs", handoffs),
                 ] {
                     writeln!(f, "{name}.{svc}.{metric} {v}")?;

@@ -4,7 +4,7 @@
 //! the dedicated mm, and the kernel's own wrappers (`efi_mm`), for
 //! comparison and for callers that cannot wait.
 
-use crate::counters::{PathId, COUNTERS};
+use crate::counters::{CallCost, PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
 use crate::request::Request;
 use crate::sys;
@@ -45,9 +45,12 @@ impl Path for KernelPath {
         COUNTERS.record(
             PathId::Kernel,
             request.service(),
-            ns,
-            status.is_error(),
-            preempt_off_ns,
+            CallCost {
+                ns,
+                error: status.is_error(),
+                preempt_off_ns,
+                switched_out: 0,
+            },
         );
         Ok(status)
     }

@@ -85,3 +85,34 @@ class AggregateTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RtLatenessTest(unittest.TestCase):
+    def write(self, d, name, max_ns):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(f"wakeups 100\nmax_lateness_ns {max_ns}\ncpu0.max_lateness_ns {max_ns}\n")
+
+    def test_ratios_against_the_kernel_and_idle(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.write(d, "idle", 2000)
+            self.write(d, "set_variable.kernel", 400000)
+            self.write(d, "set_variable.efimm", 4000)
+            services = {"set_variable": {"efimm": {"max_preempt_off_ns": 50},
+                                         "kernel": {"max_preempt_off_ns": 20000}}}
+            rt = bench_report.rt_lateness(d, services)
+        sv = rt["services"]["set_variable"]
+        self.assertEqual(rt["idle_ns"], 2000)
+        self.assertEqual(sv["ratio_to_kernel"], 0.01)
+        self.assertEqual(sv["ratio_to_idle"], 2.0)
+        self.assertEqual(sv["preempt_off_ratio"], 0.0025)
+
+    def test_a_path_missing_gives_no_ratio(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.write(d, "idle", 2000)
+            self.write(d, "set_variable.kernel", 400000)
+            rt = bench_report.rt_lateness(d, {})
+        self.assertNotIn("ratio_to_kernel", rt["services"]["set_variable"])
+
+    def test_output_without_the_maximum_is_an_error(self):
+        with self.assertRaises(ValueError):
+            bench_report.rtlat_max("wakeups 0\n")

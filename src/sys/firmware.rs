@@ -13,7 +13,8 @@ use kernel::{error::to_result, prelude::*};
 pub(crate) struct CallResult {
     /// The `EFI_STATUS` the firmware returned.
     pub(crate) status: u64,
-    /// How long the bracket kept preemption disabled.
+    /// The longest stretch of the call with preemption disabled: setting
+    /// the CPU up or restoring it, as the firmware runs preemptible.
     pub(crate) preempt_off_ns: u64,
     /// The firmware changed the IRQ flags (they were restored).
     pub(crate) irq_flags_corrupted: bool,
@@ -24,14 +25,17 @@ pub(crate) struct CallResult {
     pub(crate) fault_address: u64,
     pub(crate) fault_ip: u64,
     pub(crate) fault_error_code: u64,
+    /// Times the firmware was preempted (switched out) during the call.
+    pub(crate) switched_out: u32,
 }
 
 // The layout `struct efimm_call_result` has (efimm_helpers.h asserts the
 // same numbers on the C side).
 const _: () = {
-    assert!(core::mem::size_of::<CallResult>() == 48);
+    assert!(core::mem::size_of::<CallResult>() == 56);
     assert!(core::mem::offset_of!(CallResult, fault_vector) == 20);
     assert!(core::mem::offset_of!(CallResult, fault_error_code) == 40);
+    assert!(core::mem::offset_of!(CallResult, switched_out) == 48);
 };
 
 extern "C" {
@@ -128,8 +132,9 @@ impl FirmwareFn {
     }
 }
 
-/// The functions on efimm's own page in the dedicated mm that take a CPU
-/// exception, at the offsets `EFIMM_STUB_*` of `efimm_helpers.h`.
+/// The functions on efimm's own page in the dedicated mm that misbehave
+/// like broken firmware, at the offsets `EFIMM_STUB_*` of
+/// `efimm_helpers.h`.
 #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stub {
@@ -141,6 +146,10 @@ pub(crate) enum Stub {
     DivideError = 0x30,
     /// A load from a non-canonical address: #GP.
     GeneralProtection = 0x40,
+    /// A spin long enough to be preempted, then `ud2`: #UD.
+    LateInvalidOpcode = 0x60,
+    /// Returns `EFI_SUCCESS` with interrupts disabled.
+    IrqsOff = 0x70,
 }
 
 /// Offset of the null call on the stub page (`EFIMM_STUB_NULL`).
@@ -170,7 +179,7 @@ impl StubPage {
         FirmwareFn(self.0 + STUB_NULL)
     }
 
-    /// A function that takes the exception `stub` names at once; the
+    /// A function that misbehaves as `stub` names; for an exception, the
     /// handler efimm registered with the thread resumes the call with
     /// `EFI_ABORTED` (fault injection).
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]

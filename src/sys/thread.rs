@@ -20,6 +20,7 @@ extern "C" {
         data: *mut c_void,
     ) -> *mut RawTask;
     fn efimm_thread_stop(t: *mut RawTask);
+    fn efimm_thread_set_freezable();
 }
 
 /// Proof that the code runs on the efimm kthread, which owns no mm of its
@@ -56,6 +57,8 @@ unsafe extern "C" fn thread_trampoline<T: ThreadMain>(data: *mut c_void) -> c_in
     // SAFETY: `data` is `Arc::as_ptr()` of the `Arc<T>` `Thread::start()` holds, kept
     // alive by the `Thread` until this function has returned.
     let data = unsafe { &*data.cast::<T>() };
+    // SAFETY: Called by the kthread itself, as set_freezable() must be.
+    unsafe { efimm_thread_set_freezable() };
     data.run(&mut OnEfimmThread(()));
     0
 }

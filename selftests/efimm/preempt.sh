@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Firmware calls through efimm are preemptible: with the efimm thread on
+# CPU 1 and a SCHED_FIFO thread waking every millisecond on that CPU, the
+# firmware is switched out in the middle of its calls (counted per service
+# as switched_out); the kernel's path keeps preemption off. Checked as
+# events, not times (timings are make bench's): a real service preempted
+# mid-call, an exception taken after a preemption contained like any
+# other, firmware that returns with interrupts disabled caught and
+# repaired.
+
+. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/lib.sh"
+
+RTLAT=$(dirname "$0")/rtlat
+INJECT=$EFIMM_DEBUGFS/inject_fault
+FAULT=$EFIMM_DEBUGFS/fault
+BOOT_ORDER=/sys/firmware/efi/efivars/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c
+CPU=1
+
+fault_field() {
+	awk -v k="$1" '$1 == k { print $2 }' "$FAULT"
+}
+
+# on_efimm_cpu CMD: run CMD with a SCHED_FIFO waker every 100 us on the
+# efimm thread's CPU, printing what the waker measured as test output.
+on_efimm_cpu() {
+	local out rc=0
+	out=$("$RTLAT" -c "$CPU" -p 100 "$1") || rc=$?
+	echo "$out" | sed 's/^/# rtlat: /'
+	return "$rc"
+}
+
+test_pinned() {
+	local pid
+	pid=$(pgrep -x efimm) || return 1
+	taskset -p $((1 << CPU)) "$pid" >/dev/null &&
+		[ "$(taskset -p "$pid" | awk '{ print $NF }')" = $((1 << CPU)) ]
+}
+
+# A real service: flash writes take milliseconds under pflash, RAM writes
+# about 0.5 ms under bios, hence a few rounds at most.
+test_service_preempted() {
+	local svc=set_variable before round
+	before=$(counter "efimm.$svc.switched_out")
+	for round in $(seq 1 10); do
+		on_efimm_cpu "echo '$svc 20 efimm' >$EFIMM_DEBUGFS/bench" || return 1
+		echo "# round $round: efimm.$svc.switched_out $(counter "efimm.$svc.switched_out")"
+		[ "$(counter "efimm.$svc.switched_out")" -gt "$before" ] && return 0
+	done
+	return 1
+}
+
+# A stub spins long enough to be preempted, then takes #UD: a routed
+# efivarfs read gets an error, the fault is counted like any other, and
+# efimm works again once re-armed.
+test_fault_after_preemption() {
+	local before after switched ud
+	before=$(od -An -tx1 "$BOOT_ORDER") || return 1
+	switched=$(counter efimm.get_variable.switched_out)
+	ud=$(fault_field exception.invalid_opcode)
+	echo late_ud >"$INJECT" || return 1
+	on_efimm_cpu "cat $BOOT_ORDER >/dev/null 2>&1" && return 1
+	sed 's/^/# fault: /' "$FAULT"
+	[ "$(counter efimm.get_variable.switched_out)" -gt "$switched" ] &&
+		[ "$(fault_field exception.invalid_opcode)" -eq $((${ud:-0} + 1)) ] &&
+		[ "$(fault_field state)" = disarmed ] || return 1
+	echo rearm >"$FAULT" || return 1
+	after=$(od -An -tx1 "$BOOT_ORDER") || return 1
+	[ "$before" = "$after" ]
+}
+
+test_irqs_off_repaired() {
+	local before
+	before=$(counter efimm.irq_flags_corrupted)
+	dmesg_mark
+	echo irqs_off >"$INJECT" &&
+		on_efimm_cpu "echo 'get_time 1 efimm' >$EFIMM_DEBUGFS/bench" || return 1
+	[ "$(counter efimm.irq_flags_corrupted)" -eq $((before + 1)) ] &&
+		dmesg_new | grep -q 'firmware corrupted the IRQ flags in get_time' &&
+		[ "$(fault_field state)" = armed ] &&
+		echo "get_time 3 efimm" >"$EFIMM_DEBUGFS/bench"
+}
+
+require_lowmap
+ktap_print_header
+if [ "$(nproc)" -le "$CPU" ]; then
+	ktap_skip_all "needs CPU $CPU"
+	exit "$KSFT_SKIP"
+fi
+efimm_unload && efimm_load route=1 || ktap_exit_fail_msg "cannot load efimm"
+echo 0 >"$EFIMM_DEBUGFS/counters"
+if [ -e "$INJECT" ]; then
+	ktap_set_plan 4
+else
+	ktap_set_plan 2
+fi
+ktap_test_result "the efimm thread can be pinned to CPU $CPU" test_pinned
+ktap_test_result "a SCHED_FIFO thread preempts the firmware in the middle of SetVariable" \
+	test_service_preempted
+if [ -e "$INJECT" ]; then
+	ktap_test_result "an exception after a preemption is contained and counted" \
+		test_fault_after_preemption
+	ktap_test_result "firmware returning with interrupts off is caught and repaired" \
+		test_irqs_off_repaired
+fi
+efimm_unload
+ktap_finished
