@@ -403,8 +403,9 @@ int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr)
  * that IBT does not matter) at its EFIMM_STUB_* offset: the null call,
  * one for each CPU exception the fault injection makes the "firmware"
  * take, which ends in a ud2 that is never reached, one that takes #UD
- * only after a spin long enough to be preempted, and one that returns
- * with interrupts disabled, as the IRQ flags check must catch.
+ * only after a spin long enough to be preempted, one that returns with
+ * interrupts disabled, as the IRQ flags check must catch, and the spin
+ * call, which keeps its CPU busy for a while before it returns.
  */
 static const u8 efimm_stubs[] = {
 	/* xor %eax, %eax; ret: returns EFI_SUCCESS */
@@ -424,6 +425,9 @@ static const u8 efimm_stubs[] = {
 			       0xff, 0xc9, 0x75, 0xfc, 0x0f, 0x0b,
 	/* cli; xor %eax, %eax; ret: EFI_SUCCESS, interrupts off */
 	[EFIMM_STUB_IRQS_OFF] = 0xf3, 0x0f, 0x1e, 0xfa, 0xfa, 0x31, 0xc0, 0xc3,
+	/* mov $0x4000000, %ecx; 1: dec %ecx; jnz 1b; xor %eax, %eax; ret */
+	[EFIMM_STUB_SPIN] = 0xf3, 0x0f, 0x1e, 0xfa, 0xb9, 0, 0, 0, 0x04,
+			    0xff, 0xc9, 0x75, 0xfc, 0x31, 0xc0, 0xc3,
 };
 
 /*
@@ -1296,6 +1300,8 @@ static struct kprobe *global_flush_kprobe_ptrs[] = {
 static u64 kernel_fw_t0;
 static atomic64_t kernel_fw_calls;
 static u64 kernel_fw_last_ns;
+/* The longest of any caller's, efivarfs' too, since the last reset. */
+static u64 kernel_fw_max_ns;
 
 static int efimm_kernel_fw_setup_probe(struct kprobe *p, struct pt_regs *regs)
 {
@@ -1307,7 +1313,11 @@ static int efimm_kernel_fw_setup_probe(struct kprobe *p, struct pt_regs *regs)
 static int efimm_kernel_fw_teardown_ret(struct kretprobe_instance *ri,
 					struct pt_regs *regs)
 {
-	WRITE_ONCE(kernel_fw_last_ns, local_clock() - kernel_fw_t0);
+	u64 ns = local_clock() - kernel_fw_t0;
+
+	WRITE_ONCE(kernel_fw_last_ns, ns);
+	if (ns > READ_ONCE(kernel_fw_max_ns))
+		WRITE_ONCE(kernel_fw_max_ns, ns);
 	atomic64_inc(&kernel_fw_calls);
 	efimm_fw_leave();
 	return 0;
@@ -1326,14 +1336,20 @@ static struct kretprobe kernel_fw_teardown_kretprobe = {
 /*
  * Calls the kernel's path made so far, and the preemption-off time of the
  * latest: a caller that sees the count grow by exactly one around its own
- * call knows the time is its own.
+ * call knows the time is its own. And the longest since the last reset.
  */
-u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns)
+u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns, u64 *max_preempt_off_ns)
 {
 	u64 n = atomic64_read(&kernel_fw_calls);
 
 	*last_preempt_off_ns = READ_ONCE(kernel_fw_last_ns);
+	*max_preempt_off_ns = READ_ONCE(kernel_fw_max_ns);
 	return n;
+}
+
+void efimm_kernel_fw_max_reset(void)
+{
+	WRITE_ONCE(kernel_fw_max_ns, 0);
 }
 
 static DEFINE_MUTEX(kernel_fw_probes_lock);

@@ -26,6 +26,7 @@ enum {
 	EFIMM_STUB_GP = 0x40,	/* loads from a non-canonical address */
 	EFIMM_STUB_LATE_UD = 0x60,	/* spins, long enough to be preempted, then ud2 */
 	EFIMM_STUB_IRQS_OFF = 0x70,	/* returns with interrupts disabled */
+	EFIMM_STUB_SPIN = 0x80,	/* spins, then returns EFI_SUCCESS */
 };
 
 struct efimm_call_result {
@@ -99,7 +100,8 @@ int efimm_probes_register(efimm_tlb_fn tlb, efimm_global_flush_fn global,
 			  const void *ctx);
 void efimm_probes_unregister(void);
 u64 efimm_firmware_overlaps(void);
-u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns);
+u64 efimm_kernel_fw_calls(u64 *last_preempt_off_ns, u64 *max_preempt_off_ns);
+void efimm_kernel_fw_max_reset(void);
 int efimm_kernel_fw_probes_set(bool on);
 bool efimm_kernel_fw_probes_armed(void);
 

@@ -90,26 +90,50 @@ def rtlat_max(text):
     raise ValueError("no max_lateness_ns in rtlat output")
 
 
-def rt_lateness(rtdir, services):
+def watched_max(counters):
+    """The longest preemption-off stretch of any watched kernel-path call."""
+    for line in counters.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "kernel.watched_max_preempt_off_ns":
+            return int(value)
+    return None
+
+
+def rt_lateness(rtdir):
     """Worst SCHED_FIFO wake-up lateness at idle and per service and path.
 
     rtdir holds rtlat outputs: idle, and <service>.<path> while the service
-    ran in a loop through the path. The longest preemption-off stretch of a
-    call per path comes from services (aggregate()'s results).
+    ran in a loop through the path (set_variable_4k: 4 KiB efivarfs writes,
+    which are SetVariable calls), and <service>.counters, efimm's counters
+    over both paths' runs: efimm's longest preemption-off stretch per
+    service, and the kernel path's over every call its probes saw.
     """
     out = {"idle_ns": rtlat_max(read(os.path.join(rtdir, "idle"))), "services": {}}
     for name in sorted(os.listdir(rtdir)):
-        if name == "idle":
+        if name == "idle" or name.endswith(".counters"):
+            continue
+        if name.endswith(".bench"):
+            service, path, _ = name.rsplit(".", 2)
+            values, _ = parse_report(read(os.path.join(rtdir, name)))
+            out["services"].setdefault(service, {}).setdefault("call_median_ns", {})[path] = int(
+                values["median_ns"])
             continue
         service, path = name.rsplit(".", 1)
         out["services"].setdefault(service, {})[path] = rtlat_max(
             read(os.path.join(rtdir, name)))
     for service, paths in out["services"].items():
+        if "efimm" in paths:
+            paths["ratio_to_idle"] = round(paths["efimm"] / out["idle_ns"], 3)
         if all(p in paths for p in PATHS):
             paths["ratio_to_kernel"] = round(paths["efimm"] / paths["kernel"], 3)
-            paths["ratio_to_idle"] = round(paths["efimm"] / out["idle_ns"], 3)
-        off = {p: services.get(service, {}).get(p, {}).get("max_preempt_off_ns") for p in PATHS}
+        counters_path = os.path.join(rtdir, service + ".counters")
+        if not os.path.exists(counters_path):
+            continue
+        counters = read(counters_path)
+        off = {"efimm": preempt_off(counters).get(("efimm", service.removesuffix("_4k"))),
+               "kernel": watched_max(counters) if "kernel" in paths else None}
         if all(off.values()):
+            paths["max_preempt_off_ns"] = off
             paths["preempt_off_ratio"] = round(off["efimm"] / off["kernel"], 5)
     return out
 
@@ -174,10 +198,9 @@ def report(outdir, resultsdir, modes):
         d = os.path.join(outdir, mode)
         module = dict(l.split() for l in read(os.path.join(d, "module.txt")).splitlines())
         summary = dict(l.split() for l in read(os.path.join(d, "efimm_summary.txt")).splitlines())
-        services = aggregate(os.path.join(d, "raw"), read(os.path.join(d, "counters.txt")))
         results[mode] = {
-            "services": services,
-            "rt_lateness": rt_lateness(os.path.join(d, "rt"), services),
+            "services": aggregate(os.path.join(d, "raw"), read(os.path.join(d, "counters.txt"))),
+            "rt_lateness": rt_lateness(os.path.join(d, "rt")),
             "module_load_ms": round(int(module["load_ns"]) / 1e6, 1),
             "page_tables": {
                 "efimm": page_table_shape(read(os.path.join(d, "efimm_ptdump.txt")),
@@ -216,13 +239,21 @@ def print_table(results):
         print(f"worst wake-up lateness of a SCHED_FIFO thread pinned to each CPU (1 ms period), "
               f"idle {rt['idle_ns'] / 1000:.0f} us; while a service runs in a loop:")
         print(f"{'service':26} {'kernel us':>10} {'efimm us':>10} {'efimm/kernel':>13} "
-              f"{'efimm/idle':>11} {'preempt-off efimm/kernel':>25}")
+              f"{'efimm/idle':>11} {'max preempt-off us':>20} {'ratio':>8} "
+              f"{'call median us':>16}")
         for service, paths in rt["services"].items():
-            print(f"{service:26} {paths.get('kernel', 0) / 1000:>10.0f} "
+            off = paths.get("max_preempt_off_ns", {})
+            off_us = (f"{off['efimm'] / 1000:.0f} / {off['kernel'] / 1000:.0f}"
+                      if off else "-")
+            kernel = f"{paths['kernel'] / 1000:.0f}" if "kernel" in paths else "-"
+            medians = paths.get("call_median_ns", {})
+            call = " / ".join(f"{medians[p] / 1000:.0f}" for p in PATHS if p in medians) or "-"
+            print(f"{service:26} {kernel:>10} "
                   f"{paths.get('efimm', 0) / 1000:>10.0f} "
                   f"{paths.get('ratio_to_kernel', float('nan')):>13.3f} "
                   f"{paths.get('ratio_to_idle', float('nan')):>11.2f} "
-                  f"{paths.get('preempt_off_ratio', float('nan')):>25.5f}")
+                  f"{off_us:>20} {paths.get('preempt_off_ratio', float('nan')):>8.4f} "
+                  f"{call:>16}")
         pt = r["page_tables"]
         print(f"page tables of the lower half ({pt['efimm']['paging_levels']}-level paging, "
               "without efimm's null call page): "

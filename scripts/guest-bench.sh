@@ -48,16 +48,41 @@ echo 0 >"$d/watch_kernel_path"
 echo "bench: preemption-off pass done"
 cat "$d/counters" >"$out/counters.txt"
 # Real-time lateness: a SCHED_FIFO thread pinned to each CPU (rtlat) at
-# idle, then while each slow service runs in a loop through each path.
+# idle, then while each slow service runs in a loop through each path,
+# with the kernel path's probes armed for its preemption-off stretches.
+# set_variable_4k writes and deletes a 4 KiB variable through efivarfs,
+# routed through efimm or not: flash writes long enough to stand out of
+# TCG's own lateness.
 rtlat=$EFIMM_TOP/selftests/efimm/rtlat
+var=/sys/firmware/efi/efivars/EfimmRt-4e6f8b4a-ef1c-4d2e-9a3b-6566696d6d00
 mkdir -p "$out/rt"
+printf '\007\000\000\000' >"$out/var4k"
+head -c 4096 /dev/urandom >>"$out/var4k"
+echo 1 >"$d/watch_kernel_path"
 "$rtlat" "sleep $BENCH_RT_IDLE_S" >"$out/rt/idle" || exit 1
 for spec in $BENCH_RT_SPECS; do
 	svc=${spec%%:*}
+	n=${spec#*:}
+	echo 0 >"$d/counters"
 	for path in kernel efimm; do
-		"$rtlat" "echo '$svc ${spec#*:} $path' >$d/bench" >"$out/rt/$svc.$path" || exit 1
+		# The spin call is efimm's alone.
+		[ "$svc" = spin ] && [ "$path" = kernel ] && continue
+		case "$svc" in
+		set_variable_4k)
+			[ "$path" = efimm ] && echo 1 >"$d/route"
+			cmd="for i in \$(seq $n); do cat $out/var4k >$var && chattr -i $var && rm $var || exit 1; done"
+			;;
+		*)
+			cmd="echo '$svc $n $path' >$d/bench"
+			;;
+		esac
+		"$rtlat" "$cmd" >"$out/rt/$svc.$path" || exit 1
+		echo 0 >"$d/route"
+		[ "$svc" = set_variable_4k ] || cat "$d/bench" >"$out/rt/$svc.$path.bench"
 	done
+	cat "$d/counters" >"$out/rt/$svc.counters"
 done
+echo 0 >"$d/watch_kernel_path"
 echo "bench: real-time lateness pass done"
 rmmod efimm
 echo EFIMM-END >"$out/done"

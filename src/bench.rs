@@ -15,7 +15,7 @@ use crate::efi::{
 };
 use crate::path::Path;
 use crate::request::{CapsuleHeader, Name, Request};
-use crate::sys;
+use crate::sys::{self, OwnFunction};
 use core::fmt::{self, Write};
 use kernel::{
     prelude::*,
@@ -33,19 +33,20 @@ const BENCH_VARIABLE: &str = "EfimmBench";
 /// SetVariable bench writes the flash store (size its count to the store).
 const ATTR_NV_BS_RT: u32 = 0x7;
 
-/// What a bench run calls: a service, or the null call (efimm's path
-/// into a function that returns at once, to measure the path alone).
+/// What a bench run calls: a service, or one of efimm's own functions
+/// (`null`, which returns at once, to measure the path alone, and `spin`,
+/// which first keeps its CPU busy like a long firmware call).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Target {
     Service(Service),
-    Null,
+    Own(OwnFunction),
 }
 
 impl Target {
     fn name(self) -> &'static str {
         match self {
             Target::Service(s) => s.name(),
-            Target::Null => "null",
+            Target::Own(f) => f.name(),
         }
     }
 }
@@ -66,9 +67,9 @@ impl Spec {
         else {
             return Err(EINVAL);
         };
-        let target = match service {
-            "null" => Target::Null,
-            name => Target::Service(Service::from_name(name).ok_or(EINVAL)?),
+        let target = match OwnFunction::from_name(service) {
+            Some(f) => Target::Own(f),
+            None => Target::Service(Service::from_name(service).ok_or(EINVAL)?),
         };
         if target == Target::Service(Service::ResetSystem) {
             // Not something to repeat: see the `reset` file.
@@ -79,7 +80,7 @@ impl Spec {
             return Err(ERANGE);
         }
         let path = PathId::from_name(path).ok_or(EINVAL)?;
-        if target == Target::Null && path != PathId::Efimm {
+        if matches!(target, Target::Own(_)) && path != PathId::Efimm {
             // The kernel's path has no way to call a function of ours.
             return Err(sys::eopnotsupp());
         }
@@ -270,16 +271,21 @@ impl Workload {
 /// Runs `spec` through `path`.
 pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     let mut samples = KVVec::with_capacity(spec.count as usize, GFP_KERNEL)?;
+    /// What each call of the run does.
+    enum Work {
+        Service(Service, KBox<Workload>),
+        Own(OwnFunction),
+    }
     let mut work = match spec.target {
         Target::Service(service) => {
             let mut w = Workload::new(service)?;
             w.prepare(service, path)?;
-            Some((service, w))
+            Work::Service(service, w)
         }
-        Target::Null => None,
+        Target::Own(f) => Work::Own(f),
     };
-    let clean_up = |work: &Option<(Service, KBox<Workload>)>| {
-        if let Some((service, w)) = work {
+    let clean_up = |work: &Work| {
+        if let Work::Service(service, w) = work {
             w.clean_up(*service, path);
         }
     };
@@ -288,8 +294,8 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     for _ in 0..spec.count {
         let t0 = Instant::<Monotonic>::now();
         let status = match &mut work {
-            Some((service, w)) => w.call_once(*service, path),
-            None => path.null_call().map(Some),
+            Work::Service(service, w) => w.call_once(*service, path),
+            Work::Own(f) => path.own_call(*f).map(Some),
         };
         samples.push(
             u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0),

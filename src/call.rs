@@ -14,8 +14,8 @@ use crate::mm::RuntimeMap;
 use crate::path::Path;
 use crate::request::{RawRequest, Request};
 use crate::sys::{
-    self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnedMm, RuntimeLockGuard, Stub, StubPage,
-    ThreadMain,
+    self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnFunction, OwnedMm, RuntimeLockGuard,
+    Stub, StubPage, ThreadMain,
 };
 use core::fmt;
 use kernel::{
@@ -89,18 +89,19 @@ impl InjectedFault {
     }
 }
 
-/// What the thread runs: a runtime service, or the null call.
+/// What the thread runs: a runtime service, or one of efimm's own
+/// functions.
 #[derive(Clone, Copy)]
 enum Call {
     Service(RawRequest),
-    Null,
+    Own(OwnFunction),
 }
 
 impl Call {
     fn name(&self) -> &'static str {
         match self {
             Call::Service(r) => r.service().name(),
-            Call::Null => "null",
+            Call::Own(f) => f.name(),
         }
     }
 }
@@ -339,8 +340,8 @@ impl Path for Shared {
     }
 
     /// Not in `counters`, which count services; `bench` reports it.
-    fn null_call(&self) -> Result<EfiStatus> {
-        let (res, _) = self.submit(Call::Null)?;
+    fn own_call(&self, f: OwnFunction) -> Result<EfiStatus> {
+        let (res, _) = self.submit(Call::Own(f))?;
         Ok(EfiStatus(res.status))
     }
 }
@@ -449,7 +450,7 @@ impl EntryPoints {
                 self.services[r.service().index()].ok_or(sys::eopnotsupp())?,
                 *r.args(),
             ),
-            Call::Null => (self.stubs.null_call(), [0; 5]),
+            Call::Own(f) => (self.stubs.own(*f), [0; 5]),
         };
         let f = match inject {
             None => f,

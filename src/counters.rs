@@ -295,11 +295,13 @@ impl Counters {
             p.tlb.reset();
             p.irq_flags_corrupted.store(0, Relaxed);
         }
+        sys::reset_kernel_firmware_max();
     }
 
     /// `<path>.<service>.<metric> <value>` and `<path>.tlb.<event> <value>`
-    /// lines, services with no calls left out, then `firmware_overlaps`
-    /// (since load, not reset).
+    /// lines, services with no calls left out, then the longest
+    /// preemption-off stretch of any kernel-path call the probes saw, and
+    /// `firmware_overlaps` (since load, not reset).
     pub(crate) fn write(&self, f: &mut impl Write) -> fmt::Result {
         for path in PathId::ALL {
             let p = &self.paths[path as usize];
@@ -342,6 +344,11 @@ impl Counters {
                 p.irq_flags_corrupted.load(Relaxed)
             )?;
         }
+        writeln!(
+            f,
+            "kernel.watched_max_preempt_off_ns {}",
+            sys::kernel_firmware_calls().max_preempt_off_ns
+        )?;
         writeln!(f, "firmware_overlaps {}", sys::firmware_overlaps())
     }
 }

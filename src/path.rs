@@ -7,7 +7,7 @@
 use crate::counters::{CallCost, PathId, COUNTERS};
 use crate::efi::status::EfiStatus;
 use crate::request::Request;
-use crate::sys;
+use crate::sys::{self, OwnFunction};
 use kernel::{
     prelude::*,
     time::{Instant, Monotonic},
@@ -17,9 +17,9 @@ use kernel::{
 pub(crate) trait Path {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus>;
 
-    /// The path without the firmware: a function that returns at once,
-    /// entered the way the firmware is. Only efimm has one.
-    fn null_call(&self) -> Result<EfiStatus> {
+    /// The path without the firmware: one of efimm's own functions,
+    /// entered the way the firmware is. Only efimm has them.
+    fn own_call(&self, _f: OwnFunction) -> Result<EfiStatus> {
         Err(sys::eopnotsupp())
     }
 }

@@ -88,30 +88,42 @@ if __name__ == "__main__":
 
 
 class RtLatenessTest(unittest.TestCase):
-    def write(self, d, name, max_ns):
+    def write(self, d, name, text):
         with open(os.path.join(d, name), "w") as f:
-            f.write(f"wakeups 100\nmax_lateness_ns {max_ns}\ncpu0.max_lateness_ns {max_ns}\n")
+            f.write(text)
+
+    def rtlat(self, d, name, max_ns):
+        self.write(d, name, f"wakeups 100\nmax_lateness_ns {max_ns}\ncpu0.max_lateness_ns {max_ns}\n")
 
     def test_ratios_against_the_kernel_and_idle(self):
         with tempfile.TemporaryDirectory() as d:
-            self.write(d, "idle", 2000)
-            self.write(d, "set_variable.kernel", 400000)
-            self.write(d, "set_variable.efimm", 4000)
-            services = {"set_variable": {"efimm": {"max_preempt_off_ns": 50},
-                                         "kernel": {"max_preempt_off_ns": 20000}}}
-            rt = bench_report.rt_lateness(d, services)
-        sv = rt["services"]["set_variable"]
+            self.rtlat(d, "idle", 2000)
+            self.rtlat(d, "set_variable_4k.kernel", 400000)
+            self.rtlat(d, "set_variable_4k.efimm", 4000)
+            self.write(d, "set_variable_4k.counters",
+                       "efimm.set_variable.max_preempt_off_ns 50\n"
+                       "kernel.set_variable.max_preempt_off_ns 100\n"
+                       "efimm.set_variable.calls 16\n"
+                       "kernel.watched_max_preempt_off_ns 20000\n")
+            rt = bench_report.rt_lateness(d)
+        sv = rt["services"]["set_variable_4k"]
         self.assertEqual(rt["idle_ns"], 2000)
         self.assertEqual(sv["ratio_to_kernel"], 0.01)
         self.assertEqual(sv["ratio_to_idle"], 2.0)
+        self.assertEqual(sv["max_preempt_off_ns"], {"efimm": 50, "kernel": 20000})
         self.assertEqual(sv["preempt_off_ratio"], 0.0025)
 
     def test_a_path_missing_gives_no_ratio(self):
         with tempfile.TemporaryDirectory() as d:
-            self.write(d, "idle", 2000)
-            self.write(d, "set_variable.kernel", 400000)
-            rt = bench_report.rt_lateness(d, {})
-        self.assertNotIn("ratio_to_kernel", rt["services"]["set_variable"])
+            self.rtlat(d, "idle", 2000)
+            self.rtlat(d, "spin.efimm", 3000)
+            self.write(d, "spin.efimm.bench", "service spin\ncalls 20\nmedian_ns 90000000\n")
+            self.write(d, "spin.counters", "kernel.watched_max_preempt_off_ns 0\n")
+            rt = bench_report.rt_lateness(d)
+        self.assertEqual(rt["services"]["spin"]["ratio_to_idle"], 1.5)
+        self.assertEqual(rt["services"]["spin"]["call_median_ns"], {"efimm": 90000000})
+        self.assertNotIn("ratio_to_kernel", rt["services"]["spin"])
+        self.assertNotIn("preempt_off_ratio", rt["services"]["spin"])
 
     def test_output_without_the_maximum_is_an_error(self):
         with self.assertRaises(ValueError):

@@ -152,15 +152,39 @@ pub(crate) enum Stub {
     IrqsOff = 0x70,
 }
 
-/// Offset of the null call on the stub page (`EFIMM_STUB_NULL`).
-const STUB_NULL: u64 = 0;
+/// The functions on efimm's own page that behave: they return
+/// `EFI_SUCCESS`, entered through the whole firmware path without any
+/// firmware (`bench` runs them).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OwnFunction {
+    /// Returns at once (`EFIMM_STUB_NULL`): the cost of the path alone.
+    Null = 0x00,
+    /// Keeps its CPU busy for tens of milliseconds first
+    /// (`EFIMM_STUB_SPIN`), like a long firmware call.
+    Spin = 0x80,
+}
+
+impl OwnFunction {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OwnFunction::Null => "null",
+            OwnFunction::Spin => "spin",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        [OwnFunction::Null, OwnFunction::Spin]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
+}
 
 /// The page of [`MmUse::map_stub_page`].
 ///
 /// # Invariants
 ///
-/// The page is mapped executable in the dedicated mm and holds the null
-/// call and the [`Stub`]s at their offsets.
+/// The page is mapped executable in the dedicated mm and holds the
+/// [`OwnFunction`]s and the [`Stub`]s at their offsets.
 #[derive(Clone, Copy)]
 pub(crate) struct StubPage(u64);
 
@@ -172,11 +196,11 @@ impl StubPage {
         StubPage(addr)
     }
 
-    /// The null call.
-    pub(crate) fn null_call(&self) -> FirmwareFn {
-        // INVARIANT: the page is mapped executable and holds the null call
-        // at this offset.
-        FirmwareFn(self.0 + STUB_NULL)
+    /// One of efimm's own functions.
+    pub(crate) fn own(&self, f: OwnFunction) -> FirmwareFn {
+        // INVARIANT: the page is mapped executable and holds `f` at this
+        // offset.
+        FirmwareFn(self.0 + f as u64)
     }
 
     /// A function that misbehaves as `stub` names; for an exception, the
@@ -184,7 +208,7 @@ impl StubPage {
     /// `EFI_ABORTED` (fault injection).
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
     pub(crate) fn faulting(&self, stub: Stub) -> FirmwareFn {
-        // INVARIANT: as for `null_call`, at the stub's offset.
+        // INVARIANT: as for `own`, at the stub's offset.
         FirmwareFn(self.0 + stub as u64)
     }
 }

@@ -11,7 +11,8 @@ extern "C" {
     fn efimm_kernel_ops_save();
     fn efimm_kernel_call(slot: c_uint, args: *const u64) -> c_ulong;
     fn efimm_firmware_overlaps() -> u64;
-    fn efimm_kernel_fw_calls(last_preempt_off_ns: *mut u64) -> u64;
+    fn efimm_kernel_fw_calls(last_preempt_off_ns: *mut u64, max_preempt_off_ns: *mut u64) -> u64;
+    fn efimm_kernel_fw_max_reset();
     fn efimm_kernel_fw_probes_set(on: bool) -> c_int;
     fn efimm_kernel_fw_probes_armed() -> bool;
 }
@@ -62,15 +63,26 @@ pub(crate) struct KernelFirmwareCalls {
     pub(crate) calls: u64,
     /// How long the latest of them kept preemption off.
     pub(crate) last_preempt_off_ns: u64,
+    /// The longest of them since [`reset_kernel_firmware_max`], whoever
+    /// made it (efivarfs too, not only efimm's `bench`).
+    pub(crate) max_preempt_off_ns: u64,
 }
 
 /// The kernel path's firmware calls so far, as the probes saw them.
 pub(crate) fn kernel_firmware_calls() -> KernelFirmwareCalls {
     let mut last_preempt_off_ns = 0;
-    // SAFETY: Reads two counters into a local; no preconditions.
-    let calls = unsafe { efimm_kernel_fw_calls(&mut last_preempt_off_ns) };
+    let mut max_preempt_off_ns = 0;
+    // SAFETY: Reads three counters into locals; no preconditions.
+    let calls = unsafe { efimm_kernel_fw_calls(&mut last_preempt_off_ns, &mut max_preempt_off_ns) };
     KernelFirmwareCalls {
         calls,
         last_preempt_off_ns,
+        max_preempt_off_ns,
     }
+}
+
+/// Starts [`KernelFirmwareCalls::max_preempt_off_ns`] over.
+pub(crate) fn reset_kernel_firmware_max() {
+    // SAFETY: Writes one counter; no preconditions.
+    unsafe { efimm_kernel_fw_max_reset() }
 }
