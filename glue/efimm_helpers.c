@@ -398,40 +398,11 @@ int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr)
 	return ret;
 }
 
-/*
- * The functions of the null call page, each starting with endbr64 (so
- * that IBT does not matter) at its EFIMM_STUB_* offset: the null call,
- * one for each CPU exception the fault injection makes the "firmware"
- * take, which ends in a ud2 that is never reached, one that takes #UD
- * only after a spin long enough to be preempted, one that returns with
- * interrupts disabled, as the IRQ flags check must catch, and the spin
- * call, which keeps its CPU busy for a while before it returns.
- */
-static const u8 efimm_stubs[] = {
-	/* xor %eax, %eax; ret: returns EFI_SUCCESS */
-	[EFIMM_STUB_NULL] = 0xf3, 0x0f, 0x1e, 0xfa, 0x31, 0xc0, 0xc3,
-	/* ud2: #UD */
-	[EFIMM_STUB_UD] = 0xf3, 0x0f, 0x1e, 0xfa, 0x0f, 0x0b,
-	/* int3: #BP */
-	[EFIMM_STUB_BP] = 0xf3, 0x0f, 0x1e, 0xfa, 0xcc, 0x0f, 0x0b,
-	/* xor %ecx, %ecx; xor %edx, %edx; div %ecx: #DE */
-	[EFIMM_STUB_DE] = 0xf3, 0x0f, 0x1e, 0xfa, 0x31, 0xc9, 0x31, 0xd2,
-			  0xf7, 0xf1, 0x0f, 0x0b,
-	/* movabs $0x8000000000000000, %rax; mov (%rax), %rax: #GP */
-	[EFIMM_STUB_GP] = 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0xb8, 0, 0, 0, 0, 0,
-			  0, 0, 0x80, 0x48, 0x8b, 0x00, 0x0f, 0x0b,
-	/* mov $0x8000000, %ecx; 1: dec %ecx; jnz 1b; ud2: #UD, late */
-	[EFIMM_STUB_LATE_UD] = 0xf3, 0x0f, 0x1e, 0xfa, 0xb9, 0, 0, 0, 0x08,
-			       0xff, 0xc9, 0x75, 0xfc, 0x0f, 0x0b,
-	/* cli; xor %eax, %eax; ret: EFI_SUCCESS, interrupts off */
-	[EFIMM_STUB_IRQS_OFF] = 0xf3, 0x0f, 0x1e, 0xfa, 0xfa, 0x31, 0xc0, 0xc3,
-	/* mov $0x4000000, %ecx; 1: dec %ecx; jnz 1b; xor %eax, %eax; ret */
-	[EFIMM_STUB_SPIN] = 0xf3, 0x0f, 0x1e, 0xfa, 0xb9, 0, 0, 0, 0x04,
-			    0xff, 0xc9, 0x75, 0xfc, 0x31, 0xc0, 0xc3,
-};
+/* glue/efimm_stubs.S */
+extern const u8 efimm_stub_page[], efimm_stub_page_end[];
 
 /*
- * Map at @addr in @m a page of efimm's own holding the functions above,
+ * Map at @addr in @m a page of efimm's own holding its functions,
  * read-only, executable, supervisor-only, non-global, like a piece of
  * firmware code: called through the firmware path, the null call measures
  * the path alone. The calling kthread must have entered @m.
@@ -446,7 +417,8 @@ int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!page)
 		return -ENOMEM;
-	memcpy(page_address(page), efimm_stubs, sizeof(efimm_stubs));
+	memcpy(page_address(page), efimm_stub_page,
+	       efimm_stub_page_end - efimm_stub_page);
 	/* Read-only, executable, write-back. */
 	ret = efimm_map_pfn(m, addr, PAGE_SIZE, page_to_pfn(page),
 			    _PAGE_PRESENT | _PAGE_ACCESSED, false, false);
@@ -521,6 +493,18 @@ static struct efi_fw_exception_handler fw_exception_handler = {
 };
 
 /*
+ * The stack pointer and the registers the firmware must preserve, as
+ * efimm_thunk had them at the call; sp is non-zero only while the firmware
+ * runs. Offsets are hard-coded in efimm_thunk.S. One efimm thread, one call
+ * at a time: no locking.
+ */
+struct efimm_fw_frame {
+	unsigned long sp, bp, bx, r12, r13, r14, r15;
+};
+
+struct efimm_fw_frame efimm_fw_frame;
+
+/*
  * The firmware runs with preemption enabled. The thread keeps migration
  * disabled for the call, and its preempt notifiers put the firmware's CPU
  * state aside whenever it is switched out, so that no other task runs
@@ -545,7 +529,9 @@ static void efimm_fw_sched_out(struct preempt_notifier *n,
 {
 	if (!fw_preempt.preemptible)
 		return;
-	fw_preempt.switched_out++;
+	/* Not the set-up's last moments nor the restore's first. */
+	if (READ_ONCE(efimm_fw_frame.sp))
+		fw_preempt.switched_out++;
 	efi_fw_call_sched_out(fw_preempt.ibt, next);
 	kthread_fpu_sched_out();
 }
@@ -637,18 +623,6 @@ void efimm_unuse_mm(struct efimm_mm *m)
 }
 
 /* The firmware call ------------------------------------------------------ */
-
-/*
- * The stack pointer and the registers the firmware must preserve, as
- * efimm_thunk had them at the call; sp is non-zero only while the firmware
- * runs. Offsets are hard-coded in efimm_thunk.S. One efimm thread, one call
- * at a time: no locking.
- */
-struct efimm_fw_frame {
-	unsigned long sp, bp, bx, r12, r13, r14, r15;
-};
-
-struct efimm_fw_frame efimm_fw_frame;
 
 /* The exception efimm_fw_fixup() recovered from, for the call in flight. */
 static struct {
@@ -1023,7 +997,17 @@ static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
 	efi_status_t status;
 
 	efimm_route_enter();
-	status = READ_ONCE(route_fn)(READ_ONCE(route_ctx), slot, args);
+	/*
+	 * A frozen efimm thread (suspend, hibernation) answers nobody until
+	 * it is thawed: the kernel's own path serves the call meanwhile.
+	 */
+	if (unlikely(freezing(fw_exception_handler.task) ||
+		     frozen(fw_exception_handler.task))) {
+		efimm_route_handoff(slot);
+		status = efimm_kernel_call(slot, args);
+	} else {
+		status = READ_ONCE(route_fn)(READ_ONCE(route_ctx), slot, args);
+	}
 	efimm_route_leave();
 	return status;
 }
@@ -1298,6 +1282,8 @@ static struct kprobe *global_flush_kprobe_ptrs[] = {
  * only there while asked for (debugfs watch_kernel_path).
  */
 static u64 kernel_fw_t0;
+/* A setup probe fired: probes armed in the middle of a call see no setup. */
+static bool kernel_fw_entered;
 static atomic64_t kernel_fw_calls;
 static u64 kernel_fw_last_ns;
 /* The longest of any caller's, efivarfs' too, since the last reset. */
@@ -1307,6 +1293,7 @@ static int efimm_kernel_fw_setup_probe(struct kprobe *p, struct pt_regs *regs)
 {
 	efimm_fw_enter();
 	kernel_fw_t0 = local_clock();
+	kernel_fw_entered = true;
 	return 0;
 }
 
@@ -1315,6 +1302,9 @@ static int efimm_kernel_fw_teardown_ret(struct kretprobe_instance *ri,
 {
 	u64 ns = local_clock() - kernel_fw_t0;
 
+	if (!kernel_fw_entered)
+		return 0;
+	kernel_fw_entered = false;
 	WRITE_ONCE(kernel_fw_last_ns, ns);
 	if (ns > READ_ONCE(kernel_fw_max_ns))
 		WRITE_ONCE(kernel_fw_max_ns, ns);

@@ -6,6 +6,24 @@
 #ifndef EFIMM_HELPERS_H
 #define EFIMM_HELPERS_H
 
+/*
+ * efimm's own functions on the null call page (efimm_stubs.S), each in a
+ * slot of its own: function n starts at n * EFIMM_STUB_SLOT (the Rust
+ * enums Stub and OwnFunction hold the same numbers).
+ */
+#define EFIMM_STUB_SLOT		128
+#define EFIMM_STUB_NULL		0	/* returns EFI_SUCCESS */
+#define EFIMM_STUB_UD		1	/* ud2 */
+#define EFIMM_STUB_BP		2	/* int3 */
+#define EFIMM_STUB_DE		3	/* divides by zero */
+#define EFIMM_STUB_GP		4	/* loads from a non-canonical address */
+#define EFIMM_STUB_LATE_UD	5	/* spins, long enough to be preempted, then ud2 */
+#define EFIMM_STUB_IRQS_OFF	6	/* returns with interrupts disabled */
+#define EFIMM_STUB_SPIN		7	/* spins, then checks its FPU registers */
+#define EFIMM_STUBS		8
+
+#ifndef __ASSEMBLY__
+
 #include <linux/efi.h>
 #include <linux/types.h>
 
@@ -15,18 +33,6 @@ enum {
 	EFIMM_CACHE_WT,
 	EFIMM_CACHE_WC,
 	EFIMM_CACHE_UC,
-};
-
-/* Offsets of the functions on the null call page (the #GP one takes 19 bytes). */
-enum {
-	EFIMM_STUB_NULL = 0x00,	/* returns EFI_SUCCESS */
-	EFIMM_STUB_UD = 0x10,	/* ud2 */
-	EFIMM_STUB_BP = 0x20,	/* int3 */
-	EFIMM_STUB_DE = 0x30,	/* divides by zero */
-	EFIMM_STUB_GP = 0x40,	/* loads from a non-canonical address */
-	EFIMM_STUB_LATE_UD = 0x60,	/* spins, long enough to be preempted, then ud2 */
-	EFIMM_STUB_IRQS_OFF = 0x70,	/* returns with interrupts disabled */
-	EFIMM_STUB_SPIN = 0x80,	/* spins, then returns EFI_SUCCESS */
 };
 
 struct efimm_call_result {
@@ -110,4 +116,5 @@ void efimm_ptdump_note(void *ctx, unsigned long addr, int level, u64 val);
 void efimm_ptdump_effective(void *ctx, int level, u64 val);
 void efimm_ptdump_flush(void *ctx);
 
+#endif /* __ASSEMBLY__ */
 #endif /* EFIMM_HELPERS_H */

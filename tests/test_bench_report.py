@@ -83,8 +83,6 @@ class AggregateTest(unittest.TestCase):
         self.assertEqual(out["ratio_median"], round(199 / 399, 3))
 
 
-if __name__ == "__main__":
-    unittest.main()
 
 
 class RtLatenessTest(unittest.TestCase):
@@ -128,3 +126,7 @@ class RtLatenessTest(unittest.TestCase):
     def test_output_without_the_maximum_is_an_error(self):
         with self.assertRaises(ValueError):
             bench_report.rtlat_max("wakeups 0\n")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -6,14 +6,17 @@
 # firmware is switched out in the middle of its calls (counted per service
 # as switched_out); the kernel's path keeps preemption off. Checked as
 # events, not times (timings are make bench's): a real service preempted
-# mid-call, an exception taken after a preemption contained like any
-# other, firmware that returns with interrupts disabled caught and
-# repaired.
+# mid-call, the firmware's FPU registers intact after preemptions and
+# softirqs that use the FPU, an exception taken after a preemption
+# contained like any other, firmware that returns with interrupts
+# disabled caught and repaired.
 
 . "$KSFT_DIR/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 RTLAT=$(dirname "$0")/rtlat
+PROBE_KO=$KSFT_DIR/mmprobe/efimm_mmprobe.ko
+CLOBBER=/sys/kernel/debug/efimm_fpu_clobber
 INJECT=$EFIMM_DEBUGFS/inject_fault
 FAULT=$EFIMM_DEBUGFS/fault
 BOOT_ORDER=/sys/firmware/efi/efivars/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c
@@ -25,10 +28,12 @@ fault_field() {
 
 # on_efimm_cpu CMD: run CMD with a SCHED_FIFO waker every 100 us on the
 # efimm thread's CPU, printing what the waker measured as test output.
+# Returns CMD's status; rtlat's own failure (125) fails the whole test.
 on_efimm_cpu() {
 	local out rc=0
 	out=$("$RTLAT" -c "$CPU" -p 100 "$1") || rc=$?
 	echo "$out" | sed 's/^/# rtlat: /'
+	[ "$rc" = 125 ] && ktap_exit_fail_msg "rtlat could not run"
 	return "$rc"
 }
 
@@ -52,32 +57,53 @@ test_service_preempted() {
 	return 1
 }
 
+# efimm's spin call fills xmm0, xmm7 and xmm15 with a pattern, spins for
+# a while and fails unless they still hold it; meanwhile the SCHED_FIFO
+# waker preempts it (user tasks reload their own FPU registers) and a
+# timer of the mmprobe module zeroes those registers in softirq context on
+# the same CPU, inside kernel_fpu_begin(), as softirq crypto code may.
+test_fpu_survives() {
+	local runs errors
+	insmod "$PROBE_KO" || return 1
+	echo "$CPU 3000" >"$CLOBBER" &&
+		on_efimm_cpu "echo 'spin 5 efimm' >$EFIMM_DEBUGFS/bench" || { rmmod efimm_mmprobe; return 1; }
+	runs=$(cat "$CLOBBER")
+	rmmod efimm_mmprobe
+	errors=$(awk '$1 == "errors" { print $2 }' "$EFIMM_DEBUGFS/bench")
+	echo "# 5 spin calls: $errors with their FPU registers changed; softirq FPU uses meanwhile: $runs"
+	[ "$errors" = 0 ] && [ "$runs" -gt 0 ]
+}
+
 # A stub spins long enough to be preempted, then takes #UD: a routed
 # efivarfs read gets an error, the fault is counted like any other, and
 # efimm works again once re-armed.
 test_fault_after_preemption() {
-	local before after switched ud
+	local before after switched ud ok=0
 	before=$(od -An -tx1 "$BOOT_ORDER") || return 1
 	switched=$(counter efimm.get_variable.switched_out)
 	ud=$(fault_field exception.invalid_opcode)
 	echo late_ud >"$INJECT" || return 1
-	on_efimm_cpu "cat $BOOT_ORDER >/dev/null 2>&1" && return 1
+	on_efimm_cpu "cat $BOOT_ORDER >/dev/null 2>&1" || ok=1
 	sed 's/^/# fault: /' "$FAULT"
-	[ "$(counter efimm.get_variable.switched_out)" -gt "$switched" ] &&
+	[ $ok = 1 ] && [ "$(counter efimm.get_variable.switched_out)" -gt "$switched" ] &&
 		[ "$(fault_field exception.invalid_opcode)" -eq $((${ud:-0} + 1)) ] &&
-		[ "$(fault_field state)" = disarmed ] || return 1
+		[ "$(fault_field state)" = disarmed ] || ok=0
+	# Re-armed whatever happened, so that the next test starts armed.
 	echo rearm >"$FAULT" || return 1
 	after=$(od -An -tx1 "$BOOT_ORDER") || return 1
-	[ "$before" = "$after" ]
+	[ $ok = 1 ] && [ "$before" = "$after" ]
 }
 
+# The stub disables interrupts and returns EFI_DEVICE_ERROR: the call
+# fails, the flags are repaired and counted, and efimm stays armed.
 test_irqs_off_repaired() {
 	local before
 	before=$(counter efimm.irq_flags_corrupted)
 	dmesg_mark
 	echo irqs_off >"$INJECT" &&
 		on_efimm_cpu "echo 'get_time 1 efimm' >$EFIMM_DEBUGFS/bench" || return 1
-	[ "$(counter efimm.irq_flags_corrupted)" -eq $((before + 1)) ] &&
+	[ "$(awk '$1 == "errors" { print $2 }' "$EFIMM_DEBUGFS/bench")" = 1 ] &&
+		[ "$(counter efimm.irq_flags_corrupted)" -eq $((before + 1)) ] &&
 		dmesg_new | grep -q 'firmware corrupted the IRQ flags in get_time' &&
 		[ "$(fault_field state)" = armed ] &&
 		echo "get_time 3 efimm" >"$EFIMM_DEBUGFS/bench"
@@ -92,13 +118,15 @@ fi
 efimm_unload && efimm_load route=1 || ktap_exit_fail_msg "cannot load efimm"
 echo 0 >"$EFIMM_DEBUGFS/counters"
 if [ -e "$INJECT" ]; then
-	ktap_set_plan 4
+	ktap_set_plan 5
 else
-	ktap_set_plan 2
+	ktap_set_plan 3
 fi
 ktap_test_result "the efimm thread can be pinned to CPU $CPU" test_pinned
 ktap_test_result "a SCHED_FIFO thread preempts the firmware in the middle of SetVariable" \
 	test_service_preempted
+ktap_test_result "the firmware's FPU registers survive preemptions and softirq FPU use" \
+	test_fpu_survives
 if [ -e "$INJECT" ]; then
 	ktap_test_result "an exception after a preemption is contained and counted" \
 		test_fault_after_preemption

@@ -9,8 +9,8 @@
  *   max_lateness_ns N
  *   cpuK.max_lateness_ns N    (one line per measured CPU)
  *
- * and exits with COMMAND's status, or 1 if the threads cannot be made
- * real-time (no CAP_SYS_NICE, RT throttled to nothing).
+ * and exits with COMMAND's status, or 125 if the threads cannot be made
+ * real-time (no CAP_SYS_NICE) or the command cannot be run.
  */
 
 #define _GNU_SOURCE
@@ -27,6 +27,8 @@
 
 #define MAX_CPUS 64
 #define RT_PRIORITY 80
+/* rtlat's own failure, told apart from the command's. */
+#define RTLAT_FAILED 125
 
 struct waker {
 	pthread_t thread;
@@ -163,11 +165,11 @@ int main(int argc, char **argv)
 	printf("wakeups %lld\nmax_lateness_ns %lld\n", wakeups, max);
 	for (i = 0; i < n; i++)
 		printf("cpu%d.max_lateness_ns %lld\n", w[i].cpu, w[i].max_lateness_ns);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : RTLAT_FAILED;
 
 fail:
 	atomic_store(&stop, 1);
 	for (i = 0; i < n; i++)
 		pthread_join(w[i].thread, NULL);
-	return 1;
+	return RTLAT_FAILED;
 }

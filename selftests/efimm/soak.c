@@ -69,7 +69,8 @@ int main(int argc, char **argv)
 			st = mono_count(fd, &count);
 			if (st != EFI_SUCCESS || count <= last_count)
 				what = "GetNextHighMonotonicCount (not increasing)";
-			last_count = count;
+			else
+				last_count = count;
 			done_counts++;
 		} else if (i % 2) {
 			size = sizeof(value);

@@ -5,9 +5,12 @@
 # efimm (routed efi_test), numbered variable writes read back and the
 # monotonic count strictly increasing among them, while a SCHED_FIFO
 # thread wakes every 200 us on every CPU and a CPU hog spins on every
-# CPU, so that the firmware is preempted over and over. No two calls are
-# ever inside the firmware at once; the kernel log stays clean (the
-# judge checks it for every test). make stress runs 100,000 calls.
+# CPU, so that the firmware is preempted over and over, and efimm's spin
+# call (which checks its FPU registers across the preemptions) and the
+# kernel's own path run alongside: no two calls are ever inside the
+# firmware at once, though efimm holds the EFI runtime lock while its
+# firmware is preempted. The kernel log stays clean (the judge checks it
+# for every test). make stress runs 100,000 calls.
 
 . "$KSFT_DIR/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
@@ -26,20 +29,39 @@ efimm_switched_out() {
 		"$EFIMM_DEBUGFS/counters"
 }
 
+# Beside the soak: efimm's spin call, failing if its FPU registers
+# changed, and the kernel's path, until killed.
+spin_and_kernel_path() {
+	local errors
+	while :; do
+		echo "spin 1 efimm" >"$EFIMM_DEBUGFS/bench" || return 1
+		errors=$(awk '$1 == "errors" { print $2 }' "$EFIMM_DEBUGFS/bench")
+		[ "$errors" = 0 ] || { echo "# spin call: FPU registers changed"; return 1; }
+		echo "get_time 20 kernel" >"$EFIMM_DEBUGFS/bench" || return 1
+	done
+}
+
 test_soak() {
-	local hogs=() cpu rc=0 out
-	echo 1 >"$EFIMM_DEBUGFS/route" && echo 0 >"$EFIMM_DEBUGFS/counters" || return 1
+	local hogs=() cpu rc=0 out side
+	echo 1 >"$EFIMM_DEBUGFS/route" && echo 1 >"$EFIMM_DEBUGFS/watch_kernel_path" &&
+		echo 0 >"$EFIMM_DEBUGFS/counters" || return 1
 	for cpu in $(seq 0 $(($(nproc) - 1))); do
 		taskset -c "$cpu" sh -c 'while :; do :; done' & hogs+=($!)
 	done
+	spin_and_kernel_path & side=$!
 	out=$(./rtlat -p 200 "./soak $CALLS $WRITES $MONOTONIC" 2>&1) || rc=1
-	kill "${hogs[@]}"
-	wait "${hogs[@]}" 2>/dev/null
+	# Still looping means no spin call failed.
+	kill -0 "$side" 2>/dev/null || rc=1
+	kill "$side" "${hogs[@]}"
+	wait "$side" "${hogs[@]}" 2>/dev/null
+	echo 0 >"$EFIMM_DEBUGFS/watch_kernel_path"
 	echo 0 >"$EFIMM_DEBUGFS/route"
 	echo "$out" | sed 's/^/# /'
 	echo "# efimm calls $(efimm_calls), firmware switched out $(efimm_switched_out) times," \
+		"kernel path calls $(counter kernel.get_time.calls)," \
 		"firmware_overlaps $(counter firmware_overlaps)"
 	[ $rc -eq 0 ] && [ "$(efimm_calls)" -ge "$CALLS" ] &&
+		[ "$(counter kernel.get_time.calls)" -gt 0 ] &&
 		[ "$(counter firmware_overlaps)" -eq 0 ]
 }
 

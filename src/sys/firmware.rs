@@ -132,24 +132,27 @@ impl FirmwareFn {
     }
 }
 
+/// The size of a function's slot on efimm's own page (`EFIMM_STUB_SLOT`):
+/// function `n` of `EFIMM_STUB_*` starts at `n * STUB_SLOT`.
+const STUB_SLOT: u64 = 128;
+
 /// The functions on efimm's own page in the dedicated mm that misbehave
-/// like broken firmware, at the offsets `EFIMM_STUB_*` of
-/// `efimm_helpers.h`.
+/// like broken firmware, numbered as `EFIMM_STUB_*` in `efimm_helpers.h`.
 #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stub {
     /// `ud2`: #UD.
-    InvalidOpcode = 0x10,
+    InvalidOpcode = 1,
     /// `int3`: #BP.
-    Breakpoint = 0x20,
+    Breakpoint = 2,
     /// A division by zero: #DE.
-    DivideError = 0x30,
+    DivideError = 3,
     /// A load from a non-canonical address: #GP.
-    GeneralProtection = 0x40,
+    GeneralProtection = 4,
     /// A spin long enough to be preempted, then `ud2`: #UD.
-    LateInvalidOpcode = 0x60,
+    LateInvalidOpcode = 5,
     /// Returns `EFI_SUCCESS` with interrupts disabled.
-    IrqsOff = 0x70,
+    IrqsOff = 6,
 }
 
 /// The functions on efimm's own page that behave: they return
@@ -158,10 +161,10 @@ pub(crate) enum Stub {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OwnFunction {
     /// Returns at once (`EFIMM_STUB_NULL`): the cost of the path alone.
-    Null = 0x00,
+    Null = 0,
     /// Keeps its CPU busy for tens of milliseconds first
     /// (`EFIMM_STUB_SPIN`), like a long firmware call.
-    Spin = 0x80,
+    Spin = 7,
 }
 
 impl OwnFunction {
@@ -200,7 +203,7 @@ impl StubPage {
     pub(crate) fn own(&self, f: OwnFunction) -> FirmwareFn {
         // INVARIANT: the page is mapped executable and holds `f` at this
         // offset.
-        FirmwareFn(self.0 + f as u64)
+        FirmwareFn(self.0 + f as u64 * STUB_SLOT)
     }
 
     /// A function that misbehaves as `stub` names; for an exception, the
@@ -209,6 +212,6 @@ impl StubPage {
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
     pub(crate) fn faulting(&self, stub: Stub) -> FirmwareFn {
         // INVARIANT: as for `own`, at the stub's offset.
-        FirmwareFn(self.0 + stub as u64)
+        FirmwareFn(self.0 + stub as u64 * STUB_SLOT)
     }
 }

@@ -7,6 +7,11 @@
  *
  * /sys/kernel/debug/efimm_mmprobe: write an address, then read one line
  * per online CPU, "cpu<N> <0|1>", taken in an IPI on each CPU at the read.
+ *
+ * /sys/kernel/debug/efimm_fpu_clobber: write "<cpu> <ms>" to have a timer,
+ * in softirq context on that CPU, zero xmm0, xmm7 and xmm15 inside
+ * kernel_fpu_begin()/end() at every tick for that long, as softirq crypto
+ * code may do without asking irq_fpu_usable(); read how often it ran.
  */
 
 #include <linux/debugfs.h>
@@ -16,6 +21,9 @@
 #include <linux/pgtable.h>
 #include <linux/seq_file.h>
 #include <linux/smp.h>
+#include <linux/timer.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
 #include <asm/processor.h>
 
 static DEFINE_MUTEX(probe_lock);
@@ -95,19 +103,89 @@ static const struct file_operations probe_fops = {
 	.write = probe_write,
 };
 
+static struct timer_list clobber_timer;
+static unsigned long clobber_until;
+static atomic_t clobber_runs;
+static struct dentry *clobber_file;
+
+static void clobber(struct timer_list *t)
+{
+	kernel_fpu_begin();
+	/* The kernel is built without SSE: no register of its to clobber. */
+	asm volatile("pxor %xmm0, %xmm0\n\t"
+		     "pxor %xmm7, %xmm7\n\t"
+		     "pxor %xmm15, %xmm15");
+	kernel_fpu_end();
+	atomic_inc(&clobber_runs);
+	if (time_before(jiffies, READ_ONCE(clobber_until)))
+		mod_timer(&clobber_timer, jiffies + 1);
+}
+
+static int clobber_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "%d\n", atomic_read(&clobber_runs));
+	return 0;
+}
+
+static int clobber_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, clobber_show, NULL);
+}
+
+static ssize_t clobber_write(struct file *file, const char __user *buf,
+			     size_t len, loff_t *ppos)
+{
+	char line[32];
+	unsigned int ms;
+	int cpu;
+
+	if (len >= sizeof(line) || copy_from_user(line, buf, len))
+		return -EINVAL;
+	line[len] = '\0';
+	if (sscanf(line, "%d %u", &cpu, &ms) != 2 || ms > 60000 ||
+	    cpu < 0 || cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -EINVAL;
+	timer_delete_sync(&clobber_timer);
+	atomic_set(&clobber_runs, 0);
+	WRITE_ONCE(clobber_until, jiffies + msecs_to_jiffies(ms));
+	clobber_timer.expires = jiffies + 1;
+	add_timer_on(&clobber_timer, cpu);
+	return len;
+}
+
+static const struct file_operations clobber_fops = {
+	.owner = THIS_MODULE,
+	.open = clobber_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = clobber_write,
+};
+
 static int __init probe_init(void)
 {
+	timer_setup(&clobber_timer, clobber, TIMER_PINNED);
 	probe_file = debugfs_create_file("efimm_mmprobe", 0600, NULL, NULL,
 					 &probe_fops);
-	return PTR_ERR_OR_ZERO(probe_file);
+	if (IS_ERR(probe_file))
+		return PTR_ERR(probe_file);
+	clobber_file = debugfs_create_file("efimm_fpu_clobber", 0600, NULL,
+					   NULL, &clobber_fops);
+	if (IS_ERR(clobber_file)) {
+		debugfs_remove(probe_file);
+		return PTR_ERR(clobber_file);
+	}
+	return 0;
 }
 
 static void __exit probe_exit(void)
 {
+	debugfs_remove(clobber_file);
 	debugfs_remove(probe_file);
+	timer_shutdown_sync(&clobber_timer);
 }
 
 module_init(probe_init);
 module_exit(probe_exit);
-MODULE_DESCRIPTION("efimm kselftest: is an address mapped in each CPU's loaded page tables");
+MODULE_DESCRIPTION("efimm kselftest: is an address mapped in each CPU's loaded page tables; softirq FPU use");
 MODULE_LICENSE("GPL");
