@@ -55,8 +55,14 @@ test_idle_after_calls() {
 	echo "# $addr mapped on no CPU right after calls (50 rounds) and at idle"
 }
 
+# The firmware is preemptible: a prober that ran on the efimm thread's CPU
+# would preempt it and find that CPU in the prober's own mm. So the
+# thread runs on CPU 1 and this shell, the prober, on CPU 0.
 test_seen_during_calls() {
-	local addr pid looks=0
+	local addr pid looks=0 efimm all
+	all=0-$(($(nproc) - 1))
+	efimm=$(pgrep -x efimm) || return 1
+	taskset -cp 1 "$efimm" >/dev/null && taskset -cp 0 $$ >/dev/null || return 1
 	addr=$(runtime_code_addr)
 	echo "$addr" >"$PROBE" || return 1
 	echo "get_time 3000 efimm" >"$EFIMM_DEBUGFS/bench" &
@@ -68,6 +74,8 @@ test_seen_during_calls() {
 	done
 	kill $pid 2>/dev/null
 	wait $pid 2>/dev/null
+	taskset -cp "$all" $$ >/dev/null
+	taskset -cp "$all" "$efimm" >/dev/null
 	echo "# after $looks looks: mapped on '$SEEN'"
 	[ -n "$SEEN" ]
 }

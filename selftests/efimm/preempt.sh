@@ -65,12 +65,16 @@ test_service_preempted() {
 test_fpu_survives() {
 	local runs errors
 	insmod "$PROBE_KO" || return 1
-	echo "$CPU 3000" >"$CLOBBER" &&
-		on_efimm_cpu "echo 'spin 5 efimm' >$EFIMM_DEBUGFS/bench" || { rmmod efimm_mmprobe; return 1; }
+	if ! echo "$CPU 3000" >"$CLOBBER" ||
+	   ! on_efimm_cpu "echo 'spin 5 efimm' >$EFIMM_DEBUGFS/bench"; then
+		rmmod efimm_mmprobe
+		return 1
+	fi
 	runs=$(cat "$CLOBBER")
 	rmmod efimm_mmprobe
 	errors=$(awk '$1 == "errors" { print $2 }' "$EFIMM_DEBUGFS/bench")
-	echo "# 5 spin calls: $errors with their FPU registers changed; softirq FPU uses meanwhile: $runs"
+	echo "# 5 spin calls: $errors with their FPU registers changed;" \
+		"softirq FPU uses meanwhile: $runs"
 	[ "$errors" = 0 ] && [ "$runs" -gt 0 ]
 }
 

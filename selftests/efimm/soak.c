@@ -32,15 +32,17 @@ static int nth(long i, long calls, long n)
 int main(int argc, char **argv)
 {
 	long calls, writes, monotonic, i, wrong = 0, done_writes = 0, done_counts = 0;
+	long pending_writes = 0, pending_counts = 0;
 	uint32_t written = 0, value, attr, count, last_count = 0;
 	unsigned long size;
 	efi_status_t st;
 	efi_time_t t;
 	int fd;
 
-	if (argc != 4 || (calls = atol(argv[1])) <= 0 ||
-	    (writes = atol(argv[2])) < 0 || (monotonic = atol(argv[3])) < 0 ||
-	    writes + monotonic > calls) {
+	calls = argc == 4 ? atol(argv[1]) : 0;
+	writes = argc == 4 ? atol(argv[2]) : -1;
+	monotonic = argc == 4 ? atol(argv[3]) : -1;
+	if (calls <= 0 || writes < 0 || monotonic < 0 || writes + monotonic > calls) {
 		fprintf(stderr, "usage: %s CALLS WRITES MONOTONIC\n", argv[0]);
 		return KSFT_FAIL;
 	}
@@ -54,10 +56,16 @@ int main(int argc, char **argv)
 		ksft_print_msg("cannot set up the soak variable or the count\n");
 		return KSFT_FAIL;
 	}
-	for (i = 0; i < calls && wrong < 10; i++) {
+	/* A write and a count due at the same call: the count comes next. */
+	for (i = 0; (i < calls || pending_writes || pending_counts) && wrong < 10; i++) {
 		const char *what = NULL;
 
-		if (nth(i, calls, writes)) {
+		if (i < calls) {
+			pending_writes += nth(i, calls, writes);
+			pending_counts += nth(i, calls, monotonic);
+		}
+		if (pending_writes) {
+			pending_writes--;
 			value = written + 1;
 			st = set_variable(fd, NAME, &test_guid, ATTRS, &value, sizeof(value));
 			if (st == EFI_SUCCESS)
@@ -65,7 +73,8 @@ int main(int argc, char **argv)
 			else
 				what = "SetVariable";
 			done_writes++;
-		} else if (nth(i, calls, monotonic)) {
+		} else if (pending_counts) {
+			pending_counts--;
 			st = mono_count(fd, &count);
 			if (st != EFI_SUCCESS || count <= last_count)
 				what = "GetNextHighMonotonicCount (not increasing)";
@@ -92,7 +101,8 @@ int main(int argc, char **argv)
 	if (set_variable(fd, NAME, &test_guid, ATTRS, NULL, 0) != EFI_SUCCESS)
 		wrong++;
 	close(fd);
-	ksft_print_msg("%ld calls: %ld numbered writes (last %u), %ld monotonic counts (last %u), %ld wrong\n",
-		       i, done_writes, written, done_counts, last_count, wrong);
-	return wrong || i < calls ? KSFT_FAIL : KSFT_PASS;
+	ksft_print_msg("%ld calls: %ld numbered writes (last %u), %ld monotonic counts (last %u), "
+		       "%ld wrong\n", i, done_writes, written, done_counts, last_count, wrong);
+	return wrong || i < calls || done_writes != writes || done_counts != monotonic ?
+	       KSFT_FAIL : KSFT_PASS;
 }
