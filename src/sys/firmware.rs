@@ -151,7 +151,7 @@ pub(crate) enum Stub {
     GeneralProtection = 4,
     /// A spin long enough to be preempted, then `ud2`: #UD.
     LateInvalidOpcode = 5,
-    /// Returns `EFI_SUCCESS` with interrupts disabled.
+    /// Returns `EFI_DEVICE_ERROR` with interrupts disabled.
     IrqsOff = 6,
 }
 
