@@ -203,8 +203,8 @@ impl Shared {
     }
 
     /// Serves calls until stopped. The thread enters the dedicated mm for
-    /// each call only, with preemption off: outside calls no CPU has the
-    /// firmware mapped.
+    /// each call only, and its CPU leaves it whenever the firmware is
+    /// preempted: only a CPU running the firmware has it mapped.
     fn serve(&self, thread: &mut OnEfimmThread, entries: &EntryPoints) {
         while let Some((request, inject)) = self.next_request() {
             let result = entries.call(&self.mm, thread, &self.map, &request, inject);
