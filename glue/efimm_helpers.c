@@ -799,55 +799,31 @@ static void *efimm_ptdump_ctx(struct ptdump_state *st)
 	return container_of(st, struct efimm_ptdump, st)->ctx;
 }
 
-static void efimm_note_pgd(struct ptdump_state *st, unsigned long addr, pgd_t e)
-{
-	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 0, pgd_val(e));
+/*
+ * The two callbacks of page-table level @lvl, which report its entries as
+ * level @n of PtdumpSink (pgd 0 to pte 4).
+ */
+#define EFIMM_PTDUMP_LEVEL(lvl, n)					\
+static const int efimm_level_##lvl = n;					\
+									\
+static void efimm_note_##lvl(struct ptdump_state *st,			\
+			     unsigned long addr, lvl##_t e)		\
+{									\
+	efimm_ptdump_note(efimm_ptdump_ctx(st), addr,			\
+			  efimm_level_##lvl, lvl##_val(e));		\
+}									\
+									\
+static void efimm_effective_##lvl(struct ptdump_state *st, lvl##_t e)	\
+{									\
+	efimm_ptdump_effective(efimm_ptdump_ctx(st),			\
+			       efimm_level_##lvl, lvl##_val(e));	\
 }
 
-static void efimm_note_p4d(struct ptdump_state *st, unsigned long addr, p4d_t e)
-{
-	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 1, p4d_val(e));
-}
-
-static void efimm_note_pud(struct ptdump_state *st, unsigned long addr, pud_t e)
-{
-	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 2, pud_val(e));
-}
-
-static void efimm_note_pmd(struct ptdump_state *st, unsigned long addr, pmd_t e)
-{
-	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 3, pmd_val(e));
-}
-
-static void efimm_note_pte(struct ptdump_state *st, unsigned long addr, pte_t e)
-{
-	efimm_ptdump_note(efimm_ptdump_ctx(st), addr, 4, pte_val(e));
-}
-
-static void efimm_effective_pgd(struct ptdump_state *st, pgd_t e)
-{
-	efimm_ptdump_effective(efimm_ptdump_ctx(st), 0, pgd_val(e));
-}
-
-static void efimm_effective_p4d(struct ptdump_state *st, p4d_t e)
-{
-	efimm_ptdump_effective(efimm_ptdump_ctx(st), 1, p4d_val(e));
-}
-
-static void efimm_effective_pud(struct ptdump_state *st, pud_t e)
-{
-	efimm_ptdump_effective(efimm_ptdump_ctx(st), 2, pud_val(e));
-}
-
-static void efimm_effective_pmd(struct ptdump_state *st, pmd_t e)
-{
-	efimm_ptdump_effective(efimm_ptdump_ctx(st), 3, pmd_val(e));
-}
-
-static void efimm_effective_pte(struct ptdump_state *st, pte_t e)
-{
-	efimm_ptdump_effective(efimm_ptdump_ctx(st), 4, pte_val(e));
-}
+EFIMM_PTDUMP_LEVEL(pgd, 0)
+EFIMM_PTDUMP_LEVEL(p4d, 1)
+EFIMM_PTDUMP_LEVEL(pud, 2)
+EFIMM_PTDUMP_LEVEL(pmd, 3)
+EFIMM_PTDUMP_LEVEL(pte, 4)
 
 static void efimm_note_flush(struct ptdump_state *st)
 {
