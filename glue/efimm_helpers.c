@@ -858,21 +858,16 @@ void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 
 /* The kernel's own path ---------------------------------------------------- */
 
-/* Runtime services slots, as Service::slot() numbers them. */
-enum {
-	SLOT_GET_TIME = 0,
-	SLOT_SET_TIME = 1,
-	SLOT_GET_WAKEUP_TIME = 2,
-	SLOT_SET_WAKEUP_TIME = 3,
-	SLOT_GET_VARIABLE = 6,
-	SLOT_GET_NEXT_VARIABLE = 7,
-	SLOT_SET_VARIABLE = 8,
-	SLOT_GET_NEXT_HIGH_MONO_COUNT = 9,
-	SLOT_RESET_SYSTEM = 10,
-	SLOT_UPDATE_CAPSULE = 11,
-	SLOT_QUERY_CAPSULE_CAPS = 12,
-	SLOT_QUERY_VARIABLE_INFO = 13,
-};
+/*
+ * The slot of runtime service @f: its function pointer's index in the
+ * firmware's EFI_RUNTIME_SERVICES after the header, which is also how
+ * Service::slot() numbers the services (and where efimm's own path reads
+ * the pointer it calls). Taken from the kernel's layout of the table, not
+ * written out a second time.
+ */
+#define RT_SLOT(f)	((offsetof(efi_runtime_services_t, f) -		\
+			  offsetof(efi_runtime_services_t, get_time)) /	\
+			 sizeof(void *))
 
 /*
  * struct efi as it was at load: the kernel's own path. efimm only loads
@@ -893,37 +888,37 @@ void efimm_kernel_ops_save(void)
 unsigned long efimm_kernel_call(unsigned int slot, const u64 *a)
 {
 	switch (slot) {
-	case SLOT_GET_TIME:
+	case RT_SLOT(get_time):
 		return kernel_ops.get_time((efi_time_t *)a[0], (efi_time_cap_t *)a[1]);
-	case SLOT_SET_TIME:
+	case RT_SLOT(set_time):
 		return kernel_ops.set_time((efi_time_t *)a[0]);
-	case SLOT_GET_WAKEUP_TIME:
+	case RT_SLOT(get_wakeup_time):
 		return kernel_ops.get_wakeup_time((efi_bool_t *)a[0],
 				  (efi_bool_t *)a[1], (efi_time_t *)a[2]);
-	case SLOT_SET_WAKEUP_TIME:
+	case RT_SLOT(set_wakeup_time):
 		return kernel_ops.set_wakeup_time(a[0], (efi_time_t *)a[1]);
-	case SLOT_GET_VARIABLE:
+	case RT_SLOT(get_variable):
 		return kernel_ops.get_variable((efi_char16_t *)a[0],
 				  (efi_guid_t *)a[1], (u32 *)a[2],
 				  (unsigned long *)a[3], (void *)a[4]);
-	case SLOT_GET_NEXT_VARIABLE:
+	case RT_SLOT(get_next_variable):
 		return kernel_ops.get_next_variable((unsigned long *)a[0],
 				  (efi_char16_t *)a[1], (efi_guid_t *)a[2]);
-	case SLOT_SET_VARIABLE:
+	case RT_SLOT(set_variable):
 		return kernel_ops.set_variable((efi_char16_t *)a[0],
 				  (efi_guid_t *)a[1], a[2], a[3], (void *)a[4]);
-	case SLOT_GET_NEXT_HIGH_MONO_COUNT:
+	case RT_SLOT(get_next_high_mono_count):
 		return kernel_ops.get_next_high_mono_count((u32 *)a[0]);
-	case SLOT_RESET_SYSTEM:
+	case RT_SLOT(reset_system):
 		kernel_ops.reset_system(a[0], a[1], a[2], (efi_char16_t *)a[3]);
 		return EFI_DEVICE_ERROR;	/* it returned: the reset failed */
-	case SLOT_UPDATE_CAPSULE:
+	case RT_SLOT(update_capsule):
 		return kernel_ops.update_capsule((efi_capsule_header_t **)a[0],
 				  a[1], a[2]);
-	case SLOT_QUERY_CAPSULE_CAPS:
+	case RT_SLOT(query_capsule_caps):
 		return kernel_ops.query_capsule_caps((efi_capsule_header_t **)a[0],
 				  a[1], (u64 *)a[2], (int *)a[3]);
-	case SLOT_QUERY_VARIABLE_INFO:
+	case RT_SLOT(query_variable_info):
 		return kernel_ops.query_variable_info(a[0], (u64 *)a[1],
 				  (u64 *)a[2], (u64 *)a[3]);
 	}
@@ -990,31 +985,31 @@ static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
 
 static efi_status_t route_get_time(efi_time_t *tm, efi_time_cap_t *tc)
 {
-	return route(SLOT_GET_TIME, (u64)tm, (u64)tc, 0, 0, 0);
+	return route(RT_SLOT(get_time), (u64)tm, (u64)tc, 0, 0, 0);
 }
 
 static efi_status_t route_set_time(efi_time_t *tm)
 {
-	return route(SLOT_SET_TIME, (u64)tm, 0, 0, 0, 0);
+	return route(RT_SLOT(set_time), (u64)tm, 0, 0, 0, 0);
 }
 
 static efi_status_t route_get_wakeup_time(efi_bool_t *enabled,
 					  efi_bool_t *pending, efi_time_t *tm)
 {
-	return route(SLOT_GET_WAKEUP_TIME, (u64)enabled, (u64)pending, (u64)tm,
-		     0, 0);
+	return route(RT_SLOT(get_wakeup_time), (u64)enabled, (u64)pending,
+		     (u64)tm, 0, 0);
 }
 
 static efi_status_t route_set_wakeup_time(efi_bool_t enabled, efi_time_t *tm)
 {
-	return route(SLOT_SET_WAKEUP_TIME, enabled, (u64)tm, 0, 0, 0);
+	return route(RT_SLOT(set_wakeup_time), enabled, (u64)tm, 0, 0, 0);
 }
 
 static efi_status_t route_get_variable(efi_char16_t *name, efi_guid_t *vendor,
 				       u32 *attr, unsigned long *data_size,
 				       void *data)
 {
-	return route(SLOT_GET_VARIABLE, (u64)name, (u64)vendor, (u64)attr,
+	return route(RT_SLOT(get_variable), (u64)name, (u64)vendor, (u64)attr,
 		     (u64)data_size, (u64)data);
 }
 
@@ -1022,7 +1017,7 @@ static efi_status_t route_get_next_variable(unsigned long *name_size,
 					    efi_char16_t *name,
 					    efi_guid_t *vendor)
 {
-	return route(SLOT_GET_NEXT_VARIABLE, (u64)name_size, (u64)name,
+	return route(RT_SLOT(get_next_variable), (u64)name_size, (u64)name,
 		     (u64)vendor, 0, 0);
 }
 
@@ -1030,34 +1025,35 @@ static efi_status_t route_set_variable(efi_char16_t *name, efi_guid_t *vendor,
 				       u32 attr, unsigned long data_size,
 				       void *data)
 {
-	return route(SLOT_SET_VARIABLE, (u64)name, (u64)vendor, attr, data_size,
-		     (u64)data);
+	return route(RT_SLOT(set_variable), (u64)name, (u64)vendor, attr,
+		     data_size, (u64)data);
 }
 
 static efi_status_t route_query_variable_info(u32 attr, u64 *storage,
 					      u64 *remaining, u64 *max_size)
 {
-	return route(SLOT_QUERY_VARIABLE_INFO, attr, (u64)storage,
+	return route(RT_SLOT(query_variable_info), attr, (u64)storage,
 		     (u64)remaining, (u64)max_size, 0);
 }
 
 static efi_status_t route_get_next_high_mono_count(u32 *count)
 {
-	return route(SLOT_GET_NEXT_HIGH_MONO_COUNT, (u64)count, 0, 0, 0, 0);
+	return route(RT_SLOT(get_next_high_mono_count), (u64)count, 0, 0, 0, 0);
 }
 
 static efi_status_t route_update_capsule(efi_capsule_header_t **capsules,
 					 unsigned long count,
 					 unsigned long sg_list)
 {
-	return route(SLOT_UPDATE_CAPSULE, (u64)capsules, count, sg_list, 0, 0);
+	return route(RT_SLOT(update_capsule), (u64)capsules, count, sg_list,
+		     0, 0);
 }
 
 static efi_status_t route_query_capsule_caps(efi_capsule_header_t **capsules,
 					     unsigned long count,
 					     u64 *max_size, int *reset_type)
 {
-	return route(SLOT_QUERY_CAPSULE_CAPS, (u64)capsules, count,
+	return route(RT_SLOT(query_capsule_caps), (u64)capsules, count,
 		     (u64)max_size, (u64)reset_type, 0);
 }
 
@@ -1071,7 +1067,7 @@ static efi_status_t route_set_variable_nb(efi_char16_t *name,
 					  efi_guid_t *vendor, u32 attr,
 					  unsigned long data_size, void *data)
 {
-	efimm_route_handoff(SLOT_SET_VARIABLE);
+	efimm_route_handoff(RT_SLOT(set_variable));
 	return kernel_ops.set_variable_nonblocking(name, vendor, attr,
 						   data_size, data);
 }
@@ -1079,7 +1075,7 @@ static efi_status_t route_set_variable_nb(efi_char16_t *name,
 static efi_status_t route_query_variable_info_nb(u32 attr, u64 *storage,
 						 u64 *remaining, u64 *max_size)
 {
-	efimm_route_handoff(SLOT_QUERY_VARIABLE_INFO);
+	efimm_route_handoff(RT_SLOT(query_variable_info));
 	return kernel_ops.query_variable_info_nonblocking(attr, storage,
 							  remaining, max_size);
 }
@@ -1095,11 +1091,11 @@ static void route_reset_system(int type, efi_status_t status,
 	 * PREEMPT_RCU.
 	 */
 	if (!preemptible() || rcu_preempt_depth()) {
-		efimm_route_handoff(SLOT_RESET_SYSTEM);
+		efimm_route_handoff(RT_SLOT(reset_system));
 		kernel_ops.reset_system(type, status, data_size, data);
 		return;
 	}
-	route(SLOT_RESET_SYSTEM, type, status, data_size, (u64)data, 0);
+	route(RT_SLOT(reset_system), type, status, data_size, (u64)data, 0);
 }
 
 /* The function pointers of @ops, as in the kernel's efi_native_runtime_setup(). */
