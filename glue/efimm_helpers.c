@@ -477,11 +477,6 @@ out:
 	return ok;
 }
 
-bool efimm_huge_mappings_supported(void)
-{
-	return IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP);
-}
-
 /* The call thread -------------------------------------------------------- */
 
 static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,

@@ -87,7 +87,6 @@ int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 int efimm_map_null_call(struct efimm_mm *m, unsigned long addr);
 int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr);
 bool efimm_mm_executable(struct efimm_mm *m, unsigned long addr);
-bool efimm_huge_mappings_supported(void);
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
 void efimm_thread_stop(struct task_struct *t);
 void efimm_thread_set_freezable(void);

@@ -15,7 +15,6 @@ extern "C" {
     fn efimm_runtime_table() -> c_ulong;
     fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
     fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
-    fn efimm_huge_mappings_supported() -> bool;
     fn efimm_lockdown_check() -> c_int;
 }
 
@@ -51,10 +50,10 @@ pub(crate) fn p4d_folded() -> bool {
 }
 
 /// Whether this kernel can map PFNs with 2M entries
-/// (`CONFIG_ARCH_SUPPORTS_PMD_PFNMAP`, which needs transparent huge pages).
+/// (`CONFIG_ARCH_SUPPORTS_PMD_PFNMAP`, which needs transparent huge pages);
+/// `efimm_map_region()` refuses a huge mapping without it.
 pub(crate) fn large_pfn_mappings_supported() -> bool {
-    // SAFETY: Returns a build-time constant; no preconditions.
-    unsafe { efimm_huge_mappings_supported() }
+    cfg!(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
 }
 
 /// Address of `EFI_RUNTIME_SERVICES` (1:1 mapped in the dedicated mm).
