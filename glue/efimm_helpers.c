@@ -20,7 +20,6 @@
 #include <linux/ptdump.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
-#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/tracepoint.h>
@@ -35,16 +34,6 @@
 bool efimm_runtime_services_enabled(void)
 {
 	return efi_enabled(EFI_RUNTIME_SERVICES);
-}
-
-/*
- * efi_test's check: under lockdown userspace must not drive runtime
- * services directly. Returns 0 or the error (-EPERM). A wrapper, as
- * security_locked_down() is an inline without CONFIG_SECURITY.
- */
-int efimm_lockdown_check(void)
-{
-	return security_locked_down(LOCKDOWN_EFI_TEST);
 }
 
 bool efimm_booted_lowmap(void)

@@ -72,7 +72,6 @@ extern const u8 efimm_thunk_returned[];
 
 /* Implemented in C (efimm_helpers.c), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);
-int efimm_lockdown_check(void);
 bool efimm_booted_lowmap(void);
 unsigned long efimm_user_limit(void);
 bool efimm_p4d_folded(void);

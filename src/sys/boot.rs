@@ -5,7 +5,7 @@
 
 use crate::efi::memmap::MemoryDescriptor;
 use core::ffi::{c_int, c_long, c_ulong};
-use kernel::{error::to_result, prelude::*};
+use kernel::{bindings, error::to_result, prelude::*};
 
 extern "C" {
     fn efimm_runtime_services_enabled() -> bool;
@@ -15,7 +15,6 @@ extern "C" {
     fn efimm_runtime_table() -> c_ulong;
     fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
     fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
-    fn efimm_lockdown_check() -> c_int;
 }
 
 /// Whether the kernel may call EFI runtime services at all.
@@ -25,10 +24,18 @@ pub(crate) fn runtime_services_enabled() -> bool {
 }
 
 /// `Err(EPERM)` if kernel lockdown forbids userspace to drive runtime
-/// services directly, as it does for efi_test.
+/// services directly, as it does for efi_test. Without `CONFIG_SECURITY`
+/// there is no lockdown: `security_locked_down()` is an inline returning 0.
 pub(crate) fn lockdown_check() -> Result {
-    // SAFETY: Asks the LSMs about a lockdown reason; no preconditions.
-    to_result(unsafe { efimm_lockdown_check() })
+    #[cfg(CONFIG_SECURITY)]
+    let ret = {
+        let reason = bindings::lockdown_reason_LOCKDOWN_EFI_TEST;
+        // SAFETY: Asks the LSMs about a lockdown reason; no preconditions.
+        unsafe { bindings::security_locked_down(reason) }
+    };
+    #[cfg(not(CONFIG_SECURITY))]
+    let ret = 0;
+    to_result(ret)
 }
 
 /// Whether the runtime regions were given to SetVirtualAddressMap 1:1.
