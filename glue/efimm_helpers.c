@@ -421,49 +421,25 @@ int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 
 /*
  * Whether @addr is mapped in @m by a present, executable, supervisor-only
- * entry: what efimm may call. Walks the page tables under the mmap lock.
+ * entry: what efimm may call. Every VMA of @m is a PFN mapping, which
+ * follow_pfnmap_start() walks under the mmap lock.
  */
 bool efimm_mm_executable(struct efimm_mm *m, unsigned long addr)
 {
-	struct mm_struct *mm = m->mm;
+	struct follow_pfnmap_args args = { .address = addr };
 	pgprotval_t prot = 0;
-	bool ok = false;
-	pgd_t *pgd;
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t *pmd;
-	pte_t *pte;
 
 	if (addr >= TASK_SIZE_MAX)
 		return false;
-	mmap_read_lock(mm);
-	pgd = pgd_offset(mm, addr);
-	if (pgd_none(*pgd))
-		goto out;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(*p4d))
-		goto out;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(*pud) || pud_leaf(*pud))
-		goto out;
-	pmd = pmd_offset(pud, addr);
-	if (pmd_none(*pmd))
-		goto out;
-	if (pmd_leaf(*pmd)) {
-		prot = pmd_flags(*pmd);
-	} else {
-		/*
-		 * x86-64 page tables live in the direct map, and nothing
-		 * frees the tables of efimm's PFN mappings under the mmap
-		 * lock (pte_offset_map() is not for modules).
-		 */
-		pte = pte_offset_kernel(pmd, addr);
-		prot = pte_flags(ptep_get(pte));
+	mmap_read_lock(m->mm);
+	args.vma = vma_lookup(m->mm, addr);
+	if (args.vma && !follow_pfnmap_start(&args)) {
+		prot = pgprot_val(args.pgprot);
+		follow_pfnmap_end(&args);
 	}
-	ok = (prot & (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX)) == _PAGE_PRESENT;
-out:
-	mmap_read_unlock(mm);
-	return ok;
+	mmap_read_unlock(m->mm);
+	return (prot & (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX)) ==
+	       _PAGE_PRESENT;
 }
 
 /* The call thread -------------------------------------------------------- */
