@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * efimm C glue: the kernel interfaces that have no Rust abstraction yet
- * (kthreads on a foreign mm, PFN mappings in it, the firmware call bracket,
- * ptdump and tracepoint callbacks, the efi/efivars hooks). Every function
- * is small and does one thing; src/sys/ is its only caller and holds the
- * safety arguments.
+ * efimm C glue: what efimm's Rust cannot do, as an out-of-tree module sees
+ * only the kernel crate's bindings and cannot add headers to them. What
+ * stays here needs a header that is not bound (<linux/efi.h> with struct
+ * efi and the efivars hooks, <linux/ptdump.h>, <linux/kprobes.h>,
+ * <linux/freezer.h>, <linux/sort.h>), x86 macros and static inlines that
+ * have no Rust helper (page-table entries and protections, TASK_SIZE_MAX,
+ * the IRQ-flag and page-fault bracket of a firmware call), or callbacks on
+ * structures private to this file (the mm's VMA operations, the preempt
+ * notifiers, the exception fixup that rewrites pt_regs); efimm_sort_u64()
+ * works around objtool. Every function is small and does one thing;
+ * src/sys/ is its only caller and holds the safety arguments.
  */
 
 #include <linux/anon_inodes.h>
