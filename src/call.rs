@@ -12,7 +12,7 @@ use crate::efi::{
 use crate::fault::{Fault, FaultLog};
 use crate::mm::RuntimeMap;
 use crate::path::Path;
-use crate::request::{RawRequest, Request};
+use crate::request::{FirmwareArgs, RawRequest, Request};
 use crate::sys::{
     self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnFunction, OwnedMm, RuntimeLockGuard,
     Stub, StubPage, ThreadMain,
@@ -90,8 +90,8 @@ impl InjectedFault {
 }
 
 /// What the thread runs: a runtime service, or one of efimm's own
-/// functions.
-#[derive(Clone, Copy)]
+/// functions. Dropped before its result reaches the caller: a
+/// `RawRequest` points into the caller's borrows.
 enum Call {
     Service(RawRequest),
     Own(OwnFunction),
@@ -206,19 +206,21 @@ impl Shared {
     /// each call only, and its CPU leaves it whenever the firmware is
     /// preempted: only a CPU running the firmware has it mapped.
     fn serve(&self, thread: &mut OnEfimmThread, entries: &EntryPoints) {
-        while let Some((request, inject)) = self.next_request() {
-            let result = entries.call(&self.mm, thread, &self.map, &request, inject);
-            self.complete(&request, result);
+        while let Some((call, inject)) = self.next_request() {
+            let name = call.name();
+            // Consumes `call`: the request is dropped before `complete`.
+            let result = entries.call(&self.mm, thread, &self.map, call, inject);
+            self.complete(name, result);
         }
     }
 
-    /// Hands the result to the caller, recording a fault.
-    fn complete(&self, request: &Call, result: Result<CallResult>) {
+    /// Hands the result of `name` to the caller, recording a fault.
+    fn complete(&self, name: &'static str, result: Result<CallResult>) {
         let mut slot = self.mailbox.lock();
         if let Ok(res) = &result {
             if res.faulted {
                 let fault = Fault {
-                    service: request.name(),
+                    service: name,
                     vector: res.fault_vector,
                     address: res.fault_address,
                     ip: res.fault_ip,
@@ -274,8 +276,11 @@ impl Shared {
     /// own path, waiting for the turn is interruptible (`EINTR`, nothing was
     /// sent) and waiting for the firmware is not: it may be writing into the
     /// caller's buffers until it returns. After a firmware fault, until
-    /// re-armed: `EIO`. Returns the result and the caller's wall time.
+    /// re-armed: `EIO`. Returns the result and the caller's wall time,
+    /// once the thread has dropped `call`; or an error with `call` never
+    /// sent and dropped here.
     fn submit(&self, call: Call) -> Result<(CallResult, u64)> {
+        let name = call.name();
         let mut slot = self.mailbox.lock();
         loop {
             if slot.state != State::Ready {
@@ -316,7 +321,7 @@ impl Shared {
         let res = result?;
         if res.irq_flags_corrupted {
             COUNTERS.irq_flags_corrupted(PathId::Efimm);
-            pr_err!("firmware corrupted the IRQ flags in {}\n", call.name());
+            pr_err!("firmware corrupted the IRQ flags in {name}\n");
         }
         Ok((res, ns))
     }
@@ -324,7 +329,12 @@ impl Shared {
 
 impl Path for Shared {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
-        let (res, ns) = self.submit(Call::Service(request.raw()))?;
+        // SAFETY: `submit` returns only once the `RawRequest` is dropped:
+        // unsent, or after the thread, which waits for the firmware, has
+        // consumed the `Call` holding it (`serve`). `request`'s borrows
+        // outlive this function.
+        let raw = unsafe { request.erase() };
+        let (res, ns) = self.submit(Call::Service(raw))?;
         let status = EfiStatus(res.status);
         COUNTERS.record(
             PathId::Efimm,
@@ -437,26 +447,28 @@ impl EntryPoints {
         })
     }
 
+    /// Makes `call`, which is dropped on return.
     fn call(
         &self,
         mm: &OwnedMm,
         thread: &mut OnEfimmThread,
         map: &RuntimeMap,
-        call: &Call,
+        call: Call,
         inject: Option<InjectedFault>,
     ) -> Result<CallResult> {
-        let (f, args) = match call {
+        let none = FirmwareArgs::none();
+        let (f, args) = match &call {
             Call::Service(r) => (
                 self.services[r.service().index()].ok_or(sys::eopnotsupp())?,
-                *r.args(),
+                r.args(),
             ),
-            Call::Own(f) => (self.stubs.own(*f), [0; 5]),
+            Call::Own(f) => (self.stubs.own(*f), &none),
         };
         let f = match inject {
             None => f,
             Some(kind) => kind.target(mm, map, &self.stubs).ok_or(ENXIO)?,
         };
         let lock = RuntimeLockGuard::lock()?;
-        Ok(f.call(&lock, mm, thread, &args))
+        Ok(f.call(&lock, mm, thread, args))
     }
 }

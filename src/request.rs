@@ -7,7 +7,9 @@
 //! writes or reads, with buffer sizes taken from the buffers themselves; the
 //! borrows last as long as the `Request`, and every path blocks until the
 //! firmware has returned. That is what makes the pointers valid for
-//! `FirmwareFn::call` in the FFI layer (`sys/firmware.rs`).
+//! `FirmwareFn::call` in the FFI layer (`sys/firmware.rs`), which takes
+//! them only as [`FirmwareArgs`]: none, or those of a [`RawRequest`], which
+//! only the unsafe [`Request::erase`] makes.
 
 use crate::efi::{
     guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,
@@ -61,16 +63,41 @@ impl CapsuleHeader {
 
 /// One call's service and arguments, as the firmware will see them.
 pub(crate) struct Request<'a> {
-    raw: RawRequest,
+    service: Service,
+    args: [u64; 5],
     _borrows: PhantomData<&'a mut ()>,
 }
 
 /// A [`Request`] with its lifetime erased, for the hop to the efimm thread.
-/// Only a `Request` makes one, and the caller waits for its completion.
-#[derive(Clone, Copy)]
+///
+/// # Invariants
+///
+/// Made only by [`Request::erase`]: the borrows its arguments point into
+/// outlive it.
 pub(crate) struct RawRequest {
     service: Service,
-    args: [u64; 5],
+    args: FirmwareArgs,
+}
+
+/// The five arguments of a firmware call. Not `Copy`: a [`RawRequest`]
+/// lends its own by reference only, so they cannot outlive it.
+///
+/// # Invariants
+///
+/// All zero (no pointers), or held by a [`RawRequest`]: its pointers are
+/// valid while that lives.
+pub(crate) struct FirmwareArgs([u64; 5]);
+
+impl FirmwareArgs {
+    /// No arguments, for efimm's own functions.
+    pub(crate) const fn none() -> Self {
+        // INVARIANT: all zero.
+        FirmwareArgs([0; 5])
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const u64 {
+        self.0.as_ptr()
+    }
 }
 
 fn addr<T: ?Sized>(r: &T) -> u64 {
@@ -88,17 +115,34 @@ fn opt_mut<T>(r: Option<&mut T>) -> u64 {
 impl<'a> Request<'a> {
     fn new(service: Service, args: [u64; 5]) -> Self {
         Request {
-            raw: RawRequest { service, args },
+            service,
+            args,
             _borrows: PhantomData,
         }
     }
 
     pub(crate) fn service(&self) -> Service {
-        self.raw.service
+        self.service
     }
 
-    pub(crate) fn raw(&self) -> RawRequest {
-        self.raw
+    /// The arguments, valid for a call while `self` lives.
+    pub(crate) fn args(&self) -> &[u64; 5] {
+        &self.args
+    }
+
+    /// The request without its lifetime, for a call made by another thread.
+    ///
+    /// # Safety
+    ///
+    /// The returned `RawRequest` must be dropped (the call completed) before
+    /// the borrows of `self` end: it holds their addresses, not their
+    /// lifetime.
+    pub(crate) unsafe fn erase(&self) -> RawRequest {
+        // INVARIANT: the caller keeps the borrows alive while it lives.
+        RawRequest {
+            service: self.service,
+            args: FirmwareArgs(self.args),
+        }
     }
 
     pub(crate) fn get_time(time: &'a mut EfiTime, cap: Option<&'a mut EfiTimeCap>) -> Self {
@@ -259,7 +303,7 @@ impl RawRequest {
         self.service
     }
 
-    pub(crate) fn args(&self) -> &[u64; 5] {
+    pub(crate) fn args(&self) -> &FirmwareArgs {
         &self.args
     }
 }

@@ -4,6 +4,7 @@
 
 use super::mm::{OwnedMm, RawMm};
 use super::thread::OnEfimmThread;
+use crate::request::FirmwareArgs;
 use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
 use kernel::{error::to_result, prelude::*};
@@ -102,15 +103,15 @@ impl FirmwareFn {
 
     /// Calls the firmware in `mm` with up to five arguments, bracketed like
     /// the kernel's own calls: the thread enters `mm` with preemption off
-    /// for the call and leaves it after. The pointers in `args` must stay
-    /// valid for the call: the typed constructors in `request.rs` build
-    /// them from borrows.
+    /// for the call and leaves it after. `args` are those of a live
+    /// [`RawRequest`](crate::request::RawRequest), whose pointers the typed
+    /// constructors in `request.rs` build from borrows, or none.
     pub(crate) fn call(
         self,
         _lock: &RuntimeLockGuard,
         mm: &OwnedMm,
         _thread: &mut OnEfimmThread,
-        args: &[u64; 5],
+        args: &FirmwareArgs,
     ) -> CallResult {
         let mut res = CallResult::default();
         // SAFETY: We hold the runtime lock and run on the efimm thread
@@ -118,8 +119,9 @@ impl FirmwareFn {
         // alive); the mm is live (type invariant). In it the address is an
         // entry point or a stub mapped executable, or not executable at all
         // so that the call faults at once and the fixup registered for this
-        // thread resumes it (`FirmwareFn` invariant); the argument pointers
-        // are valid kernel addresses for the call.
+        // thread resumes it (`FirmwareFn` invariant); `args` are all zero,
+        // or borrowed from a `RawRequest` and so valid kernel addresses for
+        // the call (`FirmwareArgs` invariant).
         unsafe {
             efimm_firmware_call(
                 mm.as_raw(),

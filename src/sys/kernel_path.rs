@@ -26,13 +26,11 @@ pub(crate) fn save_kernel_path() {
 
 /// Runs `request` through the kernel's own wrapper for its service.
 pub(crate) fn kernel_call(request: &Request<'_>) -> EfiStatus {
-    let raw = request.raw();
+    let slot = request.service().slot() as c_uint;
     // SAFETY: `request` holds borrows valid for the call (see `Request`),
     // laid out as the firmware ABI wants, which is also what the kernel's
     // wrappers take.
-    EfiStatus(
-        unsafe { efimm_kernel_call(raw.service().slot() as c_uint, raw.args().as_ptr()) } as u64,
-    )
+    EfiStatus(unsafe { efimm_kernel_call(slot, request.args().as_ptr()) } as u64)
 }
 
 /// How often a call entered the firmware while another was inside, since

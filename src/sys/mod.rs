@@ -3,11 +3,14 @@
 //! The one place efimm touches raw kernel interfaces.
 //!
 //! C glue: [glue/efimm_helpers.c](../../glue/efimm_helpers.c). Every
-//! `unsafe` block of the module lives in this folder, one file per kernel
-//! facility, each with the extern declarations it uses; the rest of efimm
-//! uses the safe types and functions here, whose signatures carry the rules
-//! (a guard for the EFI runtime lock, a token for "running on the efimm
-//! thread", owned references for the mm and the thread). Nothing here
+//! `unsafe` block of the module but one lives in this folder, one file per
+//! kernel facility, each with the extern declarations it uses; the other,
+//! in `call.rs`, erases a request's lifetime for the hop to the efimm
+//! thread, which only the code that waits for that thread can justify. The
+//! rest of efimm uses the safe types and functions here, whose signatures
+//! carry the rules (a guard for the EFI runtime lock, a token for "running
+//! on the efimm thread", owned references for the mm and the thread,
+//! firmware arguments that only an erased request holds). Nothing here
 //! depends on the layers above: the C-to-Rust callbacks (routing, probes,
 //! page-table walks) reach them through traits, with a context pointer.
 

@@ -7,14 +7,14 @@ use crate::request::{Request, ResetType};
 fn reset_without_data_passes_null() {
     let r = Request::reset_system(ResetType::Shutdown, EfiStatus::SUCCESS, &[]);
     assert_eq!(r.service(), Service::ResetSystem);
-    assert_eq!(*r.raw().args(), [2, 0, 0, 0, 0]);
+    assert_eq!(*r.args(), [2, 0, 0, 0, 0]);
 }
 
 #[test]
 fn reset_with_data_passes_its_address_and_length() {
     let data = [0x41u8, 0, 0, 0];
     let r = Request::reset_system(ResetType::Warm, EfiStatus::DEVICE_ERROR, &data);
-    let args = *r.raw().args();
+    let args = *r.args();
     assert_eq!(args[0], 1);
     assert_eq!(args[1], EfiStatus::DEVICE_ERROR.0);
     assert_eq!(args[2], 4);
