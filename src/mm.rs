@@ -78,14 +78,15 @@ impl RuntimeMap {
 
     /// Whether `addr` lies in any piece, i.e. is mapped in the mm.
     pub(crate) fn is_mapped(&self, addr: u64) -> bool {
-        self.pieces
-            .iter()
-            .any(|p| (p.start..p.end()).contains(&addr))
+        self.pieces.iter().any(|p| p.contains(addr))
     }
 
     /// The start of the first piece mapped without execute permission.
     pub(crate) fn first_data_page(&self) -> Option<u64> {
-        self.pieces.iter().find(|p| !p.prot.exec).map(|p| p.start)
+        self.pieces
+            .iter()
+            .find(|p| !p.prot().exec)
+            .map(|p| p.start())
     }
 
     /// Every chunk as it is mapped, with `large` cleared where the kernel
@@ -94,10 +95,7 @@ impl RuntimeMap {
         let large_ok = sys::large_pfn_mappings_supported();
         self.regions_with_pieces().flat_map(move |(r, pieces)| {
             pieces.flat_map(move |p| {
-                memmap::chunks(p).map(move |c| {
-                    let large = c.large && large_ok;
-                    (r, p, memmap::Chunk { large, ..c })
-                })
+                memmap::chunks(p).map(move |c| (r, p, if large_ok { c } else { c.small() }))
             })
         })
     }
@@ -106,8 +104,9 @@ impl RuntimeMap {
     /// 2M entries where the alignment allows (and the kernel can).
     pub(crate) fn populate(&self, mm: &MmUse<'_>) -> Result {
         for (region, p, c) in self.chunks_as_mapped() {
-            mm.map_region(c.start, c.end - c.start, region.cache, p.prot, c.large)
-                .inspect_err(|e| pr_err!("cannot map {:#x}-{:#x}: {e:?}\n", c.start, c.end))?;
+            let (start, end) = (c.start(), c.end());
+            mm.map_region(start, end - start, region.cache(), p.prot(), c.large())
+                .inspect_err(|e| pr_err!("cannot map {start:#x}-{end:#x}: {e:?}\n"))?;
         }
         Ok(())
     }
@@ -116,8 +115,8 @@ impl RuntimeMap {
     /// and the null call will map (see `OwnedMm::make_top_level_kernel_only`),
     /// through the first page of each chunk mapped with 4K entries.
     pub(crate) fn make_top_level_kernel_only(&self, mm: &OwnedMm) -> Result {
-        for (_, _, c) in self.chunks_as_mapped().filter(|(_, _, c)| !c.large) {
-            mm.make_top_level_kernel_only(c.start)?;
+        for (_, _, c) in self.chunks_as_mapped().filter(|(_, _, c)| !c.large()) {
+            mm.make_top_level_kernel_only(c.start())?;
         }
         mm.make_top_level_kernel_only(self.null_call_page)
     }
@@ -125,7 +124,7 @@ impl RuntimeMap {
     fn regions_with_pieces(&self) -> impl Iterator<Item = (&Region, impl Iterator<Item = &Piece>)> {
         self.regions
             .iter()
-            .map(move |r| (r, self.pieces.iter().filter(move |p| r.contains(p.start))))
+            .map(move |r| (r, self.pieces.iter().filter(move |p| r.contains(p.start()))))
     }
 
     /// `regions` in debugfs: one line per runtime region.
@@ -136,16 +135,16 @@ impl RuntimeMap {
                 "0x{:016x}-0x{:016x} phys=0x{:x} pages={} type={} attr=0x{:016x} cache={} prot=",
                 r.start(),
                 r.end(),
-                r.desc.phys_addr,
+                r.start(), // phys: mapped 1:1
                 r.pages(),
-                memmap::type_name(r.desc.ty),
-                r.desc.attribute,
-                r.cache.name(),
+                memmap::type_name(r.ty()),
+                r.attribute(),
+                r.cache().name(),
             )?;
             for (i, p) in pieces.enumerate() {
                 let sep = if i == 0 { "" } else { "," };
-                let src = if p.from_mat { "mat" } else { "type" };
-                write!(f, "{sep}{}:{}({src})", p.pages, p.prot)?;
+                let src = if p.from_mat() { "mat" } else { "type" };
+                write!(f, "{sep}{}:{}({src})", p.pages(), p.prot())?;
             }
             writeln!(f)?;
         }
@@ -160,8 +159,8 @@ impl RuntimeMap {
     pub(crate) fn wx_pages(&self) -> u64 {
         self.pieces
             .iter()
-            .filter(|p| p.prot.is_wx())
-            .map(|p| p.pages)
+            .filter(|p| p.prot().is_wx())
+            .map(|p| p.pages())
             .sum()
     }
 }
@@ -171,6 +170,6 @@ impl RuntimeMap {
     pub(crate) fn is_executable(&self, addr: u64) -> bool {
         self.pieces
             .iter()
-            .any(|p| p.prot.exec && (p.start..p.end()).contains(&addr))
+            .any(|p| p.prot().exec && p.contains(addr))
     }
 }

@@ -169,12 +169,16 @@ impl fmt::Display for Protection {
     }
 }
 
-/// A runtime region of the memory map, checked: mapped 1:1, page aligned,
-/// in the lower half, with a usable cache mode.
+/// A runtime region of the memory map.
+///
+/// # Invariants
+///
+/// Made by [`Region::from_descriptor`] only: mapped 1:1, page aligned, not
+/// empty, in the lower half, `cache` the mode its attributes allow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Region {
-    pub(crate) desc: MemoryDescriptor,
-    pub(crate) cache: CacheMode,
+    desc: MemoryDescriptor,
+    cache: CacheMode,
 }
 
 /// Why the memory map cannot be mapped the way efimm needs.
@@ -255,6 +259,20 @@ impl Region {
         self.desc.num_pages
     }
 
+    /// The memory type (`EFI_MEMORY_TYPE`).
+    pub(crate) fn ty(&self) -> u32 {
+        self.desc.ty
+    }
+
+    /// The descriptor's `EFI_MEMORY_*` attribute bits.
+    pub(crate) fn attribute(&self) -> u64 {
+        self.desc.attribute
+    }
+
+    pub(crate) fn cache(&self) -> CacheMode {
+        self.cache
+    }
+
     pub(crate) fn contains(&self, addr: u64) -> bool {
         (self.start()..self.end()).contains(&addr)
     }
@@ -287,18 +305,44 @@ pub(crate) fn sort_and_check(regions: &mut [Region]) -> Result<(), LayoutError> 
 }
 
 /// A stretch of a region with one protection.
+///
+/// # Invariants
+///
+/// Made by [`pieces`] only: not empty, inside a [`Region`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Piece {
-    pub(crate) start: u64,
-    pub(crate) pages: u64,
-    pub(crate) prot: Protection,
+    start: u64,
+    pages: u64,
+    prot: Protection,
     /// Whether the MAT decided the protection (else the region type did).
-    pub(crate) from_mat: bool,
+    from_mat: bool,
 }
 
 impl Piece {
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    pub(crate) fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    /// One past the last byte (inside its region: no overflow).
     pub(crate) fn end(&self) -> u64 {
         self.start + (self.pages << EFI_PAGE_SHIFT)
+    }
+
+    pub(crate) fn contains(&self, addr: u64) -> bool {
+        (self.start..self.end()).contains(&addr)
+    }
+
+    pub(crate) fn prot(&self) -> Protection {
+        self.prot
+    }
+
+    /// Whether the MAT decided the protection (else the region type did).
+    pub(crate) fn from_mat(&self) -> bool {
+        self.from_mat
     }
 }
 
@@ -319,6 +363,7 @@ pub(crate) fn pieces<E>(
     let mut cursor = region.start();
     let gap = |from: u64, to: u64, emit: &mut dyn FnMut(Piece) -> Result<(), E>| {
         if to > from {
+            // INVARIANT: a stretch of the region, not empty.
             emit(Piece {
                 start: from,
                 pages: (to - from) >> EFI_PAGE_SHIFT,
@@ -339,6 +384,7 @@ pub(crate) fn pieces<E>(
             continue;
         }
         gap(cursor, entry.start(), &mut emit)?;
+        // INVARIANT: the entry is not empty and lies inside the region.
         emit(Piece {
             start: entry.start(),
             pages: entry.num_pages,
@@ -354,12 +400,41 @@ pub(crate) fn pieces<E>(
 pub(crate) const LARGE_PAGE: u64 = 2 << 20;
 
 /// A stretch of a [`Piece`] to map with one entry size.
+///
+/// # Invariants
+///
+/// Made by [`chunks`] only: not empty, inside a piece; if `large`, `start`
+/// and `end` are [`LARGE_PAGE`] aligned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Chunk {
-    pub(crate) start: u64,
-    pub(crate) end: u64,
-    /// Mapped with [`LARGE_PAGE`] entries (start and end aligned to it).
-    pub(crate) large: bool,
+    start: u64,
+    end: u64,
+    large: bool,
+}
+
+impl Chunk {
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    pub(crate) fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Mapped with [`LARGE_PAGE`] entries.
+    pub(crate) fn large(&self) -> bool {
+        self.large
+    }
+
+    /// The same stretch with 4K entries, for kernels that cannot map 2M
+    /// PFN entries.
+    pub(crate) fn small(self) -> Chunk {
+        // INVARIANT: 4K entries need no 2M alignment.
+        Chunk {
+            large: false,
+            ..self
+        }
+    }
 }
 
 /// Cuts `piece` into at most three chunks: 4K head, 2M-aligned middle,
@@ -377,5 +452,6 @@ pub(crate) fn chunks(piece: &Piece) -> impl Iterator<Item = Chunk> {
     parts
         .into_iter()
         .filter(|&(s, e, _)| e > s)
+        // INVARIANT: only the middle is large, cut at 2M boundaries.
         .map(|(start, end, large)| Chunk { start, end, large })
 }

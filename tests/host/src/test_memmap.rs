@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 use crate::efi::memmap::{
-    attr, chunks, pieces, sort_and_check, ty, CacheMode, Chunk, LayoutError, MemoryDescriptor,
-    Piece, Protection, Region,
+    attr, chunks, pieces, sort_and_check, ty, CacheMode, LayoutError, MemoryDescriptor, Piece,
+    Protection, Region,
 };
 
 const LIMIT: u64 = 0x0000_8000_0000_0000;
@@ -30,6 +30,14 @@ fn plan(r: &Region, mat: &[MemoryDescriptor]) -> Vec<Piece> {
     })
     .unwrap();
     out
+}
+
+/// Each piece as `(start, pages, prot, from_mat)`.
+fn fields(pieces: &[Piece]) -> Vec<(u64, u64, Protection, bool)> {
+    pieces
+        .iter()
+        .map(|p| (p.start(), p.pages(), p.prot(), p.from_mat()))
+        .collect()
 }
 
 const RT_WB: u64 = attr::RUNTIME | attr::WB | attr::WT | attr::WC | attr::UC;
@@ -60,7 +68,7 @@ fn non_runtime_descriptors_are_skipped() {
 #[test]
 fn cache_mode_follows_the_descriptor() {
     assert_eq!(
-        region(desc(6, 0x1000, 1, RT_WB)).cache,
+        region(desc(6, 0x1000, 1, RT_WB)).cache(),
         CacheMode::WriteBack
     );
     let mmio = desc(
@@ -69,9 +77,9 @@ fn cache_mode_follows_the_descriptor() {
         1024,
         attr::RUNTIME | attr::UC,
     );
-    assert_eq!(region(mmio).cache, CacheMode::Uncached);
+    assert_eq!(region(mmio).cache(), CacheMode::Uncached);
     let wc = desc(11, 0xe000_0000, 1, attr::RUNTIME | attr::WC | attr::UC);
-    assert_eq!(region(wc).cache, CacheMode::WriteCombining);
+    assert_eq!(region(wc).cache(), CacheMode::WriteCombining);
     let none = desc(11, 0xe000_0000, 1, attr::RUNTIME);
     assert_eq!(
         Region::from_descriptor(&none, LIMIT),
@@ -137,24 +145,8 @@ fn regions_are_sorted_and_overlaps_refused() {
 fn without_a_mat_code_is_rwx_and_data_rw_nx_like_the_kernel() {
     let code = region(desc(ty::RUNTIME_SERVICES_CODE, 0x10000, 4, RT_WB));
     let data = region(desc(6 /* RuntimeServicesData */, 0x20000, 4, RT_WB));
-    assert_eq!(
-        plan(&code, &[]),
-        [Piece {
-            start: 0x10000,
-            pages: 4,
-            prot: RWX,
-            from_mat: false
-        }]
-    );
-    assert_eq!(
-        plan(&data, &[]),
-        [Piece {
-            start: 0x20000,
-            pages: 4,
-            prot: RW_NX,
-            from_mat: false
-        }]
-    );
+    assert_eq!(fields(&plan(&code, &[])), [(0x10000, 4, RWX, false)]);
+    assert_eq!(fields(&plan(&data, &[])), [(0x20000, 4, RW_NX, false)]);
     assert!(RWX.is_wx() && !RX.is_wx() && !RW_NX.is_wx());
 }
 
@@ -169,23 +161,15 @@ fn the_mat_splits_a_code_region_into_text_and_data() {
     let got = plan(&code, &mat);
     assert_eq!(got.len(), 3);
     assert_eq!(
-        got[0].prot,
+        got[0].prot(),
         Protection {
             write: false,
             exec: false
         }
     );
-    assert_eq!(
-        got[1],
-        Piece {
-            start: 0x11000,
-            pages: 4,
-            prot: RX,
-            from_mat: true
-        }
-    );
-    assert_eq!(got[2].prot, RW_NX);
-    assert_eq!(got.iter().map(|p| p.pages).sum::<u64>(), 8);
+    assert_eq!(fields(&got)[1], (0x11000, 4, RX, true));
+    assert_eq!(got[2].prot(), RW_NX);
+    assert_eq!(got.iter().map(|p| p.pages()).sum::<u64>(), 8);
 }
 
 #[test]
@@ -200,90 +184,47 @@ fn uncovered_stretches_keep_the_default_and_foreign_entries_are_ignored() {
     ];
     let got = plan(&code, &mat);
     assert_eq!(
-        got,
+        fields(&got),
         [
-            Piece {
-                start: 0x10000,
-                pages: 2,
-                prot: RWX,
-                from_mat: false
-            },
-            Piece {
-                start: 0x12000,
-                pages: 2,
-                prot: RX,
-                from_mat: true
-            },
-            Piece {
-                start: 0x14000,
-                pages: 4,
-                prot: RWX,
-                from_mat: false
-            },
+            (0x10000, 2, RWX, false),
+            (0x12000, 2, RX, true),
+            (0x14000, 4, RWX, false),
         ]
     );
     assert_eq!(got.last().unwrap().end(), code.end());
 }
 
-fn piece(start: u64, bytes: u64) -> Piece {
-    Piece {
-        start,
-        pages: bytes >> 12,
-        prot: RW_NX,
-        from_mat: false,
-    }
+/// The chunks of a data region's one piece, as `(start, end, large)`.
+fn spans(start: u64, bytes: u64) -> Vec<(u64, u64, bool)> {
+    let data = plan(&region(desc(6, start, bytes >> 12, RT_WB)), &[]);
+    chunks(&data[0])
+        .map(|c| (c.start(), c.end(), c.large()))
+        .collect()
 }
 
 #[test]
 fn an_aligned_4m_piece_is_one_large_chunk() {
-    let got: Vec<Chunk> = chunks(&piece(0xffc0_0000, 4 << 20)).collect();
-    assert_eq!(
-        got,
-        [Chunk {
-            start: 0xffc0_0000,
-            end: 0x1_0000_0000,
-            large: true
-        }]
-    );
+    let got = spans(0xffc0_0000, 4 << 20);
+    assert_eq!(got, [(0xffc0_0000, 0x1_0000_0000, true)]);
 }
 
 #[test]
 fn unaligned_ends_get_4k_head_and_tail() {
-    let got: Vec<Chunk> = chunks(&piece(0x1ff000, 0x402000)).collect();
+    let got = spans(0x1ff000, 0x402000);
     assert_eq!(
         got,
         [
-            Chunk {
-                start: 0x1ff000,
-                end: 0x200000,
-                large: false
-            },
-            Chunk {
-                start: 0x200000,
-                end: 0x600000,
-                large: true
-            },
-            Chunk {
-                start: 0x600000,
-                end: 0x601000,
-                large: false
-            },
+            (0x1ff000, 0x200000, false),
+            (0x200000, 0x600000, true),
+            (0x600000, 0x601000, false),
         ]
     );
 }
 
 #[test]
 fn pieces_smaller_than_an_aligned_2m_stay_4k() {
-    let got: Vec<Chunk> = chunks(&piece(0x3f4ec000, 0x100000)).collect();
-    assert_eq!(
-        got,
-        [Chunk {
-            start: 0x3f4ec000,
-            end: 0x3f5ec000,
-            large: false
-        }]
-    );
-    let straddling: Vec<Chunk> = chunks(&piece(0x100000, 0x200000)).collect();
-    assert_eq!(straddling.len(), 1);
-    assert!(!straddling[0].large);
+    let got = spans(0x3f4ec000, 0x100000);
+    assert_eq!(got, [(0x3f4ec000, 0x3f5ec000, false)]);
+    let straddling = spans(0x100000, 0x200000);
+    assert_eq!(straddling, [(0x100000, 0x300000, false)]);
 }
