@@ -14,7 +14,7 @@ use crate::efi::{
     guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,
 };
 use crate::path::Path;
-use crate::request::{CapsuleHeader, Name, Request};
+use crate::request::{Attributes, CapsuleHeader, Name, Request};
 use crate::sys::{self, OwnFunction};
 use core::fmt::{self, Write};
 use kernel::{
@@ -28,10 +28,12 @@ pub(crate) const MAX_COUNT: u32 = 100_000;
 /// Vendor GUID of the scratch variable the SetVariable bench writes.
 const BENCH_VENDOR: &str = "4e6f8b4a-ef1c-4d2e-9a3b-6566696d6d00";
 const BENCH_VARIABLE: &str = "EfimmBench";
-/// `EFI_VARIABLE_NON_VOLATILE | BOOTSERVICE_ACCESS | RUNTIME_ACCESS`: after
-/// ExitBootServices() firmware only accepts non-volatile writes, so the
-/// SetVariable bench writes the flash store (size its count to the store).
-const ATTR_NV_BS_RT: u32 = 0x7;
+/// After ExitBootServices() firmware only accepts non-volatile writes, so
+/// the SetVariable bench writes the flash store (size its count to the
+/// store).
+const ATTR_NV_BS_RT: Attributes = Attributes::NON_VOLATILE
+    .union(Attributes::BOOTSERVICE_ACCESS)
+    .union(Attributes::RUNTIME_ACCESS);
 
 /// What a bench run calls: a service, or one of efimm's own functions
 /// (`null`, which returns at once, to measure the path alone, and `spin`,
@@ -196,7 +198,7 @@ impl Workload {
             }
             Service::GetVariable => {
                 let name = Name::new(&self.name).map_err(|_| EINVAL)?;
-                let (mut attr, mut size) = (0u32, 0u64);
+                let (mut attr, mut size) = (Attributes::default(), 0u64);
                 path.call(&Request::get_variable(
                     name,
                     &self.vendor,

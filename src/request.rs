@@ -31,6 +31,25 @@ impl<'a> Name<'a> {
     }
 }
 
+/// A variable's `EFI_VARIABLE_*` attributes. Defined here, not with the
+/// kernel's `impl_flags!`: this file is also built on the host, without the
+/// kernel crate. Transparent, as the firmware writes GetVariable's
+/// attributes (any bits) through a pointer to one.
+#[repr(transparent)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Attributes(u32);
+
+impl Attributes {
+    pub(crate) const NON_VOLATILE: Self = Attributes(0x1);
+    pub(crate) const BOOTSERVICE_ACCESS: Self = Attributes(0x2);
+    pub(crate) const RUNTIME_ACCESS: Self = Attributes(0x4);
+
+    /// The attributes of both.
+    pub(crate) const fn union(self, other: Self) -> Self {
+        Attributes(self.0 | other.0)
+    }
+}
+
 /// `EFI_RESET_TYPE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ResetType {
@@ -177,7 +196,7 @@ impl<'a> Request<'a> {
     pub(crate) fn get_variable(
         name: Name<'a>,
         vendor: &'a Guid,
-        attributes: Option<&'a mut u32>,
+        attributes: Option<&'a mut Attributes>,
         size: &'a mut u64,
         data: &'a mut [u8],
     ) -> Self {
@@ -213,7 +232,7 @@ impl<'a> Request<'a> {
     pub(crate) fn set_variable(
         name: Name<'a>,
         vendor: &'a Guid,
-        attributes: u32,
+        attributes: Attributes,
         data: &'a [u8],
     ) -> Self {
         Self::new(
@@ -221,19 +240,19 @@ impl<'a> Request<'a> {
             [
                 addr(name.units()),
                 addr(vendor),
-                u64::from(attributes),
+                u64::from(attributes.0),
                 data.len() as u64,
                 addr(data),
             ],
         )
     }
 
-    pub(crate) fn query_variable_info(attributes: u32, out: &'a mut [u64; 3]) -> Self {
+    pub(crate) fn query_variable_info(attributes: Attributes, out: &'a mut [u64; 3]) -> Self {
         let [max_storage, remaining, max_size] = out;
         Self::new(
             Service::QueryVariableInfo,
             [
-                u64::from(attributes),
+                u64::from(attributes.0),
                 addr_mut(max_storage),
                 addr_mut(remaining),
                 addr_mut(max_size),
