@@ -29,20 +29,22 @@ const MAX_COMMAND: usize = 64;
 #[pin_data]
 pub(crate) struct Files {
     shared: Arc<Shared>,
-    #[pin]
-    router: Router,
+    /// The module's: the `route` file only switches it.
+    router: Arc<Router>,
     #[pin]
     bench: Mutex<Option<Report>>,
 }
 
-/// Creates the directory; it and routing go away when the `Scope` drops.
-pub(crate) fn create(shared: Arc<Shared>, routed: bool) -> impl PinInit<Scope<Files>, Error> {
+/// Creates the directory, which goes away when the `Scope` drops.
+pub(crate) fn create(
+    shared: Arc<Shared>,
+    router: Arc<Router>,
+) -> impl PinInit<Scope<Files>, Error> {
     let files = try_pin_init!(Files {
-        router <- Router::new(shared.clone()),
         shared,
+        router,
         bench <- new_mutex!(None),
-    }? Error)
-    .pin_chain(move |files| files.router.set(routed));
+    }? Error);
     Scope::dir(files, c"efimm", populate)
 }
 

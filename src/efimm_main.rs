@@ -25,6 +25,7 @@ use call::Shared;
 use counters::COUNTERS;
 use kernel::{debugfs::Scope, prelude::*, sync::Arc};
 use mm::RuntimeMap;
+use route::Router;
 use sys::{OwnedMm, Probes, Thread};
 
 module! {
@@ -66,9 +67,22 @@ impl Drop for Core {
     }
 }
 
+/// The module's routing switch, which debugfs shares: routing is off once
+/// this drops, whoever else holds the router.
+struct Routes(Arc<Router>);
+
+impl Drop for Routes {
+    fn drop(&mut self) {
+        self.0.off();
+    }
+}
+
 struct Efimm {
-    // Dropped in this order: routing and debugfs first, the thread last.
+    // Dropped in this order, once `drop` has refused new calls: the debugfs
+    // files, waiting for their users (so no `route` write switches routing
+    // back on); routing; the probes; the thread last.
     _debugfs: Pin<KBox<Scope<debugfs::Files>>>,
+    _routes: Routes,
     _probes: Probes,
     _core: Core,
 }
@@ -95,12 +109,18 @@ impl kernel::Module for Efimm {
         let core = Core::start(map)?;
         let probes = Probes::register(&COUNTERS)
             .inspect_err(|e| pr_err!("cannot register probes: {e:?}\n"))?;
-        let files = KBox::pin_init(debugfs::create(core.shared.clone(), route == 1), GFP_KERNEL)?;
+        let routes = Routes(Arc::pin_init(Router::new(core.shared.clone()), GFP_KERNEL)?);
+        routes.0.set(route == 1)?;
+        let files = KBox::pin_init(
+            debugfs::create(core.shared.clone(), routes.0.clone()),
+            GFP_KERNEL,
+        )?;
         pr_info!(
             "ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n"
         );
         Ok(Efimm {
             _debugfs: files,
+            _routes: routes,
             _probes: probes,
             _core: core,
         })

@@ -57,23 +57,27 @@ impl Router {
     /// Routes (`true`) or unroutes; a no-op if already so. Routing is
     /// refused under kernel lockdown, as efi_test is.
     pub(crate) fn set(&self, routed: bool) -> Result {
-        if routed {
-            sys::lockdown_check()
-                .inspect_err(|_| pr_err!("route=1 refused: the kernel is locked down\n"))?;
+        if !routed {
+            self.off();
+            return Ok(());
         }
+        sys::lockdown_check()
+            .inspect_err(|_| pr_err!("route=1 refused: the kernel is locked down\n"))?;
         let mut state = self.state.lock();
-        match (state.is_some(), routed) {
-            (false, true) => {
-                *state = Some(Routing::new(self.target.clone())?);
-                pr_info!("routing the kernel's EFI runtime services through efimm\n");
-            }
-            (true, false) => {
-                // Dropping `Routing` restores the kernel's path.
-                *state = None;
-                pr_info!("EFI runtime services back on the kernel's own path\n");
-            }
-            _ => {}
+        if state.is_none() {
+            *state = Some(Routing::new(self.target.clone())?);
+            pr_info!("routing the kernel's EFI runtime services through efimm\n");
         }
         Ok(())
+    }
+
+    /// Puts the kernel's EFI users back on its own path, waiting for the
+    /// routed calls in flight; a no-op if they are there.
+    pub(crate) fn off(&self) {
+        let mut state = self.state.lock();
+        // Dropping `Routing` restores the kernel's path.
+        if state.take().is_some() {
+            pr_info!("EFI runtime services back on the kernel's own path\n");
+        }
     }
 }
