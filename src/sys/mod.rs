@@ -27,9 +27,7 @@ pub(crate) use boot::{
     booted_lowmap, large_pfn_mappings_supported, lockdown_check, memory_attributes, memory_map,
     p4d_folded, runtime_services_enabled, runtime_table, user_limit,
 };
-pub(crate) use firmware::{
-    CallResult, FirmwareFn, OwnFunction, RuntimeLockGuard, Stub, StubPage,
-};
+pub(crate) use firmware::{CallResult, FirmwareFn, OwnFunction, RuntimeLockGuard, Stub, StubPage};
 pub(crate) use kernel_path::{
     firmware_overlaps, kernel_call, kernel_firmware_calls, kernel_path_watched,
     reset_kernel_firmware_max, save_kernel_path, watch_kernel_path,
