@@ -30,7 +30,7 @@ stage "check: host unit tests"
 sed -n 's/^/  /p' "$OUT/host.log" | grep -E '  (PASS|FAIL)' || true
 add_counts "$OUT/host.log"
 
-mapfile -t tests < <("$EFIMM_TOP"/scripts/selftests.sh list)
+ntests=$("$EFIMM_TOP"/scripts/selftests.sh count)
 
 for run in $RUNS; do
 	fw=${run%%-*}
@@ -52,9 +52,9 @@ for run in $RUNS; do
 		;;
 	*) die "unknown run '$run'" ;;
 	esac
-	stage "check: $run: booting ($fw firmware${append:+, $append}), ${#tests[@]} test programs"
+	stage "check: $run: booting ($fw firmware${append:+, $append}), $ntests kselftests"
 	"$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$OUT/$run" "$append" \
-		"$EFIMM_TOP/scripts/guest-tests.sh $OUT/$run ${tests[*]}" || true
+		"$EFIMM_TOP/scripts/guest-tests.sh $OUT/$run" || true
 	python3 "$EFIMM_TOP"/scripts/ktap.py judge "$run" "$OUT/$run" \
 		>"$OUT/$run/summary.txt" || true
 	grep -v '^passed ' "$OUT/$run/summary.txt" || true

@@ -53,7 +53,7 @@ cat "$d/counters" >"$out/counters.txt"
 # set_variable_4k writes and deletes a 4 KiB variable through efivarfs,
 # routed through efimm or not: flash writes long enough to stand out of
 # TCG's own lateness.
-rtlat=$EFIMM_TOP/selftests/efimm/rtlat
+rtlat=$EFIMM_KSFT_INSTALL/efimm/rtlat
 var=/sys/firmware/efi/efivars/EfimmRt-4e6f8b4a-ef1c-4d2e-9a3b-6566696d6d00
 mkdir -p "$out/rt"
 printf '\007\000\000\000' >"$out/var4k"

@@ -10,5 +10,6 @@ mountpoint -q /sys/firmware/efi/efivars 2>/dev/null ||
 # EFIMM_FW (pflash or bios).
 EFIMM_KO=$EFIMM_TOP/efimm.ko
 EFI_TEST_KO=$EFIMM_KBUILD/drivers/firmware/efi/test/efi_test.ko
-KSFT_DIR=$EFIMM_CACHE/kselftest
-export EFIMM_TOP EFIMM_CACHE EFIMM_KBUILD EFIMM_FW EFIMM_KO EFI_TEST_KO KSFT_DIR
+# The kselftests as scripts/selftests.sh installed them.
+EFIMM_KSFT_INSTALL=$EFIMM_CACHE/kselftest/install
+export EFIMM_TOP EFIMM_CACHE EFIMM_KBUILD EFIMM_FW EFIMM_KO EFI_TEST_KO EFIMM_KSFT_INSTALL

@@ -1,27 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the VM: a small kselftest runner. Each argument is a test
-# program; its suite is the folder it lives in, and that folder's `settings`
-# may set `timeout=` (seconds, default 45, as in kselftest). Output is KTAP
-# in OUTDIR/results.ktap, the test's own output indented as "# " lines, and
-# ends with the marker line "# EFIMM-END" once every test has finished.
+# Runs inside the VM: every installed kselftest (scripts/selftests.sh),
+# through the kernel's own run_kselftest.sh, lockdown last. Its KTAP goes
+# to OUTDIR/results.ktap and the console, followed by the marker line
+# "# EFIMM-END" once every test has finished; the kernel log to
+# OUTDIR/dmesg.txt.
 #
-# Usage: guest-tests.sh OUTDIR TEST...
+# Usage: guest-tests.sh OUTDIR [SUITE:TEST...]
+#   With tests named (as in kselftest-list.txt), only those run.
 
 out=$1
 shift
 . "$EFIMM_TOP/scripts/guest-env.sh"
 # Test sizes and timeouts from the host (scripts/vm.sh).
 [ -f "$out/knobs.env" ] && . "$out/knobs.env"
-
-ktap=$out/results.ktap
-ksft_skip=4
-
-exec 3>"$ktap"
-emit() {
-	echo "$*" >&3
-	echo "$*"
-}
 
 # A kmemleak=on boot: report and forget what the boot itself leaked, so
 # that what the tests leak stands alone.
@@ -30,37 +22,31 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo clear >/sys/kernel/debug/kmemleak
 fi
 
-emit "TAP version 13"
-emit "1..$#"
-n=0
-for prog in "$@"; do
-	n=$((n + 1))
-	dir=$(dirname "$prog")
-	name="$(basename "$dir"):$(basename "$prog")"
-	timeout=45
-	if [ -f "$dir/settings" ]; then
-		t=$(sed -n 's/^timeout=//p' "$dir/settings")
-		[ -n "$t" ] && timeout=$t
-	fi
-	# make stress runs the full counts: longer.
-	timeout=${EFIMM_TEST_TIMEOUT:-$timeout}
-	emit "# selftests: $name"
-	rc=0
-	t0=$(date +%s)
-	(cd "$dir" && timeout -k 5 "$timeout" "./$(basename "$prog")") \
-		</dev/null >"$out/test.out" 2>&1 || rc=$?
-	echo "# took $(($(date +%s) - t0)) s" >>"$out/test.out"
-	sed 's/^/# /' "$out/test.out" >&3
-	sed 's/^/# /' "$out/test.out"
-	case $rc in
-	0) emit "ok $n $name" ;;
-	"$ksft_skip") emit "ok $n $name # SKIP" ;;
-	124) emit "not ok $n $name # TIMEOUT ${timeout}s" ;;
-	*) emit "not ok $n $name # exit=$rc" ;;
-	esac
-done
-rm -f "$out/test.out"
+# make stress runs the full counts: longer than the suites' settings.
+override=()
+[ -n "${EFIMM_TEST_TIMEOUT:-}" ] && override=(-o "$EFIMM_TEST_TIMEOUT")
+run=$EFIMM_KSFT_INSTALL/run_kselftest.sh
+# The runner writes the tests' output to /dev/stdout, which virtme-ng
+# links to its console port: make it this script's stdout, the pipe below.
+ln -sfn /proc/self/fd/1 /dev/stdout
+# The runner runs its collections in name order: lockdown, which locks the
+# kernel down for the rest of the boot, gets a run of its own, after.
+all_tests() {
+	"$run" "${override[@]}" -S lockdown:lockdown.sh
+	"$run" "${override[@]}" -c lockdown
+}
+named_tests() {
+	local t sel=()
+	for t; do
+		sel+=(-t "$t")
+	done
+	"$run" "${override[@]}" "${sel[@]}"
+}
+if [ $# -gt 0 ]; then
+	named_tests "$@"
+else
+	all_tests
+fi </dev/null 2>&1 | tee "$out/results.ktap"
 dmesg >"$out/dmesg.txt"
-emit "# EFIMM-END"
-exec 3>&-
+echo "# EFIMM-END" | tee -a "$out/results.ktap"
 sync

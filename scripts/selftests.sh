@@ -1,71 +1,57 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the kselftests the VM runs, and list them.
+# Build and install the kselftests the VM runs, the kernel's way.
 #
 # Usage:
-#   selftests.sh build   build selftests/* and the kernel's own efivarfs
-#                        kselftest (from the same tree) into the cache
-#   selftests.sh list    print every test program, one path a line, in the
-#                        order the VM runs them
+#   selftests.sh build   stage selftests/* beside the kernel's own suites
+#                        (efivarfs, from the tree we boot) in a copy of
+#                        tools/testing/selftests, then run its top-level
+#                        `make install`: run_kselftest.sh, the runner and
+#                        kselftest-list.txt land in the cache
+#   selftests.sh count   print how many tests the install lists
 
 . "$(dirname "$0")/lib.sh"
 eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
 
 KSFT_OUT=$EFIMM_CACHE/kselftest
-
-# TEST_PROGS of a kselftest Makefile, in order.
-test_progs() {
-	make -s -f - -C "$1" print-progs <<'EOF'
-include Makefile
-print-progs:
-	@printf '%s\n' $(TEST_PROGS)
-EOF
-}
+# tools/testing/selftests as the kselftest Makefiles expect to find it:
+# the kernel's framework linked in, the suites copied (an `include
+# ../lib.mk` is resolved from the suite's own directory).
+KSFT_SRC=$KSFT_OUT/src
+KSFT_INSTALL=$KSFT_OUT/install
+# The order the guest runs them in; lockdown/ locks the kernel down for the
+# rest of the boot: last (scripts/guest-tests.sh).
+OUR_SUITES="efimm lowmap lockdown"
+TARGETS="efimm efivarfs lowmap lockdown"
 
 build() {
-	stage "selftests: building"
-	mkdir -p "$KSFT_OUT"
-	# The upstream efivarfs kselftest, built from the kernel we boot.
-	mkdir -p "$KSFT_OUT/efivarfs"
-	make -s -C "$KSRC_DIR/tools/testing/selftests/efivarfs" \
-		OUTPUT="$KSFT_OUT/efivarfs" all >/dev/null
-	cp "$KSRC_DIR"/tools/testing/selftests/efivarfs/efivarfs.sh "$KSFT_OUT/efivarfs/"
-	# kselftest helpers our shell tests source.
-	cp "$KSRC_DIR"/tools/testing/selftests/kselftest/ktap_helpers.sh "$KSFT_OUT/"
-	# The test module efimm's exposure test loads, against the same build.
-	mkdir -p "$KSFT_OUT/mmprobe"
-	cp "$EFIMM_TOP"/selftests/efimm/mmprobe/Kbuild \
-		"$EFIMM_TOP"/selftests/efimm/mmprobe/efimm_mmprobe.c "$KSFT_OUT/mmprobe/"
-	kmake -s M="$KSFT_OUT/mmprobe" modules >/dev/null
-	"$EFIMM_TOP"/scripts/sign-module.sh "$KBUILD_DIR" "$KSFT_OUT/mmprobe/efimm_mmprobe.ko"
-	local d
-	for d in "$EFIMM_TOP"/selftests/*/; do
-		[ -f "$d/Makefile" ] || continue
-		make -s -C "$d" KSFT_OUT="$KSFT_OUT" \
-			KSFT_INCLUDE="$KSRC_DIR/tools/testing/selftests" >/dev/null
+	local ksft=$KSRC_DIR/tools/testing/selftests f s
+	stage "selftests: building and installing ($TARGETS)"
+	mkdir -p "$KSFT_SRC"
+	for f in Makefile lib.mk kselftest kselftest.h kselftest_harness.h \
+		run_kselftest.sh; do
+		ln -sfn "$ksft/$f" "$KSFT_SRC/$f"
 	done
-}
-
-suite_progs() {
-	local p
-	for p in $(KSFT_OUT=$KSFT_OUT test_progs "$1"); do
-		echo "${1%/}/$p"
+	rsync -a --delete "$ksft/efivarfs/" "$KSFT_SRC/efivarfs/"
+	for s in $OUR_SUITES; do
+		rsync -a --delete "$EFIMM_TOP/selftests/$s/" "$KSFT_SRC/$s/"
 	done
-}
-
-# lockdown/ locks the kernel down for the rest of the boot: last.
-list() {
-	local d
-	for d in "$EFIMM_TOP"/selftests/*/; do
-		[ -f "$d/Makefile" ] && [ "$(basename "$d")" != lockdown ] || continue
-		suite_progs "$d"
+	rm -rf "$KSFT_INSTALL"
+	make -s -C "$KSFT_SRC" top_srcdir="$KSRC_DIR" TARGETS="$TARGETS" \
+		KSFT_INSTALL_PATH="$KSFT_INSTALL" KDIR="$KBUILD_DIR" \
+		RUSTC="$RUSTC" BINDGEN="$BINDGEN" install >"$KSFT_OUT/build.log" 2>&1 ||
+		{ tail -n 40 "$KSFT_OUT/build.log" >&2; die "selftests failed to build; log: $KSFT_OUT/build.log"; }
+	# The test module loads under lockdown too: sign the installed copy.
+	"$EFIMM_TOP"/scripts/sign-module.sh "$KBUILD_DIR" \
+		"$KSFT_INSTALL/efimm/mmprobe/efimm_mmprobe.ko"
+	for s in $TARGETS; do
+		grep -q "^$s:" "$KSFT_INSTALL/kselftest-list.txt" ||
+			die "suite $s is missing from $KSFT_INSTALL/kselftest-list.txt"
 	done
-	echo "$KSFT_OUT/efivarfs/efivarfs.sh"
-	suite_progs "$EFIMM_TOP/selftests/lockdown/"
 }
 
 case "${1:-}" in
 build) build ;;
-list) list ;;
-*) die "usage: $0 build|list" ;;
+count) wc -l <"$KSFT_INSTALL/kselftest-list.txt" ;;
+*) die "usage: $0 build|count" ;;
 esac

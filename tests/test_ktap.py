@@ -8,18 +8,32 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 import ktap  # noqa: E402
 
+# What run_kselftest.sh prints, then the guest's end marker.
 GOOD = """TAP version 13
 1..2
-# selftests: lowmap:layout.sh
+# timeout set to 120
+# selftests: lowmap: layout.sh
 # TAP version 13
 # 1..2
 # ok 1 efi window empty
 # ok 2 runtime map is 1:1
-ok 1 lowmap:layout.sh
-# selftests: efivarfs:efivarfs.sh
+# # Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0
+ok 1 selftests: lowmap: layout.sh
+# timeout set to 45
+# selftests: efivarfs: efivarfs.sh
 # running test_create
-ok 2 efivarfs:efivarfs.sh
+ok 2 selftests: efivarfs: efivarfs.sh
+# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:0 error:0
 # EFIMM-END
+"""
+
+# The guest runs the runner a second time, for lockdown alone.
+SECOND_RUN = """TAP version 13
+1..1
+# timeout set to 45
+# selftests: lockdown: lockdown.sh
+ok 1 selftests: lockdown: lockdown.sh
+# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0
 """
 
 
@@ -49,20 +63,40 @@ class ParseTest(unittest.TestCase):
     def test_failed_subtest_is_reported_with_directive(self):
         text = GOOD.replace("# ok 2 runtime map is 1:1",
                             "# not ok 2 runtime map is 1:1 # 3 regions differ")
-        text = text.replace("ok 1 lowmap:layout.sh", "not ok 1 lowmap:layout.sh # exit=1")
+        text = text.replace("ok 1 selftests: lowmap: layout.sh",
+                            "not ok 1 selftests: lowmap: layout.sh # exit=1")
         results, _ = ktap.parse(text)
         failed = [r for r in results if not r.passed]
         self.assertEqual(len(failed), 1)
         self.assertEqual(failed[0].detail, "3 regions differ")
 
     def test_program_failing_after_passing_subtests_counts_once_more(self):
-        text = GOOD.replace("ok 1 lowmap:layout.sh", "not ok 1 lowmap:layout.sh # exit=139")
+        text = GOOD.replace("ok 1 selftests: lowmap: layout.sh",
+                            "not ok 1 selftests: lowmap: layout.sh # exit=139")
         results, _ = ktap.parse(text)
         self.assertEqual([r.name for r in results if not r.passed], ["lowmap:layout.sh"])
 
+    def test_two_runs_add_their_plans(self):
+        end = "# EFIMM-END\n"
+        text = GOOD.replace(end, SECOND_RUN + end)
+        results, problems = ktap.parse(text)
+        self.assertEqual(problems, [])
+        self.assertEqual(results[-1].name, "lockdown:lockdown.sh")
+
+    def test_second_run_missing_its_result_is_a_problem(self):
+        end = "# EFIMM-END\n"
+        second = SECOND_RUN.replace("ok 1 selftests: lockdown: lockdown.sh\n", "")
+        _, problems = ktap.parse(GOOD.replace(end, second + end))
+        self.assertIn("2 of 3 planned tests reported", problems)
+
+    def test_xfail_is_a_failure(self):
+        results, _ = ktap.parse(GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
+                                             "ok 2 selftests: efivarfs: efivarfs.sh # XFAIL"))
+        self.assertFalse(results[-1].passed)
+
     def test_skip_is_marked(self):
-        results, _ = ktap.parse(GOOD.replace("ok 2 efivarfs:efivarfs.sh",
-                                             "ok 2 efivarfs:efivarfs.sh # SKIP"))
+        results, _ = ktap.parse(GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
+                                             "ok 2 selftests: efivarfs: efivarfs.sh # SKIP"))
         self.assertTrue(results[-1].skipped)
 
 

@@ -5,7 +5,7 @@
 # EINVAL-style errors, seeded random bytes never hurt the kernel (the runner
 # fails the run on any WARN or oops), and efimm still works afterwards.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 SEED=${EFIMM_BADINPUT_SEED:-4242}

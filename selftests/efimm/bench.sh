@@ -7,7 +7,7 @@
 # covers the services efi_test cannot reach (UpdateCapsule) and checks
 # each service's request layout against the kernel's wrappers.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 SERVICES="get_time set_time get_wakeup_time set_wakeup_time get_variable

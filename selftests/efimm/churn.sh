@@ -10,7 +10,7 @@
 # (EFIMM_CHURN_PACE seconds apart, at most EFIMM_CHURN_WRITES, 100 in
 # -bios mode).
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 CYCLES=${EFIMM_CHURN_CYCLES:-20}

@@ -8,7 +8,7 @@
 # inside the firmware at once (efimm's firmware_overlaps count, taken at
 # the firmware entry of both paths, stays 0).
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 PROCS=${EFIMM_CONCURRENCY_PROCS:-8}

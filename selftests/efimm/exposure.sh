@@ -8,11 +8,11 @@
 # breakpoint armed on every CPU does not fire inside an efimm call, as
 # the kernel's path disables breakpoints while efi_mm is loaded.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 PROBE=/sys/kernel/debug/efimm_mmprobe
-PROBE_KO=$KSFT_DIR/mmprobe/efimm_mmprobe.ko
+PROBE_KO=$(dirname "$0")/mmprobe/efimm_mmprobe.ko
 
 # The start of the first runtime code region: firmware that every mm but
 # efimm's leaves unmapped.

@@ -10,7 +10,7 @@
 # unmapped address 0) and #GP, #UD, #DE and int3, each taken by a function
 # on efimm's own page in the mm.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 EFIVARS=/sys/firmware/efi/efivars

@@ -8,7 +8,7 @@
 #
 # EFIMM_FUZZ_SEED and EFIMM_FUZZ_CASES override the seed and the count.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 SEED=${EFIMM_FUZZ_SEED:-20261122}

@@ -6,7 +6,7 @@
 # kmemleak=on (make check's bios-kmemleak run); the test runner clears
 # the boot's own reports before the first test.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 KMEMLEAK=/sys/kernel/debug/kmemleak

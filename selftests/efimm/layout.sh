@@ -4,7 +4,7 @@
 # The dedicated mm maps exactly the firmware's runtime regions, 1:1, with
 # supervisor-only, non-global, never writable-and-executable PTEs.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 RUNTIME_MAP=/sys/firmware/efi/runtime-map

@@ -4,7 +4,7 @@
 # efimm loads only where it can work, refuses clearly otherwise, and
 # unloads leaving nothing behind.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 # insmod_fails ERROR_TEXT DMESG_TEXT ARGS...: insmod refuses with that
@@ -91,6 +91,8 @@ test_route_param_loads_routed() {
 	[ "$r" = 1 ]
 }
 
+# Every case loads efimm itself: start from unloaded, whatever ran before.
+efimm_unload
 ktap_print_header
 if lowmap_booted; then
 	ktap_set_plan 6

@@ -11,11 +11,11 @@
 # contained like any other, firmware that returns with interrupts
 # disabled caught and repaired.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 RTLAT=$(dirname "$0")/rtlat
-PROBE_KO=$KSFT_DIR/mmprobe/efimm_mmprobe.ko
+PROBE_KO=$(dirname "$0")/mmprobe/efimm_mmprobe.ko
 CLOBBER=/sys/kernel/debug/efimm_fpu_clobber
 INJECT=$EFIMM_DEBUGFS/inject_fault
 FAULT=$EFIMM_DEBUGFS/fault

@@ -5,7 +5,7 @@
 # upstream efivarfs kselftest passes and efimm's counters show its calls.
 # Routing off, and unloading while routed, give the kernel its path back.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 EFIVARS=/sys/firmware/efi/efivars
@@ -21,7 +21,7 @@ reset_counters() {
 test_efivarfs_selftest_through_efimm() {
 	route 1 && reset_counters || return 1
 	local rc
-	(cd "$KSFT_DIR/efivarfs" && ./efivarfs.sh) 2>&1 | sed 's/^/# /'
+	(cd "$(dirname "$0")/../efivarfs" && ./efivarfs.sh) 2>&1 | sed 's/^/# /'
 	rc=${PIPESTATUS[0]}
 	echo "# efimm calls: get_variable $(counter efimm.get_variable.calls)," \
 		"set_variable $(counter efimm.set_variable.calls)," \

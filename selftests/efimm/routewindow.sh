@@ -10,7 +10,7 @@
 # efivars backend (a killed re-registration once left efivarfs answering
 # ENODEV until reboot). efivarfs reads and writes at the end.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 SWITCHES=${EFIMM_ROUTE_SWITCHES:-150}

@@ -12,7 +12,7 @@
 # firmware is preempted. The kernel log stays clean (the judge checks it
 # for every test). make stress runs 100,000 calls.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 CALLS=${EFIMM_SOAK_CALLS:-2000}

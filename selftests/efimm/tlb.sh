@@ -5,7 +5,7 @@
 # entry and shoot down no other CPU. The kernel path's numbers are printed
 # beside them.
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 CALLS=1000

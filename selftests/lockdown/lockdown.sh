@@ -7,8 +7,8 @@
 # read-only files stay readable. Lockdown cannot be lifted: this test runs
 # last in its boot.
 
-. "$KSFT_DIR/ktap_helpers.sh"
-. "$EFIMM_TOP/selftests/efimm/lib.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
+. "$(dirname "$0")/../efimm/lib.sh"
 
 LOCKDOWN=/sys/kernel/security/lockdown
 

@@ -7,7 +7,7 @@
 # classic high mapping. Either way the kernel's own runtime path works
 # (efivarfs lists, writes, reads back and deletes a variable).
 
-. "$KSFT_DIR/ktap_helpers.sh"
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 
 RUNTIME_MAP=/sys/firmware/efi/runtime-map
 PTDUMP_EFI=/sys/kernel/debug/page_tables/efi
