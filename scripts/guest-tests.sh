@@ -11,6 +11,8 @@
 
 out=$1
 shift
+# virtme-ng powers the guest off as soon as this script ends.
+trap '' HUP
 . "$EFIMM_TOP/scripts/guest-env.sh"
 # Test sizes and timeouts from the host (scripts/vm.sh).
 [ -f "$out/knobs.env" ] && . "$out/knobs.env"
@@ -28,25 +30,39 @@ override=()
 run=$EFIMM_KSFT_INSTALL/run_kselftest.sh
 # The runner writes the tests' output to /dev/stdout, which virtme-ng
 # links to its console port: make it this script's stdout, the pipe below.
+# The guest runs this script and powers off: nothing else needs the link.
 ln -sfn /proc/self/fd/1 /dev/stdout
 # The runner runs its collections in name order: lockdown, which locks the
-# kernel down for the rest of the boot, gets a run of its own, after.
-all_tests() {
-	"$run" "${override[@]}" -S lockdown:lockdown.sh
-	"$run" "${override[@]}" -c lockdown
-}
-named_tests() {
+# kernel down for the rest of the boot, gets a run of its own, after. A run
+# that cannot start (a test it does not list) adds a result to no plan,
+# which the host's judge reports.
+LOCKDOWN=lockdown:lockdown.sh
+run_tests() {
 	local t sel=()
 	for t; do
 		sel+=(-t "$t")
 	done
-	"$run" "${override[@]}" "${sel[@]}"
+	# A session of its own, without the console as controlling terminal:
+	# nothing a test does to its terminal or process group reaches this
+	# script, which must go on to write the end marker.
+	setsid -w "$run" "${override[@]}" -f "${sel[@]}" ||
+		echo "not ok 1 selftests: runner: $* # could not run"
 }
-if [ $# -gt 0 ]; then
-	named_tests "$@"
-else
-	all_tests
-fi </dev/null 2>&1 | tee "$out/results.ktap"
+# TESTS...: every test named, or all of them; lockdown last.
+run_all() {
+	local t first=() last=()
+	[ $# -gt 0 ] || set -- $("$run" -l)
+	for t; do
+		if [ "$t" = "$LOCKDOWN" ]; then
+			last=("$t")
+		else
+			first+=("$t")
+		fi
+	done
+	[ ${#first[@]} -eq 0 ] || run_tests "${first[@]}"
+	[ ${#last[@]} -eq 0 ] || run_tests "${last[@]}"
+}
+run_all "$@" </dev/null 2>&1 | tee "$out/results.ktap"
 dmesg >"$out/dmesg.txt"
 echo "# EFIMM-END" | tee -a "$out/results.ktap"
 sync

@@ -37,7 +37,8 @@ build() {
 		rsync -a --delete "$EFIMM_TOP/selftests/$s/" "$KSFT_SRC/$s/"
 	done
 	rm -rf "$KSFT_INSTALL"
-	make -s -C "$KSFT_SRC" top_srcdir="$KSRC_DIR" TARGETS="$TARGETS" \
+	# FORCE_TARGETS: fail if any suite fails, not only if all do.
+	make -s -C "$KSFT_SRC" top_srcdir="$KSRC_DIR" TARGETS="$TARGETS" FORCE_TARGETS=1 \
 		KSFT_INSTALL_PATH="$KSFT_INSTALL" KDIR="$KBUILD_DIR" \
 		RUSTC="$RUSTC" BINDGEN="$BINDGEN" install >"$KSFT_OUT/build.log" 2>&1 ||
 		{ tail -n 40 "$KSFT_OUT/build.log" >&2; die "selftests failed to build; log: $KSFT_OUT/build.log"; }

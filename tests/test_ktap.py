@@ -94,6 +94,11 @@ class ParseTest(unittest.TestCase):
                                              "ok 2 selftests: efivarfs: efivarfs.sh # XFAIL"))
         self.assertFalse(results[-1].passed)
 
+    def test_subtest_xfail_keeps_its_reason(self):
+        results, _ = ktap.parse(GOOD.replace("# ok 2 runtime map is 1:1",
+                                             "# ok 2 runtime map is 1:1 # XFAIL known quirk"))
+        self.assertTrue(results[1].passed)
+
     def test_skip_is_marked(self):
         results, _ = ktap.parse(GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
                                              "ok 2 selftests: efivarfs: efivarfs.sh # SKIP"))
