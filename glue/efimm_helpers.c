@@ -17,7 +17,6 @@
 #include <linux/efi.h>
 #include <linux/file.h>
 #include <linux/freezer.h>
-#include <linux/io.h>
 #include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -83,42 +82,6 @@ long efimm_memmap_copy(efi_memory_desc_t *out, unsigned long max)
 			out[n] = *md;
 		n++;
 	}
-	return n;
-}
-
-/*
- * Copy the Memory Attributes Table entries into @out (room for @max).
- * Returns the number of entries (0 without a MAT), or -errno for a table
- * efimm cannot use, with the same checks as efi_memattr_init().
- */
-long efimm_mat_copy(efi_memory_desc_t *out, unsigned long max)
-{
-	efi_memory_attributes_table_t *tbl;
-	unsigned long i, n, size;
-
-	if (!efi_enabled(EFI_MEM_ATTR) ||
-	    efi_mem_attr_table == EFI_INVALID_TABLE_ADDR)
-		return 0;
-
-	tbl = memremap(efi_mem_attr_table, sizeof(*tbl), MEMREMAP_WB);
-	if (!tbl)
-		return -ENOMEM;
-	n = tbl->num_entries;
-	size = sizeof(*tbl) + n * tbl->desc_size;
-	if (tbl->version > 2 || tbl->desc_size < sizeof(efi_memory_desc_t) ||
-	    tbl->desc_size > efi.memmap.desc_size) {
-		memunmap(tbl);
-		return -EINVAL;
-	}
-	memunmap(tbl);
-
-	tbl = memremap(efi_mem_attr_table, size, MEMREMAP_WB);
-	if (!tbl)
-		return -ENOMEM;
-	for (i = 0; i < n && i < max; i++)
-		out[i] = *(efi_memory_desc_t *)efi_memdesc_ptr(tbl->entry,
-							       tbl->desc_size, i);
-	memunmap(tbl);
 	return n;
 }
 
@@ -426,26 +389,32 @@ int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 }
 
 /*
- * Whether @addr is mapped in @m by a present, executable, supervisor-only
- * entry: what efimm may call. Every VMA of @m is a PFN mapping, which
- * follow_pfnmap_start() walks under the mmap lock.
+ * What an instruction fetch at @addr in @m does: 1, it executes (a present,
+ * executable, supervisor-only entry: what efimm may call); 0, it faults
+ * (no VMA, or an entry that is not executable or user); -EINVAL, unknown
+ * (outside the lower half, or an entry it cannot read). Every VMA of @m is
+ * a PFN mapping, which follow_pfnmap_start() walks under the mmap lock.
  */
-bool efimm_mm_executable(struct efimm_mm *m, unsigned long addr)
+int efimm_mm_executable(struct efimm_mm *m, unsigned long addr)
 {
 	struct follow_pfnmap_args args = { .address = addr };
-	pgprotval_t prot = 0;
+	int ret = 0;
 
 	if (addr >= TASK_SIZE_MAX)
-		return false;
+		return -EINVAL;
 	mmap_read_lock(m->mm);
 	args.vma = vma_lookup(m->mm, addr);
-	if (args.vma && !follow_pfnmap_start(&args)) {
-		prot = pgprot_val(args.pgprot);
-		follow_pfnmap_end(&args);
+	if (args.vma) {
+		ret = follow_pfnmap_start(&args);
+		if (!ret) {
+			ret = (pgprot_val(args.pgprot) &
+			       (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX)) ==
+			      _PAGE_PRESENT;
+			follow_pfnmap_end(&args);
+		}
 	}
 	mmap_read_unlock(m->mm);
-	return (prot & (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX)) ==
-	       _PAGE_PRESENT;
+	return ret;
 }
 
 /* The call thread -------------------------------------------------------- */
@@ -839,6 +808,10 @@ void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 #define RT_SLOT(f)	((offsetof(efi_runtime_services_t, f) -		\
 			  offsetof(efi_runtime_services_t, get_time)) /	\
 			 sizeof(void *))
+
+/* As Service::slot() numbers them: the ends, and the gap of slots 4-5. */
+static_assert(RT_SLOT(get_time) == 0 && RT_SLOT(set_wakeup_time) == 3 &&
+	      RT_SLOT(get_variable) == 6 && RT_SLOT(query_variable_info) == 13);
 
 /*
  * struct efi as it was at load: the kernel's own path. efimm only loads

@@ -77,7 +77,6 @@ unsigned long efimm_user_limit(void);
 bool efimm_p4d_folded(void);
 unsigned long efimm_runtime_table(void);
 long efimm_memmap_copy(efi_memory_desc_t *out, unsigned long max);
-long efimm_mat_copy(efi_memory_desc_t *out, unsigned long max);
 struct efimm_mm *efimm_mm_create(void);
 int efimm_mm_destroy(struct efimm_mm *m);
 void efimm_mm_counts(struct efimm_mm *m, int *users, int *count);
@@ -85,7 +84,7 @@ int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 		     unsigned int cache, bool write, bool exec, bool huge);
 int efimm_map_null_call(struct efimm_mm *m, unsigned long addr);
 int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr);
-bool efimm_mm_executable(struct efimm_mm *m, unsigned long addr);
+int efimm_mm_executable(struct efimm_mm *m, unsigned long addr);
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
 void efimm_thread_stop(struct task_struct *t);
 void efimm_thread_set_freezable(void);

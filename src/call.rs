@@ -310,6 +310,8 @@ impl Shared {
             if let Some(result) = slot.result.take() {
                 break result;
             }
+            // Not interruptible, nor killable: `Shared::call`'s erased
+            // request must outlive the thread's use of it.
             self.to_caller.wait(&mut slot);
         };
         slot.busy = false;
@@ -331,8 +333,10 @@ impl Path for Shared {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
         // SAFETY: `submit` returns only once the `RawRequest` is dropped:
         // unsent, or after the thread, which waits for the firmware, has
-        // consumed the `Call` holding it (`serve`). `request`'s borrows
-        // outlive this function.
+        // consumed the `Call` holding it (`serve`): once queued, the caller
+        // waits for the result without interruption, and the thread takes
+        // a queued request before it honours `Stopping` (`next_request`).
+        // `request`'s borrows outlive this function.
         let raw = unsafe { request.erase() };
         let (res, ns) = self.submit(Call::Service(raw))?;
         let status = EfiStatus(res.status);

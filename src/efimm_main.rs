@@ -110,11 +110,12 @@ impl kernel::Module for Efimm {
         let probes = Probes::register(&COUNTERS)
             .inspect_err(|e| pr_err!("cannot register probes: {e:?}\n"))?;
         let routes = Routes(Arc::pin_init(Router::new(core.shared.clone()), GFP_KERNEL)?);
-        routes.0.set(route == 1)?;
         let files = KBox::pin_init(
             debugfs::create(core.shared.clone(), routes.0.clone()),
             GFP_KERNEL,
         )?;
+        // Last: nothing after it can fail and unroute again.
+        routes.0.set(route == 1)?;
         pr_info!(
             "ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n"
         );

@@ -15,8 +15,16 @@ efimm_load() {
 	efimm_loaded || insmod "$EFIMM_KO" "$@"
 }
 
+# A debugfs file open keeps efimm loaded: give callers in flight 5 s to
+# close theirs.
 efimm_unload() {
-	! efimm_loaded || rmmod efimm
+	local i
+	for i in $(seq 50); do
+		efimm_loaded || return 0
+		rmmod efimm 2>/dev/null && return 0
+		sleep 0.1
+	done
+	rmmod efimm
 }
 
 efi_test_load() {

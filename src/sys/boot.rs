@@ -4,8 +4,8 @@
 //! services, lockdown, the boot layout, the memory map and the MAT.
 
 use crate::efi::memmap::MemoryDescriptor;
-use core::ffi::{c_int, c_long, c_ulong};
-use kernel::{bindings, error::to_result, prelude::*};
+use core::ffi::{c_int, c_long, c_ulong, c_void};
+use kernel::{error::to_result, prelude::*};
 
 extern "C" {
     fn efimm_runtime_services_enabled() -> bool;
@@ -14,7 +14,11 @@ extern "C" {
     fn efimm_p4d_folded() -> bool;
     fn efimm_runtime_table() -> c_ulong;
     fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
-    fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
+    // Exported by the series (patch 6).
+    fn efi_memattr_walk(
+        f: unsafe extern "C" fn(md: *const MemoryDescriptor, data: *mut c_void) -> c_int,
+        data: *mut c_void,
+    ) -> c_int;
 }
 
 /// Whether the kernel may call EFI runtime services at all.
@@ -29,9 +33,9 @@ pub(crate) fn runtime_services_enabled() -> bool {
 pub(crate) fn lockdown_check() -> Result {
     #[cfg(CONFIG_SECURITY)]
     let ret = {
-        let reason = bindings::lockdown_reason_LOCKDOWN_EFI_TEST;
+        let reason = kernel::bindings::lockdown_reason_LOCKDOWN_EFI_TEST;
         // SAFETY: Asks the LSMs about a lockdown reason; no preconditions.
-        unsafe { bindings::security_locked_down(reason) }
+        unsafe { kernel::bindings::security_locked_down(reason) }
     };
     #[cfg(not(CONFIG_SECURITY))]
     let ret = 0;
@@ -94,7 +98,31 @@ pub(crate) fn memory_map() -> Result<KVec<MemoryDescriptor>> {
     copy_descriptors(efimm_memmap_copy)
 }
 
-/// The Memory Attributes Table entries (empty without a MAT).
+/// The Memory Attributes Table entries the kernel validated at boot, those
+/// it applied to `efi_mm` (empty without a usable MAT).
 pub(crate) fn memory_attributes() -> Result<KVec<MemoryDescriptor>> {
-    copy_descriptors(efimm_mat_copy)
+    let mut out = KVec::new();
+    // SAFETY: `push_entry` takes `data` for the `KVec` it is, which lives
+    // and is not otherwise used until the walk returns.
+    let ret = unsafe {
+        efi_memattr_walk(push_entry, core::ptr::from_mut(&mut out).cast())
+    };
+    to_result(ret)?;
+    Ok(out)
+}
+
+/// Appends `md` to the `KVec` at `data`; `-ENOMEM` stops the walk.
+///
+/// # Safety
+///
+/// Called by `efi_memattr_walk()` for `memory_attributes`: `md`
+/// points to a descriptor valid for the call, `data` to that function's
+/// `KVec<MemoryDescriptor>`, not otherwise borrowed meanwhile.
+unsafe extern "C" fn push_entry(md: *const MemoryDescriptor, data: *mut c_void) -> c_int {
+    // SAFETY: As the function's contract says.
+    let (md, out) = unsafe { (md.read(), &mut *data.cast::<KVec<MemoryDescriptor>>()) };
+    match out.push(md, GFP_KERNEL) {
+        Ok(()) => 0,
+        Err(_) => ENOMEM.to_errno(),
+    }
 }

@@ -2,7 +2,7 @@
 
 //! The firmware call: the EFI runtime lock and the bracketed call itself.
 
-use super::mm::{OwnedMm, RawMm};
+use super::mm::{Fetch, OwnedMm, RawMm};
 use super::thread::OnEfimmThread;
 use crate::request::FirmwareArgs;
 use core::ffi::{c_int, c_void};
@@ -89,16 +89,16 @@ impl FirmwareFn {
     /// table, if the page tables of `mm` map it executable.
     pub(crate) fn entry(mm: &OwnedMm, addr: u64) -> Option<Self> {
         // INVARIANT: checked in the page tables.
-        mm.is_executable(addr).then_some(FirmwareFn(addr))
+        (mm.fetch(addr) == Some(Fetch::Executes)).then_some(FirmwareFn(addr))
     }
 
-    /// `addr` if the page tables of `mm` do not map it executable: calling
-    /// it faults on the first instruction fetch, and the handler efimm
+    /// `addr` if it is in the lower half and the page tables of `mm` do not
+    /// map it executable: calling it faults on the first instruction fetch, and the handler efimm
     /// registered with the thread resumes the call with `EFI_ABORTED`
     /// (fault injection).
     pub(crate) fn faulting(mm: &OwnedMm, addr: u64) -> Option<Self> {
         // INVARIANT: checked in the page tables.
-        (!mm.is_executable(addr)).then_some(FirmwareFn(addr))
+        (mm.fetch(addr) == Some(Fetch::Faults)).then_some(FirmwareFn(addr))
     }
 
     /// Calls the firmware in `mm` with up to five arguments, bracketed like

@@ -48,9 +48,18 @@ extern "C" {
     ) -> c_int;
     fn efimm_map_null_call(mm: *mut RawMm, addr: c_ulong) -> c_int;
     fn efimm_mm_kernel_top_level(mm: *mut RawMm, addr: c_ulong) -> c_int;
-    fn efimm_mm_executable(mm: *mut RawMm, addr: c_ulong) -> bool;
+    fn efimm_mm_executable(mm: *mut RawMm, addr: c_ulong) -> c_int;
     fn efimm_use_mm(mm: *mut RawMm);
     fn efimm_unuse_mm(mm: *mut RawMm);
+}
+
+/// What an instruction fetch at an address of the mm does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// A present, executable, supervisor-only entry maps it.
+    Executes,
+    /// Nothing maps it, or its entry is not executable (or is user).
+    Faults,
 }
 
 /// An `mm_struct` of efimm's own, from `mm_alloc()`, with the file its
@@ -113,12 +122,16 @@ impl OwnedMm {
         }
     }
 
-    /// Whether the page tables map `addr` present, executable and
-    /// supervisor-only.
-    pub(crate) fn is_executable(&self, addr: u64) -> bool {
+    /// What an instruction fetch at `addr` does, from the page tables;
+    /// `None` outside the lower half or for an entry that cannot be read.
+    pub(crate) fn fetch(&self, addr: u64) -> Option<Fetch> {
         // SAFETY: The mm is live (type invariant); the C side walks its
         // tables under the mmap lock and only reads them.
-        unsafe { efimm_mm_executable(self.0.as_ptr(), addr as c_ulong) }
+        match unsafe { efimm_mm_executable(self.0.as_ptr(), addr as c_ulong) } {
+            1 => Some(Fetch::Executes),
+            0 => Some(Fetch::Faults),
+            _ => None,
+        }
     }
 
     /// The raw mm, for the other files of this folder.
