@@ -63,6 +63,8 @@ impl Core {
 impl Drop for Core {
     fn drop(&mut self) {
         // The thread finishes the call in flight, then `_thread` reaps it.
+        // The module stopped it already, unless its init failed after
+        // `Core::start`: stopping twice is harmless.
         self.shared.stop();
     }
 }
@@ -84,7 +86,7 @@ struct Efimm {
     _debugfs: Pin<KBox<Scope<debugfs::Files>>>,
     _routes: Routes,
     _probes: Probes,
-    _core: Core,
+    core: Core,
 }
 
 impl kernel::Module for Efimm {
@@ -123,7 +125,7 @@ impl kernel::Module for Efimm {
             _debugfs: files,
             _routes: routes,
             _probes: probes,
-            _core: core,
+            core,
         })
     }
 }
@@ -134,6 +136,6 @@ impl Drop for Efimm {
         // First refuse new calls: a bench run in flight ends at its next
         // call, routed callers fall back to the kernel's path, and removing
         // the debugfs files (which waits for their users) is quick.
-        self._core.shared.stop();
+        self.core.shared.stop();
     }
 }
