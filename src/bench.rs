@@ -9,17 +9,40 @@
 //! loses the run's duration), SetWakeupTime disables the alarm, and the
 //! capsule services get an empty capsule that firmware must refuse.
 
-use crate::counters::{PathId, TlbSnapshot, COUNTERS};
+use crate::counters::{
+    PathId,
+    TlbSnapshot,
+    COUNTERS, //
+};
 use crate::efi::{
-    guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,
+    guid::Guid,
+    service::Service,
+    status::EfiStatus,
+    time::EfiTime,
+    time::EfiTimeCap,
+    ucs2, //
 };
 use crate::path::Path;
-use crate::request::{Attributes, CapsuleHeader, Name, Request};
-use crate::sys::{self, OwnFunction};
-use core::fmt::{self, Write};
+use crate::request::{
+    Attributes,
+    CapsuleHeader,
+    Name,
+    Request, //
+};
+use crate::sys::{
+    self,
+    OwnFunction, //
+};
+use core::fmt::{
+    self,
+    Write, //
+};
 use kernel::{
     prelude::*,
-    time::{Instant, Monotonic},
+    time::{
+        Instant,
+        Monotonic, //
+    }, //
 };
 
 /// Most calls one bench run makes.

@@ -4,26 +4,59 @@
 //! and runs every firmware call, one at a time, for callers that queue a
 //! request and wait.
 
-use crate::counters::{CallCost, PathId, COUNTERS};
-use crate::efi::{
-    service::{Service, TABLE_HEADER_BYTES},
-    status::EfiStatus,
+use crate::counters::{
+    CallCost,
+    PathId,
+    COUNTERS, //
 };
-use crate::fault::{Fault, FaultLog};
+use crate::efi::{
+    service::{
+        Service,
+        TABLE_HEADER_BYTES, //
+    },
+    status::EfiStatus, //
+};
+use crate::fault::{
+    Fault,
+    FaultLog, //
+};
 use crate::mm::RuntimeMap;
 use crate::path::Path;
-use crate::request::{FirmwareArgs, RawRequest, Request};
+use crate::request::{
+    FirmwareArgs,
+    RawRequest,
+    Request, //
+};
 use crate::sys::{
-    self, CallResult, FirmwareFn, MmUse, OnEfimmThread, OwnFunction, OwnedMm, RuntimeLockGuard,
-    Stub, StubPage, ThreadMain,
+    self,
+    CallResult,
+    FirmwareFn,
+    MmUse,
+    OnEfimmThread,
+    OwnFunction,
+    OwnedMm,
+    RuntimeLockGuard,
+    Stub,
+    StubPage,
+    ThreadMain, //
 };
 use core::fmt;
 use kernel::{
-    new_condvar, new_mutex,
+    new_condvar,
+    new_mutex,
     prelude::*,
-    sync::{CondVar, Mutex},
-    time::{Instant, Monotonic},
-    uaccess::{UserPtr, UserSlice},
+    sync::{
+        CondVar,
+        Mutex, //
+    },
+    time::{
+        Instant,
+        Monotonic, //
+    },
+    uaccess::{
+        UserPtr,
+        UserSlice, //
+    }, //
 };
 
 /// `EFI_RUNTIME_SERVICES_SIGNATURE` ("RUNTSERV").

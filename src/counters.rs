@@ -4,9 +4,18 @@
 //! seen while calls were in flight.
 
 use crate::efi::service::Service;
-use crate::sys::{self, TlbSink};
-use core::fmt::{self, Write};
-use kernel::sync::atomic::{Atomic, Relaxed};
+use crate::sys::{
+    self,
+    TlbSink, //
+};
+use core::fmt::{
+    self,
+    Write, //
+};
+use kernel::sync::atomic::{
+    Atomic,
+    Relaxed, //
+};
 
 /// Who entered the firmware.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,22 +4,44 @@
 //! switches. Data files hold one `key value` per line; the formats are
 //! documented in Documentation/efimm.rst.
 
-use crate::bench::{self, Report, Spec};
-use crate::call::{InjectedFault, Shared};
-use crate::counters::{PathId, COUNTERS};
+use crate::bench::{
+    self,
+    Report,
+    Spec, //
+};
+use crate::call::{
+    InjectedFault,
+    Shared, //
+};
+use crate::counters::{
+    PathId,
+    COUNTERS, //
+};
 use crate::efi::status::EfiStatus;
-use crate::path::{KernelPath, Path};
+use crate::path::{
+    KernelPath,
+    Path, //
+};
 use crate::ptdump;
-use crate::request::{Request, ResetType};
+use crate::request::{
+    Request,
+    ResetType, //
+};
 use crate::route::Router;
 use crate::sys;
 use core::fmt;
 use kernel::{
-    debugfs::{Scope, ScopedDir},
+    debugfs::{
+        Scope,
+        ScopedDir, //
+    },
     new_mutex,
     prelude::*,
-    sync::{Arc, Mutex},
-    uaccess::UserSliceReader,
+    sync::{
+        Arc,
+        Mutex, //
+    },
+    uaccess::UserSliceReader, //
 };
 
 /// Longest command a debugfs file accepts.

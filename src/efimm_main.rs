@@ -23,10 +23,18 @@ mod sys;
 
 use call::Shared;
 use counters::COUNTERS;
-use kernel::{debugfs::Scope, prelude::*, sync::Arc};
+use kernel::{
+    debugfs::Scope,
+    prelude::*,
+    sync::Arc, //
+};
 use mm::RuntimeMap;
 use route::Router;
-use sys::{OwnedMm, Probes, Thread};
+use sys::{
+    OwnedMm,
+    Probes,
+    Thread, //
+};
 
 module! {
     type: Efimm,

@@ -5,7 +5,10 @@
 //!
 //! Pure logic, unit-tested on the host (`tests/host`).
 
-use core::fmt::{self, Write};
+use core::fmt::{
+    self,
+    Write, //
+};
 
 /// x86 page fault error code bits (`X86_PF_*`).
 const PF_PROT: u64 = 1 << 0;

@@ -3,9 +3,22 @@
 //! The dedicated mm's contents: the firmware's runtime regions, 1:1, with
 //! the protections the Memory Attributes Table asks for.
 
-use crate::efi::memmap::{self, LayoutError, MemoryDescriptor, Piece, Region};
-use crate::sys::{self, MmUse, OwnedMm};
-use core::fmt::{self, Write};
+use crate::efi::memmap::{
+    self,
+    LayoutError,
+    MemoryDescriptor,
+    Piece,
+    Region, //
+};
+use crate::sys::{
+    self,
+    MmUse,
+    OwnedMm, //
+};
+use core::fmt::{
+    self,
+    Write, //
+};
 use kernel::prelude::*;
 
 /// The runtime regions of the memory map and how efimm maps them.

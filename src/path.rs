@@ -4,13 +4,23 @@
 //! the dedicated mm, and the kernel's own wrappers (`efi_mm`), for
 //! comparison and for callers that cannot wait.
 
-use crate::counters::{CallCost, PathId, COUNTERS};
+use crate::counters::{
+    CallCost,
+    PathId,
+    COUNTERS, //
+};
 use crate::efi::status::EfiStatus;
 use crate::request::Request;
-use crate::sys::{self, OwnFunction};
+use crate::sys::{
+    self,
+    OwnFunction, //
+};
 use kernel::{
     prelude::*,
-    time::{Instant, Monotonic},
+    time::{
+        Instant,
+        Monotonic, //
+    }, //
 };
 
 /// A way into the firmware. `call` blocks until the firmware returned.

@@ -12,7 +12,12 @@
 //! only the unsafe [`Request::erase`] makes.
 
 use crate::efi::{
-    guid::Guid, service::Service, status::EfiStatus, time::EfiTime, time::EfiTimeCap, ucs2,
+    guid::Guid,
+    service::Service,
+    status::EfiStatus,
+    time::EfiTime,
+    time::EfiTimeCap,
+    ucs2, //
 };
 use core::marker::PhantomData;
 

@@ -4,11 +4,26 @@
 
 use crate::call::Shared;
 use crate::counters::COUNTERS;
-use crate::efi::{service::Service, status::EfiStatus};
-use crate::path::{KernelPath, Path};
+use crate::efi::{
+    service::Service,
+    status::EfiStatus, //
+};
+use crate::path::{
+    KernelPath,
+    Path, //
+};
 use crate::request::Request;
-use crate::sys::{self, RouteTarget, Routing};
-use kernel::{new_mutex, prelude::*, sync::Arc, sync::Mutex};
+use crate::sys::{
+    self,
+    RouteTarget,
+    Routing, //
+};
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::Arc,
+    sync::Mutex, //
+};
 
 /// A routed call goes to efimm's thread while it takes requests, else
 /// (routing being switched off, module stopping) to the kernel's own

@@ -8,7 +8,10 @@
 //! `/sys/kernel/debug/page_tables/efi`; unit-tested on the host.
 
 use crate::efi::memmap::Region;
-use core::fmt::{self, Write};
+use core::fmt::{
+    self,
+    Write, //
+};
 
 /// x86 page-table entry bits.
 pub(crate) mod pte {

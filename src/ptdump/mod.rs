@@ -6,9 +6,20 @@
 pub(crate) mod dump;
 
 use crate::efi::memmap::Region;
-use crate::sys::{self, OwnedMm, PtdumpSink};
-use core::fmt::{self, Write};
-use dump::{Dumper, Line, Summary};
+use crate::sys::{
+    self,
+    OwnedMm,
+    PtdumpSink, //
+};
+use core::fmt::{
+    self,
+    Write, //
+};
+use dump::{
+    Dumper,
+    Line,
+    Summary, //
+};
 use kernel::page::PAGE_SIZE;
 
 /// Feeds the walker's callbacks to a [`Dumper`].

@@ -4,8 +4,10 @@
 //! services, lockdown, the boot layout, the memory map and the MAT.
 
 use crate::efi::memmap::MemoryDescriptor;
-use core::ffi::{c_int, c_long, c_ulong, c_void};
-use kernel::{error::to_result, prelude::*};
+use kernel::{
+    error::to_result,
+    prelude::*, //
+};
 
 extern "C" {
     fn efimm_runtime_services_enabled() -> bool;
@@ -104,9 +106,7 @@ pub(crate) fn memory_attributes() -> Result<KVec<MemoryDescriptor>> {
     let mut out = KVec::new();
     // SAFETY: `push_entry` takes `data` for the `KVec` it is, which lives
     // and is not otherwise used until the walk returns.
-    let ret = unsafe {
-        efi_memattr_walk(push_entry, core::ptr::from_mut(&mut out).cast())
-    };
+    let ret = unsafe { efi_memattr_walk(push_entry, core::ptr::from_mut(&mut out).cast()) };
     to_result(ret)?;
     Ok(out)
 }

@@ -2,12 +2,18 @@
 
 //! The firmware call: the EFI runtime lock and the bracketed call itself.
 
-use super::mm::{Fetch, OwnedMm, RawMm};
+use super::mm::{
+    Fetch,
+    OwnedMm,
+    RawMm, //
+};
 use super::thread::OnEfimmThread;
 use crate::request::FirmwareArgs;
-use core::ffi::{c_int, c_void};
 use core::marker::PhantomData;
-use kernel::{error::to_result, prelude::*};
+use kernel::{
+    error::to_result,
+    prelude::*, //
+};
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]

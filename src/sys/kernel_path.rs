@@ -4,8 +4,10 @@
 
 use crate::efi::status::EfiStatus;
 use crate::request::Request;
-use core::ffi::{c_int, c_uint, c_ulong};
-use kernel::{error::to_result, prelude::*};
+use kernel::{
+    error::to_result,
+    prelude::*, //
+};
 
 extern "C" {
     fn efimm_kernel_ops_save();

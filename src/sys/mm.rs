@@ -4,11 +4,19 @@
 
 use super::firmware::StubPage;
 use super::thread::OnEfimmThread;
-use crate::efi::memmap::{CacheMode, Protection};
-use core::ffi::{c_int, c_uint, c_ulong};
-use core::marker::{PhantomData, PhantomPinned};
+use crate::efi::memmap::{
+    CacheMode,
+    Protection, //
+};
+use core::marker::{
+    PhantomData,
+    PhantomPinned, //
+};
 use core::ptr::NonNull;
-use kernel::{error::to_result, prelude::*};
+use kernel::{
+    error::to_result,
+    prelude::*, //
+};
 
 /// `struct efimm_mm` (the mm and the file behind its VMAs), only ever
 /// handled by pointer.

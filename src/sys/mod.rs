@@ -24,22 +24,56 @@ mod route;
 mod thread;
 
 pub(crate) use boot::{
-    booted_lowmap, large_pfn_mappings_supported, lockdown_check, memory_attributes, memory_map,
-    p4d_folded, runtime_services_enabled, runtime_table, user_limit,
+    booted_lowmap,
+    large_pfn_mappings_supported,
+    lockdown_check,
+    memory_attributes,
+    memory_map,
+    p4d_folded,
+    runtime_services_enabled,
+    runtime_table,
+    user_limit, //
 };
-pub(crate) use firmware::{CallResult, FirmwareFn, OwnFunction, RuntimeLockGuard, Stub, StubPage};
+pub(crate) use firmware::{
+    CallResult,
+    FirmwareFn,
+    OwnFunction,
+    RuntimeLockGuard,
+    Stub,
+    StubPage, //
+};
 pub(crate) use kernel_path::{
-    firmware_overlaps, kernel_call, kernel_firmware_calls, kernel_path_watched,
-    reset_kernel_firmware_max, save_kernel_path, watch_kernel_path,
+    firmware_overlaps,
+    kernel_call,
+    kernel_firmware_calls,
+    kernel_path_watched,
+    reset_kernel_firmware_max,
+    save_kernel_path,
+    watch_kernel_path, //
 };
-pub(crate) use mm::{MmUse, OwnedMm};
-pub(crate) use probes::{Probes, TlbSink};
+pub(crate) use mm::{
+    MmUse,
+    OwnedMm, //
+};
+pub(crate) use probes::{
+    Probes,
+    TlbSink, //
+};
 pub(crate) use ptdump::PtdumpSink;
-pub(crate) use route::{RouteTarget, Routing};
-pub(crate) use thread::{OnEfimmThread, Thread, ThreadMain};
+pub(crate) use route::{
+    RouteTarget,
+    Routing, //
+};
+pub(crate) use thread::{
+    OnEfimmThread,
+    Thread,
+    ThreadMain, //
+};
 
-use core::ffi::c_int;
-use kernel::{bindings, prelude::*};
+use kernel::{
+    bindings,
+    prelude::*, //
+};
 
 extern "C" {
     fn efimm_sort_u64(v: *mut u64, n: usize);

@@ -3,8 +3,10 @@
 //! The `tlb_flush` tracepoint probe and the kprobes on the kernel's global
 //! TLB flushes, feeding a [`TlbSink`].
 
-use core::ffi::{c_int, c_ulong, c_void};
-use kernel::{error::to_result, prelude::*};
+use kernel::{
+    error::to_result,
+    prelude::*, //
+};
 
 /// `efimm_tlb_fn` and `efimm_global_flush_fn` of `efimm_helpers.h`.
 type TlbFn = unsafe extern "C" fn(*const c_void, c_int, c_ulong);

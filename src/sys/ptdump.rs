@@ -2,8 +2,15 @@
 
 //! Walks of the dedicated mm's page tables (`ptdump_walk_pgd()`).
 
-use super::mm::{OwnedMm, RawMm};
-use core::ffi::{c_int, c_ulong, c_void};
+use super::mm::{
+    OwnedMm,
+    RawMm, //
+};
+use kernel::ffi::{
+    c_int,
+    c_ulong,
+    c_void, //
+};
 
 extern "C" {
     fn efimm_ptdump_walk(mm: *mut RawMm, start: c_ulong, end: c_ulong, ctx: *mut c_void);

@@ -3,10 +3,16 @@
 //! Routing the kernel's EFI users (`efi.*` and the efivars backend)
 //! through a [`RouteTarget`].
 
-use crate::efi::{service::Service, status::EfiStatus};
+use crate::efi::{
+    service::Service,
+    status::EfiStatus, //
+};
 use crate::request::Request;
-use core::ffi::{c_int, c_uint, c_ulong, c_void};
-use kernel::{error::to_result, prelude::*, sync::Arc};
+use kernel::{
+    error::to_result,
+    prelude::*,
+    sync::Arc, //
+};
 
 /// `efimm_route_fn` and `efimm_handoff_fn` of `efimm_helpers.h`.
 type RouteFn = unsafe extern "C" fn(*const c_void, c_uint, *const u64) -> c_ulong;

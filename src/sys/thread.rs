@@ -2,10 +2,16 @@
 
 //! The efimm kthread.
 
-use core::ffi::{c_int, c_void};
-use core::marker::{PhantomData, PhantomPinned};
+use core::marker::{
+    PhantomData,
+    PhantomPinned, //
+};
 use core::ptr::NonNull;
-use kernel::{error::from_err_ptr, prelude::*, sync::Arc};
+use kernel::{
+    error::from_err_ptr,
+    prelude::*,
+    sync::Arc, //
+};
 
 /// `struct task_struct`, only ever handled by pointer.
 #[repr(C)]
