@@ -85,6 +85,35 @@ long efimm_memmap_copy(efi_memory_desc_t *out, unsigned long max)
 	return n;
 }
 
+struct efimm_mat_copy {
+	efi_memory_desc_t *out;
+	unsigned long max, n;
+};
+
+static int efimm_mat_entry(const efi_memory_desc_t *md, void *data)
+{
+	struct efimm_mat_copy *c = data;
+
+	if (c->n < c->max)
+		c->out[c->n] = *md;
+	c->n++;
+	return 0;
+}
+
+/*
+ * Copy into @out (room for @max) the Memory Attributes Table entries the
+ * kernel validated (efi_memattr_walk(), patch 6). Returns their number, 0
+ * without a usable table, or -errno. In C, not Rust, so that the walker's
+ * indirect call matches its callee's type under kCFI.
+ */
+long efimm_mat_copy(efi_memory_desc_t *out, unsigned long max)
+{
+	struct efimm_mat_copy c = { .out = out, .max = max };
+	int ret = efi_memattr_walk(efimm_mat_entry, &c);
+
+	return ret ? ret : c.n;
+}
+
 /* The dedicated mm ------------------------------------------------------ */
 
 /*

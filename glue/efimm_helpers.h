@@ -77,6 +77,7 @@ unsigned long efimm_user_limit(void);
 bool efimm_p4d_folded(void);
 unsigned long efimm_runtime_table(void);
 long efimm_memmap_copy(efi_memory_desc_t *out, unsigned long max);
+long efimm_mat_copy(efi_memory_desc_t *out, unsigned long max);
 struct efimm_mm *efimm_mm_create(void);
 int efimm_mm_destroy(struct efimm_mm *m);
 void efimm_mm_counts(struct efimm_mm *m, int *users, int *count);

@@ -16,11 +16,7 @@ extern "C" {
     fn efimm_p4d_folded() -> bool;
     fn efimm_runtime_table() -> c_ulong;
     fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
-    // Exported by the series (patch 6).
-    fn efi_memattr_walk(
-        f: unsafe extern "C" fn(md: *const MemoryDescriptor, data: *mut c_void) -> c_int,
-        data: *mut c_void,
-    ) -> c_int;
+    fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
 }
 
 /// Whether the kernel may call EFI runtime services at all.
@@ -76,53 +72,40 @@ pub(crate) fn runtime_table() -> u64 {
 }
 
 /// Reads a descriptor array with a C copier that reports the full count.
-fn copy_descriptors(
-    copy: unsafe extern "C" fn(*mut MemoryDescriptor, c_ulong) -> c_long,
+///
+/// # Safety
+///
+/// `copy(out, max)` writes at most `max` descriptors to `out` (none for a
+/// null `out` with `max` 0) and returns how many there are, or -errno.
+unsafe fn copy_descriptors(
+    copy: impl Fn(*mut MemoryDescriptor, c_ulong) -> c_long,
 ) -> Result<KVec<MemoryDescriptor>> {
-    // SAFETY: A null buffer with room for 0 entries only asks for the count.
-    let n = unsafe { copy(core::ptr::null_mut(), 0) };
+    let n = copy(core::ptr::null_mut(), 0);
     let n = usize::try_from(n).map_err(|_| Error::from_errno(n as c_int))?;
     let mut out = KVec::with_capacity(n, GFP_KERNEL)?;
-    // SAFETY: `out` has room for `n` descriptors, which is what we pass.
-    let got = unsafe { copy(out.as_mut_ptr(), n as c_ulong) };
+    let got = copy(out.as_mut_ptr(), n as c_ulong);
     let got = usize::try_from(got).map_err(|_| Error::from_errno(got as c_int))?;
     if got != n {
         // The map changed between the two calls: it never does after boot.
         return Err(EAGAIN);
     }
-    // SAFETY: The copier initialised the first `n` entries.
+    // SAFETY: `out` has room for `n` descriptors, and the copier wrote
+    // that many (function contract).
     unsafe { out.inc_len(n) };
     Ok(out)
 }
 
 /// The EFI memory map, as the kernel keeps it (`efi.memmap`).
 pub(crate) fn memory_map() -> Result<KVec<MemoryDescriptor>> {
-    copy_descriptors(efimm_memmap_copy)
+    // SAFETY: `efimm_memmap_copy()` is such a copier. Called directly, not
+    // through a pointer, as a kCFI kernel would refuse an indirect call to
+    // it under the Rust type.
+    unsafe { copy_descriptors(|out, max| efimm_memmap_copy(out, max)) }
 }
 
 /// The Memory Attributes Table entries the kernel validated at boot, those
 /// it applied to `efi_mm` (empty without a usable MAT).
 pub(crate) fn memory_attributes() -> Result<KVec<MemoryDescriptor>> {
-    let mut out = KVec::new();
-    // SAFETY: `push_entry` takes `data` for the `KVec` it is, which lives
-    // and is not otherwise used until the walk returns.
-    let ret = unsafe { efi_memattr_walk(push_entry, core::ptr::from_mut(&mut out).cast()) };
-    to_result(ret)?;
-    Ok(out)
-}
-
-/// Appends `md` to the `KVec` at `data`; `-ENOMEM` stops the walk.
-///
-/// # Safety
-///
-/// Called by `efi_memattr_walk()` for `memory_attributes`: `md`
-/// points to a descriptor valid for the call, `data` to that function's
-/// `KVec<MemoryDescriptor>`, not otherwise borrowed meanwhile.
-unsafe extern "C" fn push_entry(md: *const MemoryDescriptor, data: *mut c_void) -> c_int {
-    // SAFETY: As the function's contract says.
-    let (md, out) = unsafe { (md.read(), &mut *data.cast::<KVec<MemoryDescriptor>>()) };
-    match out.push(md, GFP_KERNEL) {
-        Ok(()) => 0,
-        Err(_) => ENOMEM.to_errno(),
-    }
+    // SAFETY: `efimm_mat_copy()` is such a copier; as for `memory_map`.
+    unsafe { copy_descriptors(|out, max| efimm_mat_copy(out, max)) }
 }
