@@ -8,9 +8,11 @@
  * have no Rust helper (page-table entries and protections, TASK_SIZE_MAX,
  * the IRQ-flag and page-fault bracket of a firmware call), or callbacks on
  * structures private to this file (the mm's VMA operations, the preempt
- * notifiers, the exception fixup that rewrites pt_regs); efimm_sort_u64()
- * works around objtool. Every function is small and does one thing;
- * src/sys/ is its only caller and holds the safety arguments.
+ * notifiers, the exception fixup that rewrites pt_regs), or callbacks the
+ * kernel calls indirectly with a kernel struct type, which a Rust function
+ * would not match under kCFI (the MAT walk); efimm_sort_u64() works around
+ * objtool. Every function is small and does one thing; src/sys/ is its
+ * only caller and holds the safety arguments.
  */
 
 #include <linux/anon_inodes.h>
