@@ -47,6 +47,8 @@ boot() {
 	[ -f "$image" ] || die "no kernel at $image: run 'make kernel' first"
 	mkdir -p "$out"
 	qopts=$(firmware_opts "$fw" "$out")
+	# log_buf_len: the boot's messages, which tests read, must survive
+	# make stress's thousands of routing switches and reloads.
 	# VM_REBOOT=1: let a reset reboot the guest (to tell it from power-off).
 	[ "${VM_REBOOT:-0}" = 1 ] && reboot=
 	# Test sizes and timeouts (make stress) go to the guest's tests through
@@ -64,7 +66,7 @@ boot() {
 	timeout --foreground -k 10 "$VM_TIMEOUT" \
 		"$VNG" --run "$image" --disable-kvm --disable-microvm --force-9p \
 		--user root -m 1G -p 2 --verbose \
-		--append "root=/dev/root panic=-1 $append" \
+		--append "root=/dev/root panic=-1 log_buf_len=4M $append" \
 		--rwdir="$out" --qemu-opts="$qopts $reboot" \
 		--exec "bash $out/guest-cmd.sh" </dev/null >"$out/console.log" 2>&1
 }

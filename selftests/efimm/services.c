@@ -248,6 +248,29 @@ TEST_F(services, set_through_kernel_reads_back_through_efimm)
 	cross_path_variable(_metadata, self->fd, KERNEL);
 }
 
+/*
+ * @t plus one hour, the date rolled over as needed: OVMF takes a wakeup
+ * time only later than now and within a day, so 23:xx + 1 is tomorrow.
+ */
+static efi_time_t one_hour_later(const efi_time_t *t)
+{
+	struct tm tm = {
+		.tm_year = t->year - 1900, .tm_mon = t->month - 1,
+		.tm_mday = t->day, .tm_hour = t->hour,
+		.tm_min = t->minute, .tm_sec = t->second,
+	};
+	time_t s = timegm(&tm) + 3600;
+	efi_time_t later = *t;
+
+	gmtime_r(&s, &tm);
+	later.year = tm.tm_year + 1900;
+	later.month = tm.tm_mon + 1;
+	later.day = tm.tm_mday;
+	later.hour = tm.tm_hour;
+	later.nanosecond = 0;
+	return later;
+}
+
 TEST_F(services, wakeup_time_round_trips)
 {
 	efi_time_t now, alarm, got;
@@ -258,9 +281,7 @@ TEST_F(services, wakeup_time_round_trips)
 
 	set_route(KERNEL);
 	ASSERT_EQ(EFI_SUCCESS, get_time(self->fd, &now));
-	alarm = now;
-	alarm.hour = (now.hour + 1) % 24;
-	alarm.nanosecond = 0;
+	alarm = one_hour_later(&now);
 	set_route(EFIMM);
 	ASSERT_EQ(0, ioctl(self->fd, EFI_RUNTIME_SET_WAKETIME, &set));
 	ASSERT_EQ(EFI_SUCCESS, st);
