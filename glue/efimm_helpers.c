@@ -15,24 +15,35 @@
  * only caller and holds the safety arguments.
  */
 
+#include <linux/acpi.h>
 #include <linux/anon_inodes.h>
 #include <linux/efi.h>
 #include <linux/file.h>
 #include <linux/freezer.h>
+#include <linux/hrtimer.h>
 #include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/mman.h>
 #include <linux/mutex.h>
 #include <linux/ptdump.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/seccomp.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/wait_bit.h>
 #include <asm/fpu/api.h>
+#include <asm/io_bitmap.h>
+#include <asm/trapnr.h>
+#include <asm/unistd.h>
+#include <uapi/linux/prctl.h>
 
 #include "efimm_helpers.h"
 
@@ -135,6 +146,14 @@ struct efimm_mm {
 	bool populating;
 	/* The page of efimm_map_null_call(), freed with the mm. */
 	struct page *null_page;
+	/*
+	 * mode=cpl3: every entry is a user one, and efimm_map_cpl3_area()
+	 * added a stack and a bounce area, freed with the mm.
+	 */
+	bool user;
+	struct page *stack, *bounce;
+	/* Where the null call page, the stack and the bounce area are. */
+	unsigned long own_addr;
 	/* Set once a thread entered the mm: its CPUs may cache its tables. */
 	bool entered;
 };
@@ -197,12 +216,13 @@ static const struct file_operations efimm_map_fops = {
 	.mmap = efimm_mmap,
 };
 
-struct efimm_mm *efimm_mm_create(void)
+struct efimm_mm *efimm_mm_create(bool user)
 {
 	struct efimm_mm *m = kzalloc(sizeof(*m), GFP_KERNEL);
 
 	if (!m)
 		return NULL;
+	m->user = user;
 	m->mm = mm_alloc();
 	if (!m->mm)
 		goto free;
@@ -249,6 +269,10 @@ int efimm_mm_destroy(struct efimm_mm *m)
 	__fput_sync(m->file);
 	if (m->null_page)
 		__free_page(m->null_page);
+	if (m->stack)
+		__free_pages(m->stack, EFIMM_CPL3_STACK_ORDER);
+	if (m->bounce)
+		__free_pages(m->bounce, EFIMM_CPL3_BOUNCE_ORDER);
 	kfree(m);
 	return users;
 }
@@ -292,6 +316,8 @@ static int efimm_map_pfn(struct efimm_mm *m, unsigned long addr,
 {
 	unsigned long ret;
 
+	if (m->user)
+		prot |= _PAGE_USER;
 	m->prot = __pgprot(prot & __supported_pte_mask);
 	m->pfn = pfn;
 	m->huge = huge;
@@ -305,8 +331,8 @@ static int efimm_map_pfn(struct efimm_mm *m, unsigned long addr,
 
 /*
  * Map [@addr, @addr + @size) 1:1 in @m, which the calling kthread must have
- * entered with kthread_use_mm(): one VMA whose entries are supervisor-only
- * and non-global, with the given cache mode and rights. With @huge (both
+ * entered with kthread_use_mm(): one VMA whose entries are non-global and
+ * supervisor-only (user ones in a cpl3 mm), with the given cache mode and rights. With @huge (both
  * ends 2M aligned) it is mapped with 2M entries, else with 4K ones.
  */
 int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
@@ -374,7 +400,7 @@ int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr)
 
 	if (!boot_cpu_has(X86_FEATURE_PTI))
 		return 0;
-	if (addr >= TASK_SIZE_MAX || m->entered)
+	if (addr >= TASK_SIZE_MAX || m->entered || m->user)
 		return -EINVAL;
 	mmap_write_lock(mm);
 	ret = apply_to_page_range(mm, addr & PAGE_MASK, PAGE_SIZE, efimm_no_pte, NULL);
@@ -416,13 +442,58 @@ int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 		return ret;
 	}
 	m->null_page = page;
+	m->own_addr = addr;
+	return 0;
+}
+
+/* One VMA of @m at @addr: @order pages of efimm's own, writable, NX. */
+static struct page *efimm_map_own_pages(struct efimm_mm *m, unsigned long addr,
+					unsigned int order)
+{
+	struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	int ret;
+
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	ret = efimm_map_pfn(m, addr, PAGE_SIZE << order, page_to_pfn(page),
+			    _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_RW |
+			    _PAGE_DIRTY | _PAGE_NX, true, false);
+	if (ret) {
+		__free_pages(page, order);
+		return ERR_PTR(ret);
+	}
+	return page;
+}
+
+/*
+ * Map the cpl3 mode's stack and bounce area above the null call page of a
+ * cpl3 mm, each with an unmapped page on either side (the layout of
+ * EFIMM_CPL3_*_OFFSET). The calling kthread must have entered @m.
+ */
+int efimm_map_cpl3_area(struct efimm_mm *m)
+{
+	struct page *page;
+
+	if (current->mm != m->mm || !m->user || !m->null_page || m->stack)
+		return -EINVAL;
+	page = efimm_map_own_pages(m, m->own_addr + EFIMM_CPL3_STACK_OFFSET,
+				   EFIMM_CPL3_STACK_ORDER);
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	m->stack = page;
+	page = efimm_map_own_pages(m, m->own_addr + EFIMM_CPL3_BOUNCE_OFFSET,
+				   EFIMM_CPL3_BOUNCE_ORDER);
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+	m->bounce = page;
 	return 0;
 }
 
 /*
  * What an instruction fetch at @addr in @m does: 1, it executes (a present,
- * executable, supervisor-only entry: what efimm may call); 0, it faults
- * (no VMA, or an entry that is not executable or user); -EINVAL, unknown
+ * executable entry, supervisor-only, or user in a cpl3 mm: what efimm may
+ * call); 0, it faults (no VMA, or an entry that is not executable or of the
+ * other mode); -EINVAL, unknown
  * (outside the lower half, or an entry it cannot read). Every VMA of @m is
  * a PFN mapping, which follow_pfnmap_start() walks under the mmap lock.
  */
@@ -440,7 +511,7 @@ int efimm_mm_executable(struct efimm_mm *m, unsigned long addr)
 		if (!ret) {
 			ret = (pgprot_val(args.pgprot) &
 			       (_PAGE_PRESENT | _PAGE_USER | _PAGE_NX)) ==
-			      _PAGE_PRESENT;
+			      (_PAGE_PRESENT | (m->user ? _PAGE_USER : 0));
 			follow_pfnmap_end(&args);
 		}
 	}
@@ -738,6 +809,263 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	preempt_notifier_unregister(&fw_preempt.notifier);
 	migrate_enable();
 	mmput(m->mm);
+}
+
+/* The firmware at CPL3 (mode=cpl3) ------------------------------------ */
+
+/*
+ * In cpl3 mode each call runs in a task of its own, created for it: a user
+ * task sharing the cpl3 mm, which enters the trampoline on the null call
+ * page in user mode (efimm_stubs.S). The firmware cannot reach the kernel
+ * (every entry it can reach is a user one, and SMEP, SMAP and page-table
+ * isolation apply as to any process), makes no system call (strict seccomp,
+ * which the trampoline sets before the call) and drives only the ports it
+ * was granted. Any exception it takes ends the task with a signal; so do
+ * a system call (seccomp) and the call's timeout (SIGKILL). It runs
+ * preemptible, with its FPU state switched like any task's. efimm's
+ * thread waits for the task in kernel_clone()'s vfork wait: until the
+ * task released the mm, in exit_mm().
+ */
+struct efimm_cpl3_call {
+	struct efimm_mm *m;
+	unsigned long fn;
+	const u64 *args;
+	/* The task, referenced by efimm_cpl3_start(). */
+	struct task_struct *task;
+	struct hrtimer timeout;
+	u64 timeout_ns;
+	bool timed_out;
+};
+
+/*
+ * The task's user registers when it exits, recorded by the
+ * sched_process_exit probe before exit_mm() wakes efimm's thread: one
+ * call at a time, and the probe only writes while cpl3_exit.task is set.
+ */
+static struct {
+	struct task_struct *task;
+	unsigned long ip;
+} cpl3_exit;
+
+static struct tracepoint *process_exit_tp;
+
+static void efimm_find_process_exit(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sched_process_exit"))
+		process_exit_tp = tp;
+}
+
+static void efimm_process_exit_probe(void *data, struct task_struct *p,
+				     bool group_dead)
+{
+	if (p == READ_ONCE(cpl3_exit.task))
+		cpl3_exit.ip = task_pt_regs(p)->ip;
+}
+
+int efimm_cpl3_probe_register(void)
+{
+	for_each_kernel_tracepoint(efimm_find_process_exit, NULL);
+	if (!process_exit_tp)
+		return -ENOENT;
+	return tracepoint_probe_register(process_exit_tp,
+					 efimm_process_exit_probe, NULL);
+}
+
+void efimm_cpl3_probe_unregister(void)
+{
+	tracepoint_probe_unregister(process_exit_tp, efimm_process_exit_probe,
+				    NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static enum hrtimer_restart efimm_cpl3_timeout(struct hrtimer *t)
+{
+	struct efimm_cpl3_call *c = container_of(t, struct efimm_cpl3_call,
+						 timeout);
+
+	WRITE_ONCE(c->timed_out, true);
+	send_sig(SIGKILL, c->task, 1);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * The new task's first function, in kernel mode, before ret_from_fork()
+ * returns to user mode: point its user registers at the trampoline.
+ */
+static int efimm_cpl3_start(void *data)
+{
+	struct efimm_cpl3_call *c = data;
+	struct pt_regs *regs = current_pt_regs();
+	unsigned long stack = c->m->own_addr + EFIMM_CPL3_STACK_OFFSET;
+	unsigned long sp = stack + (PAGE_SIZE << EFIMM_CPL3_STACK_ORDER) - 48;
+	int sig;
+
+	/*
+	 * The default action for every signal, which the kernel thread it was
+	 * cloned from ignores, SIGKILL included: the timeout's SIGKILL must
+	 * kill the task, as the signal of an exception does.
+	 */
+	for (sig = 1; sig <= _NSIG; sig++)
+		kernel_sigaction(sig, SIG_DFL);
+	c->task = get_task_struct(current);
+	WRITE_ONCE(cpl3_exit.task, current);
+	start_thread(regs, c->m->own_addr +
+		     EFIMM_STUB_CPL3_ENTRY * EFIMM_STUB_SLOT, sp);
+	regs->bx = c->fn;
+	regs->r12 = c->args[0];
+	regs->r13 = c->args[1];
+	regs->r14 = c->args[2];
+	regs->r15 = c->args[3];
+	regs->bp = c->m->own_addr + EFIMM_CPL3_BOUNCE_OFFSET;
+	hrtimer_start(&c->timeout, ns_to_ktime(c->timeout_ns), HRTIMER_MODE_REL);
+	return 0;
+}
+
+static_assert(EFIMM_NR_GETPID == __NR_getpid && EFIMM_NR_EXIT == __NR_exit &&
+	      EFIMM_NR_IOPERM == __NR_ioperm && EFIMM_NR_PRCTL == __NR_prctl);
+static_assert(EFIMM_PR_SET_SECCOMP == PR_SET_SECCOMP &&
+	      EFIMM_SECCOMP_MODE_STRICT == SECCOMP_MODE_STRICT);
+
+static_assert(EFIMM_CPL3_PORTS + EFIMM_CPL3_MAX_PORT_RANGES * 8 <=
+	      EFIMM_CPL3_HEADER);
+
+/* The ports a cpl3 call may use: set before the first call. */
+static struct {
+	u32 nr;
+	u32 range[EFIMM_CPL3_MAX_PORT_RANGES][2];
+} cpl3_ports;
+
+int efimm_cpl3_allow_ports(u32 first, u32 count)
+{
+	if (cpl3_ports.nr == EFIMM_CPL3_MAX_PORT_RANGES || !count ||
+	    first + count > IO_BITMAP_BITS || first + count < first)
+		return -EINVAL;
+	cpl3_ports.range[cpl3_ports.nr][0] = first;
+	cpl3_ports.range[cpl3_ports.nr][1] = count;
+	cpl3_ports.nr++;
+	return 0;
+}
+
+static int efimm_seccomp_mode(struct task_struct *t)
+{
+#ifdef CONFIG_SECCOMP
+	return t->seccomp.mode;
+#else
+	return SECCOMP_MODE_DISABLED;
+#endif
+}
+
+/* The ACPI PM timer's port, which OVMF's delays read, or 0. */
+u32 efimm_pm_timer_port(void)
+{
+	struct acpi_generic_address *a = &acpi_gbl_FADT.xpm_timer_block;
+
+	if (acpi_disabled || a->space_id != ACPI_ADR_SPACE_SYSTEM_IO ||
+	    a->address > IO_BITMAP_BITS - 4)
+		return 0;
+	return a->address;
+}
+
+/* mode=cpl0|cpl3, which the Rust module macro of 7.2 cannot declare. */
+static char mode_param[8] = "cpl0";
+module_param_string(mode, mode_param, sizeof(mode_param), 0444);
+MODULE_PARM_DESC(mode, "Where the firmware runs: cpl0 (kernel mode, the default) or cpl3 (a user task per call)");
+
+/* 0 for cpl0, 3 for cpl3, -EINVAL for anything else. */
+int efimm_mode_param(void)
+{
+	if (sysfs_streq(mode_param, "cpl0"))
+		return 0;
+	if (sysfs_streq(mode_param, "cpl3"))
+		return 3;
+	return -EINVAL;
+}
+
+/*
+ * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
+ * pointer (the firmware sees only the user mappings of @m), and kill it
+ * after @timeout_ns. The caller is efimm's thread, outside any mm, holding
+ * the EFI runtime lock. Returns an error only if no task could be created;
+ * else @res says how the call ended. The firmware's own writes into the
+ * bounce area are the caller's to read.
+ */
+int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
+		    u64 timeout_ns, struct efimm_call_result *res)
+{
+	struct efimm_cpl3_call c = {
+		.m = m,
+		.fn = (unsigned long)fn,
+		.args = args,
+		.timeout_ns = timeout_ns,
+	};
+	u8 *bounce = page_address(m->bounce);
+	u64 *stack = page_address(m->stack);
+	struct task_struct *t;
+	int code, sig;
+	pid_t pid;
+
+	if (!IS_ENABLED(CONFIG_SECCOMP))
+		return -EOPNOTSUPP;
+	if (!m->user || !m->bounce)
+		return -EINVAL;
+	/* The fifth argument, 32 bytes above the trampoline's stack pointer. */
+	stack[(PAGE_SIZE << EFIMM_CPL3_STACK_ORDER) / sizeof(u64) - 2] = args[4];
+	memset(bounce, 0, EFIMM_CPL3_HEADER);
+	*(u32 *)(bounce + EFIMM_CPL3_NR_PORTS) = cpl3_ports.nr;
+	memcpy(bounce + EFIMM_CPL3_PORTS, cpl3_ports.range,
+	       sizeof(cpl3_ports.range));
+	cpl3_exit.ip = 0;
+	hrtimer_setup_on_stack(&c.timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
+			       HRTIMER_MODE_REL);
+
+	efimm_fw_enter();
+	efimm_use_mm(m);
+	pid = user_mode_thread(efimm_cpl3_start, &c, CLONE_VFORK | SIGCHLD);
+	efimm_unuse_mm(m);
+	efimm_fw_leave();
+
+	hrtimer_cancel(&c.timeout);
+	destroy_hrtimer_on_stack(&c.timeout);
+	WRITE_ONCE(cpl3_exit.task, NULL);
+	if (pid < 0)
+		return pid;
+
+	t = c.task;
+	code = t->exit_code;
+	sig = code & 0x7f;
+	res->switched_out = t->nvcsw + t->nivcsw;
+	res->status = READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_STATUS));
+	if (code == 0 && READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_RETURNED)) == 1)
+		goto out;
+
+	res->status = EFI_ABORTED;
+	res->faulted = true;
+	res->fault_ip = cpl3_exit.ip;
+	if (READ_ONCE(c.timed_out)) {
+		res->fault_vector = EFIMM_FAULT_TIMEOUT;
+	} else if (!sig && efimm_seccomp_mode(t) == SECCOMP_MODE_DISABLED) {
+		/* The trampoline's exit(1): the task could not confine itself. */
+		put_task_struct(t);
+		return -EPERM;
+	} else if (!sig || (sig == SIGKILL &&
+			    efimm_seccomp_mode(t) != SECCOMP_MODE_STRICT &&
+			    efimm_seccomp_mode(t) != SECCOMP_MODE_DISABLED)) {
+		/* exit(), or a call seccomp refused, which marks the mode dead. */
+		res->fault_vector = EFIMM_FAULT_SYSCALL;
+	} else if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+		   sig == SIGFPE || sig == SIGTRAP) {
+		/* A CPU exception: the kernel kept its details for the signal. */
+		res->fault_vector = t->thread.trap_nr;
+		res->fault_error_code = t->thread.error_code;
+		if (t->thread.trap_nr == X86_TRAP_PF)
+			res->fault_address = t->thread.cr2;
+	} else {
+		res->fault_vector = EFIMM_FAULT_KILLED;
+		res->fault_error_code = code;
+	}
+out:
+	put_task_struct(t);
+	return 0;
 }
 
 static int efimm_cmp_u64(const void *a, const void *b)

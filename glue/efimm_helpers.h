@@ -20,7 +20,53 @@
 #define EFIMM_STUB_LATE_UD	5	/* spins, long enough to be preempted, then ud2 */
 #define EFIMM_STUB_IRQS_OFF	6	/* returns with interrupts disabled */
 #define EFIMM_STUB_SPIN		7	/* spins, then checks its FPU registers */
-#define EFIMM_STUBS		8
+/* cpl3 only: */
+#define EFIMM_STUB_HLT		8	/* hlt */
+#define EFIMM_STUB_WRMSR	9	/* wrmsr */
+#define EFIMM_STUB_KERNEL_READ	10	/* loads from kernel text */
+#define EFIMM_STUB_WRITE_RO	11	/* stores to its own read-only page */
+#define EFIMM_STUB_SYSCALL	12	/* getpid() */
+#define EFIMM_STUB_HANG		13	/* spins forever */
+#define EFIMM_STUB_PORT		14	/* outb to port 0x80 */
+/* The cpl3 trampoline, two slots long: not a function to call. */
+#define EFIMM_STUB_CPL3_ENTRY	15
+#define EFIMM_STUBS		17
+
+/*
+ * The header of the cpl3 bounce area, which the trampoline reads (the port
+ * ranges to ask for) and writes (what the function returned).
+ */
+#define EFIMM_CPL3_STATUS	0	/* u64 */
+#define EFIMM_CPL3_RETURNED	8	/* u64, 1 once the function returned */
+#define EFIMM_CPL3_NR_PORTS	16	/* u32 */
+#define EFIMM_CPL3_PORTS	24	/* u32 pairs: first port, count */
+#define EFIMM_CPL3_MAX_PORT_RANGES 4
+#define EFIMM_CPL3_HEADER	64	/* the arguments' data follows */
+
+/*
+ * A cpl3 mm's own area, at offsets from its null call page, each with an
+ * unmapped page on either side: 32K of stack and 64K of bounce area.
+ */
+#define EFIMM_CPL3_STACK_OFFSET	0x10000
+#define EFIMM_CPL3_STACK_ORDER	3
+#define EFIMM_CPL3_BOUNCE_OFFSET 0x20000
+#define EFIMM_CPL3_BOUNCE_ORDER	4
+
+/* What the trampoline needs of <asm/unistd_64.h> and the uapi (asserted). */
+#define EFIMM_NR_GETPID		39
+#define EFIMM_NR_EXIT		60
+#define EFIMM_NR_IOPERM		173
+#define EFIMM_NR_PRCTL		157
+#define EFIMM_PR_SET_SECCOMP	22
+#define EFIMM_SECCOMP_MODE_STRICT 1
+
+/*
+ * What a cpl3 call reports as its fault vector when the firmware took no
+ * CPU exception: above every x86 vector.
+ */
+#define EFIMM_FAULT_SYSCALL	256	/* a system call seccomp refused */
+#define EFIMM_FAULT_TIMEOUT	257	/* killed after the call's timeout */
+#define EFIMM_FAULT_KILLED	258	/* any other way the task ended */
 
 #ifndef __ASSEMBLY__
 
@@ -78,12 +124,13 @@ bool efimm_p4d_folded(void);
 unsigned long efimm_runtime_table(void);
 long efimm_memmap_copy(efi_memory_desc_t *out, unsigned long max);
 long efimm_mat_copy(efi_memory_desc_t *out, unsigned long max);
-struct efimm_mm *efimm_mm_create(void);
+struct efimm_mm *efimm_mm_create(bool user);
 int efimm_mm_destroy(struct efimm_mm *m);
 void efimm_mm_counts(struct efimm_mm *m, int *users, int *count);
 int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 		     unsigned int cache, bool write, bool exec, bool huge);
 int efimm_map_null_call(struct efimm_mm *m, unsigned long addr);
+int efimm_map_cpl3_area(struct efimm_mm *m);
 int efimm_mm_kernel_top_level(struct efimm_mm *m, unsigned long addr);
 int efimm_mm_executable(struct efimm_mm *m, unsigned long addr);
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
@@ -93,6 +140,13 @@ void efimm_use_mm(struct efimm_mm *m);
 void efimm_unuse_mm(struct efimm_mm *m);
 void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 			 struct efimm_call_result *res);
+int efimm_cpl3_probe_register(void);
+void efimm_cpl3_probe_unregister(void);
+int efimm_cpl3_allow_ports(u32 first, u32 count);
+u32 efimm_pm_timer_port(void);
+int efimm_mode_param(void);
+int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
+		    u64 timeout_ns, struct efimm_call_result *res);
 void efimm_sort_u64(u64 *v, size_t n);
 void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 		       unsigned long end, void *ctx);

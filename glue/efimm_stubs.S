@@ -94,5 +94,95 @@ SYM_DATA_START(efimm_stub_page)
 2:	movabsq	$EFI_DEVICE_ERROR_64, %rax
 	ret
 
+	/*
+	 * Misbehaviour only the cpl3 mode can contain: at CPL0 these would
+	 * halt the CPU, write an MSR, read the kernel, enter the kernel's
+	 * system call path in kernel mode, spin forever or drive a port.
+	 */
+	slot EFIMM_STUB_HLT
+	hlt
+	ud2
+
+	slot EFIMM_STUB_WRMSR
+	movl	$0x1b, %ecx		/* IA32_APIC_BASE */
+	xorl	%eax, %eax
+	xorl	%edx, %edx
+	wrmsr
+	ud2
+
+	/* A load from the kernel's text, which user mode cannot read. */
+	slot EFIMM_STUB_KERNEL_READ
+	movabsq	$0xffffffff81000000, %rax
+	movq	(%rax), %rax
+	ud2
+
+	/* A store to this page, read-only like firmware code. */
+	slot EFIMM_STUB_WRITE_RO
+	leaq	efimm_stub_page(%rip), %rax
+	movq	%rax, (%rax)
+	ud2
+
+	/* getpid(): no system call is the firmware's to make. */
+	slot EFIMM_STUB_SYSCALL
+	movl	$EFIMM_NR_GETPID, %eax
+	syscall
+	ud2
+
+	slot EFIMM_STUB_HANG
+1:	jmp	1b
+
+	/* A port no firmware needs (the POST code port). */
+	slot EFIMM_STUB_PORT
+	xorl	%eax, %eax
+	outb	%al, $0x80
+	ud2
+
+	/*
+	 * The cpl3 mode's way into a function, entered in user mode from
+	 * efimm_cpl3_start() with the function in %rbx, its first four
+	 * arguments in %r12-%r15, the bounce area's header in %rbp and %rsp
+	 * 16-byte aligned over 32 bytes of shadow space and the fifth
+	 * argument. It asks for the header's port ranges (ioperm), confines
+	 * the task to strict seccomp (read, write and exit only), resets
+	 * the FPU control words as UEFI requires, calls the function with the
+	 * MS x64 ABI, stores what it returned in the header and exits. Exit
+	 * status 1: the task could not confine itself.
+	 */
+	slot EFIMM_STUB_CPL3_ENTRY
+	movl	EFIMM_CPL3_NR_PORTS(%rbp), %r9d
+	leaq	EFIMM_CPL3_PORTS(%rbp), %r8
+1:	testl	%r9d, %r9d
+	jz	2f
+	movl	(%r8), %edi
+	movl	4(%r8), %esi
+	movl	$1, %edx
+	movl	$EFIMM_NR_IOPERM, %eax
+	syscall
+	addq	$8, %r8
+	decl	%r9d
+	jmp	1b
+2:	movl	$EFIMM_NR_PRCTL, %eax
+	movl	$EFIMM_PR_SET_SECCOMP, %edi
+	movl	$EFIMM_SECCOMP_MODE_STRICT, %esi
+	syscall
+	testl	%eax, %eax
+	jnz	3f
+	fninit
+	ldmxcsr	4f(%rip)
+	movq	%r12, %rcx
+	movq	%r13, %rdx
+	movq	%r14, %r8
+	movq	%r15, %r9
+	call	*%rbx
+	movq	%rax, EFIMM_CPL3_STATUS(%rbp)
+	movq	$1, EFIMM_CPL3_RETURNED(%rbp)
+	xorl	%edi, %edi
+	jmp	5f
+3:	movl	$1, %edi
+5:	movl	$EFIMM_NR_EXIT, %eax
+	syscall
+	ud2
+4:	.long	0x1f80			/* MXCSR: all exceptions masked */
+
 	.org efimm_stub_page + EFIMM_STUBS * EFIMM_STUB_SLOT
 SYM_DATA_END_LABEL(efimm_stub_page, SYM_L_GLOBAL, efimm_stub_page_end)

@@ -30,8 +30,10 @@ use crate::request::{
 use crate::sys::{
     self,
     CallResult,
+    Cpl3Args,
     FirmwareFn,
     MmUse,
+    Mode,
     OnEfimmThread,
     OwnFunction,
     OwnedMm,
@@ -87,7 +89,7 @@ pub(crate) enum InjectedFault {
 
 impl InjectedFault {
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
-    pub(crate) const ALL: [InjectedFault; 8] = [
+    pub(crate) const ALL: [InjectedFault; 15] = [
         InjectedFault::NonExecutable,
         InjectedFault::Unmapped,
         InjectedFault::Stub(Stub::GeneralProtection),
@@ -96,6 +98,13 @@ impl InjectedFault {
         InjectedFault::Stub(Stub::Breakpoint),
         InjectedFault::Stub(Stub::LateInvalidOpcode),
         InjectedFault::Stub(Stub::IrqsOff),
+        InjectedFault::Stub(Stub::Halt),
+        InjectedFault::Stub(Stub::WriteMsr),
+        InjectedFault::Stub(Stub::KernelRead),
+        InjectedFault::Stub(Stub::WriteReadOnly),
+        InjectedFault::Stub(Stub::SystemCall),
+        InjectedFault::Stub(Stub::Hang),
+        InjectedFault::Stub(Stub::Port),
     ];
 
     /// Its name in `inject_fault`.
@@ -109,6 +118,21 @@ impl InjectedFault {
             InjectedFault::Stub(Stub::Breakpoint) => "int3",
             InjectedFault::Stub(Stub::LateInvalidOpcode) => "late_ud",
             InjectedFault::Stub(Stub::IrqsOff) => "irqs_off",
+            InjectedFault::Stub(Stub::Halt) => "hlt",
+            InjectedFault::Stub(Stub::WriteMsr) => "wrmsr",
+            InjectedFault::Stub(Stub::KernelRead) => "kernel_read",
+            InjectedFault::Stub(Stub::WriteReadOnly) => "write_ro",
+            InjectedFault::Stub(Stub::SystemCall) => "syscall",
+            InjectedFault::Stub(Stub::Hang) => "hang",
+            InjectedFault::Stub(Stub::Port) => "port",
+        }
+    }
+
+    /// Whether a call in `mode` can contain it.
+    fn allowed_in(self, mode: Mode) -> bool {
+        match self {
+            InjectedFault::Stub(stub) => mode == Mode::Cpl3 || !stub.cpl3_only(),
+            _ => true,
         }
     }
 
@@ -154,6 +178,8 @@ struct Slot {
 pub(crate) struct Shared {
     mm: OwnedMm,
     map: RuntimeMap,
+    /// How long a cpl3 call may run before its task is killed.
+    cpl3_timeout_ns: u64,
     #[pin]
     mailbox: Mutex<Slot>,
     #[pin]
@@ -163,10 +189,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(mm: OwnedMm, map: RuntimeMap) -> impl PinInit<Self> {
+    pub(crate) fn new(mm: OwnedMm, map: RuntimeMap, cpl3_timeout_ns: u64) -> impl PinInit<Self> {
         pin_init!(Shared {
             mm,
             map,
+            cpl3_timeout_ns,
             mailbox <- new_mutex!(Slot {
                 state: State::Starting,
                 busy: false,
@@ -186,6 +213,14 @@ impl Shared {
 
     pub(crate) fn map(&self) -> &RuntimeMap {
         &self.map
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        self.mm.mode()
+    }
+
+    pub(crate) fn cpl3_timeout_ns(&self) -> u64 {
+        self.cpl3_timeout_ns
     }
 
     /// Waits for the thread to finish setting up; its error if it failed.
@@ -212,6 +247,9 @@ impl Shared {
     fn set_up(&self, mm: &MmUse<'_>) -> Result<EntryPoints> {
         self.map.populate(mm)?;
         let stubs = mm.map_stub_page(self.map.null_call_page())?;
+        if self.mode() == Mode::Cpl3 {
+            mm.map_cpl3_area()?;
+        }
         EntryPoints::read(mm, &self.mm, &self.map, stubs)
     }
 
@@ -242,7 +280,7 @@ impl Shared {
         while let Some((call, inject)) = self.next_request() {
             let name = call.name();
             // Consumes `call`: the request is dropped before `complete`.
-            let result = entries.call(&self.mm, thread, &self.map, call, inject);
+            let result = entries.call(self, thread, call, inject);
             self.complete(name, result);
         }
     }
@@ -286,10 +324,15 @@ impl Shared {
         }
     }
 
-    /// Makes the next call fault in the firmware, or (`None`) not.
+    /// Makes the next call fault in the firmware, or (`None`) not;
+    /// `EINVAL` for a fault only the cpl3 mode can contain, in cpl0 mode.
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
-    pub(crate) fn inject(&self, fault: Option<InjectedFault>) {
+    pub(crate) fn inject(&self, fault: Option<InjectedFault>) -> Result {
+        if fault.is_some_and(|f| !f.allowed_in(self.mode())) {
+            return Err(EINVAL);
+        }
         self.mailbox.lock().inject = fault;
+        Ok(())
     }
 
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
@@ -395,9 +438,12 @@ impl Path for Shared {
 
 impl ThreadMain for Shared {
     fn run(&self, thread: &mut OnEfimmThread) {
-        if let Err(e) = self.map.make_top_level_kernel_only(&self.mm) {
-            self.set_state(State::Failed(e));
-            return;
+        // A cpl3 mm is a user one: its top level keeps the user bit.
+        if self.mode() == Mode::Cpl0 {
+            if let Err(e) = self.map.make_top_level_kernel_only(&self.mm) {
+                self.set_state(State::Failed(e));
+                return;
+            }
         }
         let entries = self.set_up(&self.mm.enter(thread));
         match entries {
@@ -484,15 +530,15 @@ impl EntryPoints {
         })
     }
 
-    /// Makes `call`, which is dropped on return.
+    /// Makes `call`, which is dropped on return, in the mode of `shared`.
     fn call(
         &self,
-        mm: &OwnedMm,
+        shared: &Shared,
         thread: &mut OnEfimmThread,
-        map: &RuntimeMap,
         call: Call,
         inject: Option<InjectedFault>,
     ) -> Result<CallResult> {
+        let mm = &shared.mm;
         let none = FirmwareArgs::none();
         let (f, args) = match &call {
             Call::Service(r) => (
@@ -503,9 +549,16 @@ impl EntryPoints {
         };
         let f = match inject {
             None => f,
-            Some(kind) => kind.target(mm, map, &self.stubs).ok_or(ENXIO)?,
+            Some(kind) => kind.target(mm, &shared.map, &self.stubs).ok_or(ENXIO)?,
         };
         let lock = RuntimeLockGuard::lock()?;
-        Ok(f.call(&lock, mm, thread, args))
+        match (mm.mode(), &call) {
+            (Mode::Cpl0, _) => Ok(f.call(&lock, mm, thread, args)),
+            (Mode::Cpl3, Call::Own(_)) => {
+                f.call_cpl3(&lock, mm, thread, &Cpl3Args::none(), shared.cpl3_timeout_ns)
+            }
+            // The firmware at CPL3 cannot reach the caller's buffers.
+            (Mode::Cpl3, Call::Service(_)) => Err(sys::eopnotsupp()),
+        }
     }
 }

@@ -28,7 +28,10 @@ use crate::request::{
     ResetType, //
 };
 use crate::route::Router;
-use crate::sys;
+use crate::sys::{
+    self,
+    Mode, //
+};
 use core::fmt;
 use kernel::{
     debugfs::{
@@ -78,6 +81,7 @@ fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
         ptdump::write(f.shared.mm(), out)
     });
     dir.read_callback_file(c"page_tables_summary", files, &write_summary);
+    dir.read_callback_file(c"mode", files, &write_mode);
     dir.read_write_callback_file(
         c"counters",
         files,
@@ -148,13 +152,22 @@ fn inject_fault(f: &Files, reader: &mut UserSliceReader) -> Result {
                 .ok_or(EINVAL)?,
         ),
     };
-    f.shared.inject(fault);
+    f.shared.inject(fault)
+}
+
+/// Where the firmware runs, and for cpl3 how long a call may take.
+fn write_mode(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mode = f.shared.mode();
+    writeln!(out, "{}", mode.name())?;
+    if mode == Mode::Cpl3 {
+        writeln!(out, "cpl3_timeout_ms {}", f.shared.cpl3_timeout_ns() / 1_000_000)?;
+    }
     Ok(())
 }
 
 fn write_summary(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
     let map = f.shared.map();
-    ptdump::summary(f.shared.mm(), map.regions(), map.null_call_page()).write(out)?;
+    ptdump::summary(f.shared.mm(), map.regions(), map.own_area(f.shared.mode())).write(out)?;
     writeln!(out, "null_call_page {:#x}", map.null_call_page())?;
     writeln!(out, "mat_entries {}", map.mat_entries())?;
     writeln!(out, "planned_wx_pages {}", map.wx_pages())?;

@@ -31,6 +31,8 @@ use kernel::{
 use mm::RuntimeMap;
 use route::Router;
 use sys::{
+    ExitProbe,
+    Mode,
     OwnedMm,
     Probes,
     Thread, //
@@ -47,6 +49,10 @@ module! {
             default: 0,
             description: "Route the kernel's EFI runtime services through efimm (0 or 1)",
         },
+        cpl3_timeout_ms: u32 {
+            default: 5000,
+            description: "mode=cpl3: kill a firmware call after this many ms (1 to 600000)",
+        },
     },
 }
 
@@ -54,14 +60,25 @@ module! {
 struct Core {
     shared: Arc<Shared>,
     _thread: Thread<Shared>,
+    /// cpl3: records where each call's task ended; outlives the thread.
+    _exit_probe: Option<ExitProbe>,
 }
 
 impl Core {
-    fn start(map: RuntimeMap) -> Result<Self> {
-        let shared = Arc::pin_init(Shared::new(OwnedMm::new()?, map), GFP_KERNEL)?;
+    fn start(map: RuntimeMap, mode: Mode, cpl3_timeout_ns: u64) -> Result<Self> {
+        let exit_probe = match mode {
+            Mode::Cpl0 => None,
+            Mode::Cpl3 => {
+                allow_firmware_ports()?;
+                Some(ExitProbe::register()?)
+            }
+        };
+        let mm = OwnedMm::new(mode)?;
+        let shared = Arc::pin_init(Shared::new(mm, map, cpl3_timeout_ns), GFP_KERNEL)?;
         let core = Core {
             _thread: Thread::start(shared.clone())?,
             shared,
+            _exit_probe: exit_probe,
         };
         core.shared.wait_ready()?;
         Ok(core)
@@ -75,6 +92,20 @@ impl Drop for Core {
         // `Core::start`: stopping twice is harmless.
         self.shared.stop();
     }
+}
+
+/// The RTC's index and data ports, which OVMF's time services drive.
+const RTC_PORTS: (u32, u32) = (0x70, 2);
+
+/// Grants the cpl3 firmware what OVMF's runtime code drives (see
+/// Documentation/efimm.rst): the RTC and the ACPI PM timer, which its
+/// delays read. Never the PCI configuration ports (0xcf8, 0xcfc).
+fn allow_firmware_ports() -> Result {
+    sys::allow_ports(RTC_PORTS.0, RTC_PORTS.1)?;
+    if let Some(port) = sys::pm_timer_port() {
+        sys::allow_ports(port, 4)?;
+    }
+    Ok(())
 }
 
 /// The module's routing switch, which debugfs shares: routing is off once
@@ -104,6 +135,12 @@ impl kernel::Module for Efimm {
             pr_err!("route={route}: must be 0 or 1\n");
             return Err(EINVAL);
         }
+        let mode = Mode::from_param().inspect_err(|_| pr_err!("mode: must be cpl0 or cpl3\n"))?;
+        let timeout_ms = *module_parameters::cpl3_timeout_ms.value();
+        if !(1..=600_000).contains(&timeout_ms) {
+            pr_err!("cpl3_timeout_ms={timeout_ms}: must be 1 to 600000\n");
+            return Err(EINVAL);
+        }
         if !sys::runtime_services_enabled() {
             pr_err!("EFI runtime services are not available\n");
             return Err(ENODEV);
@@ -116,7 +153,7 @@ impl kernel::Module for Efimm {
 
         let map = RuntimeMap::from_firmware()?;
         let (regions, mat) = (map.regions().len(), map.mat_entries());
-        let core = Core::start(map)?;
+        let core = Core::start(map, mode, u64::from(timeout_ms) * 1_000_000)?;
         let probes = Probes::register(&COUNTERS)
             .inspect_err(|e| pr_err!("cannot register probes: {e:?}\n"))?;
         let routes = Routes(Arc::pin_init(Router::new(core.shared.clone()), GFP_KERNEL)?);
@@ -127,7 +164,8 @@ impl kernel::Module for Efimm {
         // Last: nothing after it can fail and unroute again.
         routes.0.set(route == 1)?;
         pr_info!(
-            "ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries)\n"
+            "ready: {regions} runtime regions mapped 1:1 in a dedicated mm ({mat} MAT entries), firmware at {}\n",
+            mode.name()
         );
         Ok(Efimm {
             _debugfs: files,

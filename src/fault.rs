@@ -29,16 +29,32 @@ pub(crate) enum Exception {
     PageFault,
     /// Any other vector that reached the fixup (#MF, #XF, #SS, ...).
     Other,
+    /// cpl3: a system call, which seccomp refused (or `exit`).
+    SystemCall,
+    /// cpl3: the call ran past its timeout and was killed.
+    Timeout,
+    /// cpl3: the firmware's task ended any other way (a signal from
+    /// someone else).
+    Killed,
 }
 
+/// What the C glue reports as the vector of a cpl3 call's end that was not
+/// a CPU exception (`EFIMM_FAULT_*`): above every x86 vector.
+const VECTOR_SYSCALL: i32 = 256;
+const VECTOR_TIMEOUT: i32 = 257;
+const VECTOR_KILLED: i32 = 258;
+
 impl Exception {
-    pub(crate) const ALL: [Exception; 6] = [
+    pub(crate) const ALL: [Exception; 9] = [
         Exception::DivideError,
         Exception::Breakpoint,
         Exception::InvalidOpcode,
         Exception::GeneralProtection,
         Exception::PageFault,
         Exception::Other,
+        Exception::SystemCall,
+        Exception::Timeout,
+        Exception::Killed,
     ];
 
     pub(crate) fn from_vector(vector: i32) -> Self {
@@ -48,6 +64,9 @@ impl Exception {
             6 => Exception::InvalidOpcode,
             13 => Exception::GeneralProtection,
             14 => Exception::PageFault,
+            VECTOR_SYSCALL => Exception::SystemCall,
+            VECTOR_TIMEOUT => Exception::Timeout,
+            VECTOR_KILLED => Exception::Killed,
             _ => Exception::Other,
         }
     }
@@ -61,6 +80,9 @@ impl Exception {
             Exception::GeneralProtection => "general_protection",
             Exception::PageFault => "page_fault",
             Exception::Other => "other",
+            Exception::SystemCall => "syscall",
+            Exception::Timeout => "timeout",
+            Exception::Killed => "killed",
         }
     }
 
@@ -73,12 +95,14 @@ impl Exception {
 pub(crate) struct Fault {
     /// The service's name, or `null` for the null call.
     pub(crate) service: &'static str,
-    /// The x86 vector (`X86_TRAP_*`).
+    /// The x86 vector (`X86_TRAP_*`), or 256 and up for a cpl3 call that
+    /// ended without a CPU exception (see [`Exception::SystemCall`] on).
     pub(crate) vector: i32,
     /// The faulting address (CR2) of a page fault, else 0.
     pub(crate) address: u64,
     /// Where the firmware was executing (after the instruction for int3).
     pub(crate) ip: u64,
+    /// The exception's error code; for a killed cpl3 task, its exit code.
     pub(crate) error_code: u64,
 }
 
@@ -100,6 +124,9 @@ impl Fault {
             }
             Exception::GeneralProtection => f.write_str("general protection fault"),
             Exception::Other => write!(f, "exception {}", self.vector),
+            Exception::SystemCall => f.write_str("system call"),
+            Exception::Timeout => f.write_str("timeout"),
+            Exception::Killed => write!(f, "killed (exit code {:#x})", self.error_code),
         }
     }
 
@@ -200,7 +227,9 @@ impl FaultLog {
         };
         writeln!(f, "last_service {}", last.service)?;
         writeln!(f, "last_exception {}", last.exception().name())?;
-        writeln!(f, "last_vector {}", last.vector)?;
+        if last.vector < VECTOR_SYSCALL {
+            writeln!(f, "last_vector {}", last.vector)?;
+        }
         writeln!(f, "last_address {:#x}", last.address)?;
         writeln!(f, "last_ip {:#x}", last.ip)?;
         writeln!(f, "last_error_code {:#x}", last.error_code)?;

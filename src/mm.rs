@@ -13,13 +13,17 @@ use crate::efi::memmap::{
 use crate::sys::{
     self,
     MmUse,
+    Mode,
     OwnedMm, //
 };
 use core::fmt::{
     self,
     Write, //
 };
-use kernel::prelude::*;
+use kernel::{
+    page::PAGE_SIZE,
+    prelude::*, //
+};
 
 /// The runtime regions of the memory map and how efimm maps them.
 pub(crate) struct RuntimeMap {
@@ -62,9 +66,13 @@ impl RuntimeMap {
             }
         }
         memmap::sort_and_check(&mut regions)?;
-        // The top of the lower half, unless some firmware lives there.
+        // The top of the lower half, unless some firmware lives there: the
+        // whole 2M, which holds the cpl3 stack and bounce area too.
         let mut null_call_page = (limit & !(NULL_CALL_GAP - 1)) - NULL_CALL_GAP;
-        while regions.iter().any(|r| r.contains(null_call_page)) {
+        while regions
+            .iter()
+            .any(|r| r.start() < null_call_page + NULL_CALL_GAP && null_call_page < r.end())
+        {
             null_call_page -= NULL_CALL_GAP;
         }
         let mut pieces = KVec::new();
@@ -87,6 +95,16 @@ impl RuntimeMap {
     /// The page of efimm's null call and exception stubs (see `MmUse::map_stub_page`).
     pub(crate) fn null_call_page(&self) -> u64 {
         self.null_call_page
+    }
+
+    /// Where efimm maps pages of its own: the null call page, and in cpl3
+    /// mode the stack and bounce area in the 2M above it.
+    pub(crate) fn own_area(&self, mode: Mode) -> (u64, u64) {
+        let size = match mode {
+            Mode::Cpl0 => PAGE_SIZE as u64,
+            Mode::Cpl3 => NULL_CALL_GAP,
+        };
+        (self.null_call_page, self.null_call_page + size)
     }
 
     /// Whether `addr` lies in any piece, i.e. is mapped in the mm.

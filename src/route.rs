@@ -15,6 +15,7 @@ use crate::path::{
 use crate::request::Request;
 use crate::sys::{
     self,
+    Mode,
     RouteTarget,
     Routing, //
 };
@@ -78,6 +79,10 @@ impl Router {
         }
         sys::lockdown_check()
             .inspect_err(|_| pr_err!("route=1 refused: the kernel is locked down\n"))?;
+        if self.target.mode() == Mode::Cpl3 {
+            pr_err!("route=1 refused: mode=cpl3 does not serve runtime services yet\n");
+            return Err(sys::eopnotsupp());
+        }
         let mut state = self.state.lock();
         if state.is_none() {
             *state = Some(Routing::new(self.target.clone())?);

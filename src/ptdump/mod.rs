@@ -20,7 +20,6 @@ use dump::{
     Line,
     Summary, //
 };
-use kernel::page::PAGE_SIZE;
 
 /// Feeds the walker's callbacks to a [`Dumper`].
 struct Walk<F: FnMut(&Line)> {
@@ -67,11 +66,11 @@ pub(crate) fn write(mm: &OwnedMm, f: &mut impl Write) -> fmt::Result {
     writeln!(f, "---[ Kernel Space ]---")
 }
 
-/// The checked summary of `mm` against the regions it should map and the
-/// page of efimm's null call.
-pub(crate) fn summary(mm: &OwnedMm, regions: &[Region], null_call: u64) -> Summary {
+/// The checked summary of `mm` against the regions it should map and
+/// `[own.0, own.1)`, where efimm maps its own pages.
+pub(crate) fn summary(mm: &OwnedMm, regions: &[Region], own: (u64, u64)) -> Summary {
     let mut summary = Summary::new(regions);
-    summary.own = (null_call, null_call + PAGE_SIZE as u64);
+    summary.own = own;
     let pt_pages = walk(mm, |line| summary.add(line, regions));
     summary.pt_pages = pt_pages;
     summary

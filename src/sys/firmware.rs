@@ -7,6 +7,7 @@ use super::mm::{
     OwnedMm,
     RawMm, //
 };
+use super::cpl3::Mode;
 use super::thread::OnEfimmThread;
 use crate::request::FirmwareArgs;
 use core::marker::PhantomData;
@@ -55,6 +56,13 @@ extern "C" {
         args: *const u64,
         res: *mut CallResult,
     );
+    fn efimm_cpl3_call(
+        mm: *mut RawMm,
+        f: *const c_void,
+        args: *const u64,
+        timeout_ns: u64,
+        res: *mut CallResult,
+    ) -> c_int;
 }
 
 /// Holding the EFI runtime lock: nobody else is inside the firmware. Not
@@ -138,6 +146,59 @@ impl FirmwareFn {
         };
         res
     }
+
+    /// Calls the function at CPL3, in a user task of its own sharing the
+    /// cpl3 mm `mm`, and kills it after `timeout_ns`. Every exception it
+    /// takes, a system call and the timeout end the task, and `faulted`
+    /// says so. An error only if no task could be started, or (`EPERM`) it
+    /// could not confine itself with seccomp.
+    pub(crate) fn call_cpl3(
+        self,
+        _lock: &RuntimeLockGuard,
+        mm: &OwnedMm,
+        _thread: &mut OnEfimmThread,
+        args: &Cpl3Args,
+        timeout_ns: u64,
+    ) -> Result<CallResult> {
+        if mm.mode() != Mode::Cpl3 {
+            return Err(EINVAL);
+        }
+        let mut res = CallResult::default();
+        // SAFETY: We hold the runtime lock and run on the efimm thread
+        // outside any mm (the token is borrowed mutably); the mm is a live
+        // cpl3 mm (checked), whose entries are all user ones, so the
+        // firmware's task reaches nothing but the mm's own mappings. The
+        // address is mapped executable there or faults at once
+        // (`FirmwareFn` invariant). `args` hold no kernel address
+        // (`Cpl3Args` invariant).
+        to_result(unsafe {
+            efimm_cpl3_call(
+                mm.as_raw(),
+                self.0 as *const c_void,
+                args.0.as_ptr(),
+                timeout_ns,
+                &mut res,
+            )
+        })?;
+        Ok(res)
+    }
+}
+
+/// The arguments of a cpl3 call: numbers, and addresses in the cpl3 mm's
+/// own bounce area, never a kernel address.
+///
+/// # Invariants
+///
+/// No argument is an address the kernel must protect: all zero, or made
+/// by the bounce code from user addresses of the cpl3 mm.
+pub(crate) struct Cpl3Args([u64; 5]);
+
+impl Cpl3Args {
+    /// No arguments, for efimm's own functions.
+    pub(crate) const fn none() -> Self {
+        // INVARIANT: all zero.
+        Cpl3Args([0; 5])
+    }
 }
 
 /// The size of a function's slot on efimm's own page (`EFIMM_STUB_SLOT`):
@@ -161,6 +222,29 @@ pub(crate) enum Stub {
     LateInvalidOpcode = 5,
     /// Returns `EFI_DEVICE_ERROR` with interrupts disabled.
     IrqsOff = 6,
+    /// `hlt` (cpl3 only, as are the ones below).
+    Halt = 8,
+    /// `wrmsr`.
+    WriteMsr = 9,
+    /// A load from kernel text.
+    KernelRead = 10,
+    /// A store to its own read-only page.
+    WriteReadOnly = 11,
+    /// A system call, `getpid()`.
+    SystemCall = 12,
+    /// An endless loop.
+    Hang = 13,
+    /// `outb` to port 0x80, which the firmware is not granted.
+    Port = 14,
+}
+
+impl Stub {
+    /// Whether only the cpl3 mode can contain it: at CPL0 it would halt,
+    /// write an MSR, read the kernel, enter the kernel's system call path,
+    /// spin forever or drive a port.
+    pub(crate) fn cpl3_only(self) -> bool {
+        self as u32 >= Stub::Halt as u32
+    }
 }
 
 /// The functions on efimm's own page that behave: they return

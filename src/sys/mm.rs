@@ -2,6 +2,7 @@
 
 //! The dedicated mm: an `mm_struct` of efimm's own, entered by its thread.
 
+use super::cpl3::Mode;
 use super::firmware::StubPage;
 use super::thread::OnEfimmThread;
 use crate::efi::memmap::{
@@ -42,7 +43,7 @@ const CACHE_WC: c_uint = 2;
 const CACHE_UC: c_uint = 3;
 
 extern "C" {
-    fn efimm_mm_create() -> *mut RawMm;
+    fn efimm_mm_create(user: bool) -> *mut RawMm;
     fn efimm_mm_destroy(mm: *mut RawMm) -> c_int;
     fn efimm_mm_counts(mm: *mut RawMm, users: *mut c_int, count: *mut c_int);
     fn efimm_map_region(
@@ -55,6 +56,7 @@ extern "C" {
         huge: bool,
     ) -> c_int;
     fn efimm_map_null_call(mm: *mut RawMm, addr: c_ulong) -> c_int;
+    fn efimm_map_cpl3_area(mm: *mut RawMm) -> c_int;
     fn efimm_mm_kernel_top_level(mm: *mut RawMm, addr: c_ulong) -> c_int;
     fn efimm_mm_executable(mm: *mut RawMm, addr: c_ulong) -> c_int;
     fn efimm_use_mm(mm: *mut RawMm);
@@ -64,9 +66,11 @@ extern "C" {
 /// What an instruction fetch at an address of the mm does.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fetch {
-    /// A present, executable, supervisor-only entry maps it.
+    /// A present, executable entry of the mm's mode maps it (supervisor
+    /// only, or user in a cpl3 mm).
     Executes,
-    /// Nothing maps it, or its entry is not executable (or is user).
+    /// Nothing maps it, or its entry is not executable (or of the other
+    /// mode).
     Faults,
 }
 
@@ -77,7 +81,7 @@ pub(crate) enum Fetch {
 ///
 /// `self.0` comes from `efimm_mm_create()` and is destroyed only by `Drop`;
 /// it holds the mm's one `mm_users` reference.
-pub(crate) struct OwnedMm(NonNull<RawMm>);
+pub(crate) struct OwnedMm(NonNull<RawMm>, Mode);
 
 // SAFETY: An mm may be referenced and released from any task.
 unsafe impl Send for OwnedMm {}
@@ -88,12 +92,20 @@ unsafe impl Send for OwnedMm {}
 unsafe impl Sync for OwnedMm {}
 
 impl OwnedMm {
-    pub(crate) fn new() -> Result<Self> {
+    /// A new mm whose entries are all supervisor-only (`Mode::Cpl0`) or
+    /// all user ones (`Mode::Cpl3`).
+    pub(crate) fn new(mode: Mode) -> Result<Self> {
         // SAFETY: No preconditions; returns a new mm (`mm_users == 1`, ours)
         // or NULL.
-        let mm = unsafe { efimm_mm_create() };
+        let mm = unsafe { efimm_mm_create(mode == Mode::Cpl3) };
         // INVARIANT: A non-null result carries the reference we now own.
-        NonNull::new(mm).map(OwnedMm).ok_or(ENOMEM)
+        NonNull::new(mm)
+            .map(|mm| OwnedMm(mm, mode))
+            .ok_or(ENOMEM)
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        self.1
     }
 
     /// The mm's reference counts, for debugfs.
@@ -165,8 +177,8 @@ pub(crate) struct MmUse<'a> {
 }
 
 impl MmUse<'_> {
-    /// Maps `[addr, addr + size)` 1:1 as one supervisor-only, non-global
-    /// VMA, with 2M entries if `large` (both ends must be 2M aligned).
+    /// Maps `[addr, addr + size)` 1:1 as one non-global VMA, supervisor-only
+    /// or user as the mm's mode says, with 2M entries if `large` (both ends must be 2M aligned).
     pub(crate) fn map_region(
         &self,
         addr: u64,
@@ -206,6 +218,14 @@ impl MmUse<'_> {
         to_result(unsafe { efimm_map_null_call(self.mm.0.as_ptr(), addr as c_ulong) })?;
         // SAFETY: Just mapped by `efimm_map_null_call()`.
         Ok(unsafe { StubPage::mapped_at(addr) })
+    }
+
+    /// Maps the stack and the bounce area of cpl3 calls above the stub
+    /// page; only in a cpl3 mm, once the stub page is mapped.
+    pub(crate) fn map_cpl3_area(&self) -> Result {
+        // SAFETY: `current->mm` is the dedicated mm (guard), and only this
+        // thread changes it; the C side checks the mode and the order.
+        to_result(unsafe { efimm_map_cpl3_area(self.mm.0.as_ptr()) })
     }
 }
 

@@ -15,6 +15,7 @@
 //! page-table walks) reach them through traits, with a context pointer.
 
 mod boot;
+mod cpl3;
 mod firmware;
 mod kernel_path;
 mod mm;
@@ -34,8 +35,15 @@ pub(crate) use boot::{
     runtime_table,
     user_limit, //
 };
+pub(crate) use cpl3::{
+    allow_ports,
+    pm_timer_port,
+    ExitProbe,
+    Mode, //
+};
 pub(crate) use firmware::{
     CallResult,
+    Cpl3Args,
     FirmwareFn,
     OwnFunction,
     RuntimeLockGuard,

@@ -134,3 +134,35 @@ fn log_counts_per_exception_and_service() {
     );
     assert!(s.contains("last_cause general protection fault\n"));
 }
+
+#[test]
+fn cpl3_ends_that_are_not_exceptions_have_kinds_of_their_own() {
+    assert_eq!(Exception::from_vector(256), Exception::SystemCall);
+    assert_eq!(Exception::from_vector(257), Exception::Timeout);
+    assert_eq!(Exception::from_vector(258), Exception::Killed);
+    // Only those three: the rest of the range is no vector at all.
+    assert_eq!(Exception::from_vector(259), Exception::Other);
+    assert_eq!(exception_cause(256, 0), "system call");
+    assert_eq!(exception_cause(257, 0), "timeout");
+    assert_eq!(exception_cause(258, 0xf), "killed (exit code 0xf)");
+    // A user-mode page fault reads as one.
+    assert_eq!(cause(0x15), "user instruction fetch, permissions violation");
+}
+
+#[test]
+fn a_cpl3_timeout_is_logged_without_a_vector() {
+    let mut log = FaultLog::default();
+    log.record(Fault {
+        service: "null",
+        vector: 257,
+        address: 0,
+        ip: 0x7fff_ffc0_0000,
+        error_code: 0,
+    });
+    let mut s = String::new();
+    log.write(&mut s).unwrap();
+    assert!(s.contains("exception.timeout 1\n"), "{s}");
+    assert!(s.contains("last_exception timeout\n"), "{s}");
+    assert!(!s.contains("last_vector"), "{s}");
+    assert!(s.contains("last_cause timeout\n"), "{s}");
+}

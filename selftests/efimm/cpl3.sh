@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mode=cpl3: the firmware runs in user mode, in a task of its own per call.
+# efimm's own functions run there, preemptible and with their FPU state
+# kept; and every way a firmware function can misbehave, made to through
+# inject_fault, ends only its task: the caller gets EFI_ABORTED, the fault
+# is counted by kind and described, the kernel log holds no oops or WARN,
+# and after re-arming the next call works. The kinds expected are what x86
+# raises for each instruction in user mode: #GP for every privileged one
+# and for a port outside the allowlist, #PF for the kernel's memory, a
+# system call refused by seccomp, and a timeout for an endless loop.
+
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
+. "$(dirname "$0")/lib.sh"
+
+FAULT=$EFIMM_DEBUGFS/fault
+INJECT=$EFIMM_DEBUGFS/inject_fault
+BENCH=$EFIMM_DEBUGFS/bench
+# Short, so that the endless loop's test ends soon.
+TIMEOUT_MS=1000
+
+fault_field() {
+	awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$FAULT"
+}
+
+bench_field() {
+	awk -v k="$1" '$1 == k { print $2 }' "$BENCH"
+}
+
+# own_calls FUNCTION COUNT: COUNT calls of one of efimm's own functions
+# succeed.
+own_calls() {
+	echo "$1 $2 efimm" >"$BENCH" && [ "$(bench_field errors)" = 0 ] &&
+		[ "$(bench_field calls)" = "$2" ]
+}
+
+# Tasks named efimm that are not kernel threads (PF_KTHREAD in the flags
+# of /proc/PID/stat): the firmware's.
+firmware_tasks() {
+	local pid n=0
+	for pid in $(pgrep -x efimm); do
+		(($(awk '{ print $9 }' "/proc/$pid/stat" 2>/dev/null || echo 2097152) & 0x200000)) ||
+			n=$((n + 1))
+	done
+	echo "$n"
+}
+
+test_refuses_bad_parameters() {
+	local p
+	for p in mode=cpl1 mode= mode=CPL3x cpl3_timeout_ms=0 cpl3_timeout_ms=600001; do
+		dmesg_mark
+		insmod "$EFIMM_KO" "$p" 2>/dev/null && { efimm_unload; return 1; }
+		efimm_loaded && return 1
+		dmesg_new | grep -q 'efimm: .*must be' || { echo "# no reason logged for $p"; return 1; }
+	done
+}
+
+test_loads() {
+	dmesg_mark
+	efimm_load mode=cpl3 cpl3_timeout_ms=$TIMEOUT_MS || return 1
+	sed 's/^/# mode: /' "$EFIMM_DEBUGFS/mode"
+	[ "$(head -n 1 "$EFIMM_DEBUGFS/mode")" = cpl3 ] &&
+		grep -qx "cpl3_timeout_ms $TIMEOUT_MS" "$EFIMM_DEBUGFS/mode" &&
+		dmesg_new | grep -q 'efimm: ready: .* firmware at cpl3'
+}
+
+test_null_calls() {
+	own_calls null 50 || return 1
+	sed 's/^/# /' "$BENCH" | grep -E 'median|p99'
+	# Every call's task is gone: none left as a zombie.
+	[ "$(firmware_tasks)" = 0 ]
+}
+
+test_spin_keeps_fpu() {
+	own_calls spin 3
+}
+
+test_route_refused() {
+	echo 1 2>/dev/null >"$EFIMM_DEBUGFS/route" && return 1
+	[ "$(cat "$EFIMM_DEBUGFS/route")" = 0 ]
+}
+
+# fault_cycle KIND EXCEPTION CAUSE: the null call takes KIND in user mode.
+fault_cycle() {
+	local kind=$1 exception=$2 cause=$3 faults kinds
+	faults=$(fault_field faults)
+	kinds=$(fault_field "exception.$exception")
+	dmesg_mark
+	echo "$kind" >"$INJECT" || return 1
+	echo "null 1 efimm" >"$BENCH" || return 1
+	echo "# $kind: $(fault_field last_exception), $(fault_field last_cause), ip $(fault_field last_ip)"
+	dmesg_new | grep efimm | sed 's/^/# dmesg: /'
+	[ "$(bench_field errors)" = 1 ] && [ "$(bench_field last_error)" = EFI_ABORTED ] &&
+		[ "$(fault_field faults)" -eq $((faults + 1)) ] &&
+		[ "$(fault_field "exception.$exception")" -eq $((${kinds:-0} + 1)) ] &&
+		[ "$(fault_field state)" = disarmed ] &&
+		[ "$(fault_field last_service)" = null ] &&
+		[ "$(fault_field last_exception)" = "$exception" ] || return 1
+	if [ -n "$cause" ] && [ "$(fault_field last_cause)" != "$cause" ]; then
+		return 1
+	fi
+	dmesg_new | grep -q "efimm: null took $exception at ip" || return 1
+	if dmesg_new | grep -Eq 'Oops|WARNING:|BUG:|Call Trace'; then
+		echo "# the kernel log is not clean"
+		return 1
+	fi
+	# Refused until re-armed; then the next call works.
+	echo "null 1 efimm" 2>/dev/null >"$BENCH" && return 1
+	echo rearm >"$FAULT" && [ "$(fault_field state)" = armed ] &&
+		own_calls null 2 && [ "$(firmware_tasks)" = 0 ]
+}
+
+# on_stub_page IP: IP lies on efimm's own page.
+on_stub_page() {
+	local page
+	page=$(summary null_call_page)
+	[ $(($1)) -ge $((page)) ] && [ $(($1)) -lt $((page + 4096)) ]
+}
+
+# stub_fault KIND EXCEPTION [CAUSE]: a fault on efimm's own page.
+stub_fault() {
+	fault_cycle "$@" && on_stub_page "$(fault_field last_ip)"
+}
+
+CASES=(
+	"ud2 (#UD)|stub_fault ud invalid_opcode 'invalid opcode'"
+	"int3 (#BP)|stub_fault int3 breakpoint int3"
+	"divide by zero (#DE)|stub_fault de divide_error 'divide error'"
+	"non-canonical load (#GP)|stub_fault gp general_protection 'general protection fault'"
+	"cli (#GP)|stub_fault irqs_off general_protection 'general protection fault'"
+	"hlt (#GP)|stub_fault hlt general_protection 'general protection fault'"
+	"wrmsr (#GP)|stub_fault wrmsr general_protection 'general protection fault'"
+	"out to a port outside the allowlist (#GP)|stub_fault port general_protection 'general protection fault'"
+	"read of a kernel address (#PF)|stub_fault kernel_read page_fault 'user read access, permissions violation'"
+	"write to a read-only page (#PF)|stub_fault write_ro page_fault 'user write access, permissions violation'"
+	"jump to an NX firmware data page (#PF)|fault_cycle nx page_fault 'user instruction fetch, permissions violation'"
+	"jump to the unmapped address 0 (#PF)|fault_cycle unmapped page_fault 'user instruction fetch, not-present page'"
+	"a system call (seccomp)|stub_fault syscall syscall 'system call'"
+	"an endless loop (timeout)|stub_fault hang timeout timeout"
+)
+
+test_unloads() {
+	dmesg_mark
+	efimm_unload && dmesg_new | grep -q 'dedicated mm released (mm_users 0)' &&
+		[ "$(firmware_tasks)" = 0 ]
+}
+
+require_lowmap
+ktap_print_header
+efimm_unload || ktap_exit_fail_msg "cannot unload efimm"
+ktap_set_plan $((6 + ${#CASES[@]}))
+ktap_test_result "bad mode and timeout parameters are refused, with a reason" test_refuses_bad_parameters
+ktap_test_result "mode=cpl3 loads, and debugfs says so" test_loads
+ktap_test_result "null calls at CPL3 succeed and leave no task behind" test_null_calls
+ktap_test_result "the spin call's FPU registers survive at CPL3" test_spin_keeps_fpu
+ktap_test_result "routing is refused in cpl3 mode" test_route_refused
+for c in "${CASES[@]}"; do
+	ktap_test_result "contained at CPL3: ${c%%|*}" eval "${c#*|}"
+done
+ktap_test_result "unloading frees the cpl3 mm and leaves no task" test_unloads
+ktap_finished

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The cpl3 mode's kernel facilities: the `mode` parameter, the ports the
+//! firmware's task is granted, and the probe that records where the task
+//! was when it ended. The call itself is `FirmwareFn::call_cpl3`.
+
+use kernel::{
+    error::to_result,
+    prelude::*, //
+};
+
+extern "C" {
+    fn efimm_mode_param() -> c_int;
+    fn efimm_pm_timer_port() -> u32;
+    fn efimm_cpl3_allow_ports(first: u32, count: u32) -> c_int;
+    fn efimm_cpl3_probe_register() -> c_int;
+    fn efimm_cpl3_probe_unregister();
+}
+
+/// Where the firmware runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// In kernel mode, on the efimm thread (the default).
+    Cpl0,
+    /// In user mode, in a task created for each call.
+    Cpl3,
+}
+
+impl Mode {
+    /// The `mode` module parameter; `EINVAL` for anything but `cpl0` and
+    /// `cpl3`. A C parameter: the `module!` macro of 7.2 takes integers only.
+    pub(crate) fn from_param() -> Result<Self> {
+        // SAFETY: Reads the module's own parameter string; no preconditions.
+        match unsafe { efimm_mode_param() } {
+            0 => Ok(Mode::Cpl0),
+            3 => Ok(Mode::Cpl3),
+            _ => Err(EINVAL),
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Mode::Cpl0 => "cpl0",
+            Mode::Cpl3 => "cpl3",
+        }
+    }
+}
+
+/// The I/O port of the ACPI PM timer, if the FADT has one in port space.
+pub(crate) fn pm_timer_port() -> Option<u32> {
+    // SAFETY: Reads the FADT the kernel parsed at boot; no preconditions.
+    let port = unsafe { efimm_pm_timer_port() };
+    (port != 0).then_some(port)
+}
+
+/// Grants `count` ports from `first` to the firmware's task of every later
+/// cpl3 call; at most four ranges.
+pub(crate) fn allow_ports(first: u32, count: u32) -> Result {
+    // SAFETY: Called from module init, before the thread makes any call;
+    // the C side checks the range and the number of ranges.
+    to_result(unsafe { efimm_cpl3_allow_ports(first, count) })
+}
+
+/// The `sched_process_exit` probe that records the instruction pointer of
+/// a cpl3 call's task when it ends, while this lives.
+pub(crate) struct ExitProbe(());
+
+impl ExitProbe {
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: Registered once, unregistered by `Drop`.
+        to_result(unsafe { efimm_cpl3_probe_register() })?;
+        Ok(ExitProbe(()))
+    }
+}
+
+impl Drop for ExitProbe {
+    fn drop(&mut self) {
+        // SAFETY: Registered by `register()`; the C side waits for running
+        // probes before it returns.
+        unsafe { efimm_cpl3_probe_unregister() };
+    }
+}
