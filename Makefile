@@ -10,8 +10,9 @@
 #   make module  just efimm.ko (KDIR=/path/to/build for another kernel)
 #   make check-patches  checkpatch --strict and a kernel build after each patch
 #
-# Variables: FW=pflash|bios (make run), KSRC=/path/to/linux (your own,
-# already patched tree), KDIR=/path/to/kernel/build (module only).
+# Variables: FW=pflash|bios and MODE=cpl0|cpl3 (make run; cpl3 runs the
+# firmware in user mode), KSRC=/path/to/linux (your own, already patched
+# tree), KDIR=/path/to/kernel/build (module only).
 
 EFIMM_CACHE ?= $(HOME)/.cache/efimm
 export EFIMM_CACHE
@@ -21,6 +22,7 @@ export _efimm_t0
 
 SCRIPTS := $(CURDIR)/scripts
 FW ?= pflash
+MODE ?= cpl0
 
 ifeq ($(KDIR),)
 KDIR_FROM_CACHE := 1
@@ -56,7 +58,7 @@ host-test: deps
 	@$(SCRIPTS)/host-test.sh
 
 run: module selftests
-	@$(SCRIPTS)/vm.sh run $(FW)
+	@$(SCRIPTS)/vm.sh run $(FW) $(MODE)
 
 check: module selftests
 	@$(SCRIPTS)/check.sh

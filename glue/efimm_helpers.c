@@ -982,6 +982,19 @@ int efimm_mode_param(void)
 }
 
 /*
+ * The kernel's view of @m's bounce area past its header, and the address
+ * the firmware sees it at (@user) and its size (@len); NULL for a cpl0 mm.
+ */
+u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len)
+{
+	if (!m->user || !m->bounce)
+		return NULL;
+	*user = m->own_addr + EFIMM_CPL3_BOUNCE_OFFSET + EFIMM_CPL3_HEADER;
+	*len = (PAGE_SIZE << EFIMM_CPL3_BOUNCE_ORDER) - EFIMM_CPL3_HEADER;
+	return (u8 *)page_address(m->bounce) + EFIMM_CPL3_HEADER;
+}
+
+/*
  * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
  * pointer (the firmware sees only the user mappings of @m), and kill it
  * after @timeout_ns. The caller is efimm's thread, outside any mm, holding
@@ -1001,6 +1014,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	u8 *bounce = page_address(m->bounce);
 	u64 *stack = page_address(m->stack);
 	struct task_struct *t;
+	u64 t0, enter_ns;
 	int code, sig;
 	pid_t pid;
 
@@ -1019,9 +1033,17 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 			       HRTIMER_MODE_REL);
 
 	efimm_fw_enter();
+	/*
+	 * The call's only stretches with preemption off are efimm's: entering
+	 * and leaving the mm. The firmware runs as a user task.
+	 */
+	t0 = local_clock();
 	efimm_use_mm(m);
+	enter_ns = local_clock() - t0;
 	pid = user_mode_thread(efimm_cpl3_start, &c, CLONE_VFORK | SIGCHLD);
+	t0 = local_clock();
 	efimm_unuse_mm(m);
+	res->preempt_off_ns = max(enter_ns, local_clock() - t0);
 	efimm_fw_leave();
 
 	hrtimer_cancel(&c.timeout);

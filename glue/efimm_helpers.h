@@ -145,6 +145,7 @@ void efimm_cpl3_probe_unregister(void);
 int efimm_cpl3_allow_ports(u32 first, u32 count);
 u32 efimm_pm_timer_port(void);
 int efimm_mode_param(void);
+u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len);
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		    u64 timeout_ns, struct efimm_call_result *res);
 void efimm_sort_u64(u64 *v, size_t n);

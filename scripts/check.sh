@@ -7,11 +7,16 @@
 # modes with efi=lowmap (bios with kmemleak=on as well: its kmemleak test
 # requires no leak), pflash with page-table isolation forced on, bios
 # without efi=lowmap (efimm must refuse to load), plus pflash-reset, a boot
-# that asks the firmware to power off through efimm.
+# that asks the firmware to power off through efimm, and one boot per
+# firmware mode with efimm.mode=cpl3 that runs the tests comparing efimm
+# with the kernel's path with the firmware at CPL3.
 
 . "$(dirname "$0")/lib.sh"
 
-RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-pti bios-default pflash-reset}
+RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-pti bios-default pflash-reset pflash-cpl3 bios-cpl3}
+# What the cpl3 boots run: every test that checks services against the
+# kernel's path (route.sh runs the kernel's efivarfs kselftest routed).
+CPL3_TESTS="efimm:services efimm:fuzz.sh efimm:route.sh efimm:concurrency.sh efimm:churn.sh"
 OUT=${CHECK_OUT:-$EFIMM_TOP/out/check}
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -34,11 +39,16 @@ ntests=$("$EFIMM_TOP"/scripts/selftests.sh count)
 
 for run in $RUNS; do
 	fw=${run%%-*}
+	tests=
 	case "${run#*-}" in
 	lowmap) append="efi=lowmap" ;;
 	kmemleak) append="efi=lowmap kmemleak=on" ;;
 	pti) append="efi=lowmap pti=on" ;;
 	default) append="" ;;
+	cpl3)
+		append="efi=lowmap efimm.mode=cpl3"
+		tests=$CPL3_TESTS
+		;;
 	reset)
 		stage "check: $run: booting ($fw firmware, efi=lowmap), ResetSystem(shutdown) through efimm"
 		rc=0
@@ -52,9 +62,9 @@ for run in $RUNS; do
 		;;
 	*) die "unknown run '$run'" ;;
 	esac
-	stage "check: $run: booting ($fw firmware${append:+, $append}), $ntests kselftests"
+	stage "check: $run: booting ($fw firmware${append:+, $append}), $([ -n "$tests" ] && echo "$tests" | wc -w || echo "$ntests") kselftests"
 	"$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$OUT/$run" "$append" \
-		"$EFIMM_TOP/scripts/guest-tests.sh $OUT/$run" || true
+		"$EFIMM_TOP/scripts/guest-tests.sh $OUT/$run $tests" || true
 	python3 "$EFIMM_TOP"/scripts/ktap.py judge "$run" "$OUT/$run" \
 		>"$OUT/$run/summary.txt" || true
 	grep -v '^passed ' "$OUT/$run/summary.txt" || true

@@ -15,10 +15,12 @@ show() {
 {
 	show uname -r
 	show cat /proc/cmdline
-	show insmod "$EFIMM_KO"
+	# make run MODE=cpl3 boots with efimm.mode=cpl3.
+	mode=$(sed -n 's/.*efimm[.]mode=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
+	show insmod "$EFIMM_KO" ${mode:+mode=$mode}
 	show dmesg --notime --level=err,warn,info -k | grep -E 'efi|efimm' | tail -n 20
 	d=/sys/kernel/debug/efimm
-	for f in regions page_tables_summary page_tables; do
+	for f in mode regions page_tables_summary page_tables; do
 		show cat "$d/$f"
 	done
 	# A few calls through each path, then what they cost.
@@ -44,11 +46,19 @@ show() {
 	echo "firmware: $EFIMM_FW mode; $(wc -l <"$d/regions") runtime regions," \
 		"$(sum runtime_pages) pages, $(sum mat_entries) MAT entries"
 	bad=
-	for k in user_pages global_pages unmapped_runtime_pages extra_mapped_pages; do
+	for k in global_pages unmapped_runtime_pages extra_mapped_pages; do
 		[ "$(sum $k)" = 0 ] || bad="$bad $k=$(sum $k)"
 	done
+	# Every entry a user one in cpl3 mode, none in cpl0 mode.
+	if [ "$mode" = cpl3 ]; then
+		users=$(sum mapped_pages) kind=user
+	else
+		users=0 kind=supervisor-only
+	fi
+	[ "$(sum user_pages)" = "$users" ] || bad="$bad user_pages=$(sum user_pages)"
 	[ "$(sum wx_pages)" = "$(sum planned_wx_pages)" ] || bad="$bad wx_pages=$(sum wx_pages)"
-	echo "page tables: ${bad:-as planned: supervisor-only, non-global, every runtime page mapped, nothing else}"
+	echo "page tables: ${bad:-as planned: $kind, non-global, every runtime page mapped, nothing else}"
+	echo "firmware runs at: ${mode:-cpl0}"
 	echo "firmware faults: $(awk '$1 == "faults" { print $2 }' "$d/fault")"
 	printf '%-26s %6s %14s %14s %14s\n' service calls "efimm median" "kernel median" \
 		"errors e/k"

@@ -72,10 +72,15 @@ boot() {
 }
 
 make_run() {
-	local fw=$1 out=$EFIMM_TOP/out/run-$1 rc=0
+	local fw=$1 mode=${2:-cpl0} out=$EFIMM_TOP/out/run-$1 rc=0 append=efi=lowmap
 	rm -rf "$out"
-	stage "vm: booting under OVMF ($fw mode, TCG: ~1 min)"
-	boot "$fw" "$out" "efi=lowmap" \
+	case "$mode" in
+	cpl0) ;;
+	cpl3) append="$append efimm.mode=cpl3" ;;
+	*) die "MODE=$mode: must be cpl0 or cpl3" ;;
+	esac
+	stage "vm: booting under OVMF ($fw mode, firmware at $mode, TCG: ~1 min)"
+	boot "$fw" "$out" "$append" \
 		"$EFIMM_TOP/scripts/guest-show.sh $out" || rc=$?
 	if [ ! -f "$out/show.log" ]; then
 		tail -n 30 "$out/console.log" >&2
@@ -93,9 +98,9 @@ boot)
 	boot "$@"
 	;;
 run)
-	make_run "${2:-pflash}"
+	make_run "${2:-pflash}" "${3:-cpl0}"
 	;;
 *)
-	die "usage: $0 boot FW OUTDIR APPEND CMD... | run FW"
+	die "usage: $0 boot FW OUTDIR APPEND CMD... | run FW [cpl0|cpl3]"
 	;;
 esac

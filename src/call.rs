@@ -558,7 +558,9 @@ impl EntryPoints {
                 f.call_cpl3(&lock, mm, thread, &Cpl3Args::none(), shared.cpl3_timeout_ns)
             }
             // The firmware at CPL3 cannot reach the caller's buffers.
-            (Mode::Cpl3, Call::Service(_)) => Err(sys::eopnotsupp()),
+            (Mode::Cpl3, Call::Service(r)) => {
+                f.call_bounced(&lock, mm, thread, r, shared.cpl3_timeout_ns)
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 //! See Documentation/efimm.rst.
 
 mod bench;
+mod bounce;
 mod call;
 mod counters;
 mod debugfs;

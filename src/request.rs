@@ -122,6 +122,11 @@ impl FirmwareArgs {
     pub(crate) fn as_ptr(&self) -> *const u64 {
         self.0.as_ptr()
     }
+
+    /// The arguments as numbers, for the cpl3 bounce plan.
+    pub(crate) fn values(&self) -> &[u64; 5] {
+        &self.0
+    }
 }
 
 fn addr<T: ?Sized>(r: &T) -> u64 {

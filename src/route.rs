@@ -2,6 +2,7 @@
 
 //! Routing the kernel's own EFI users through efimm.
 
+use crate::bounce;
 use crate::call::Shared;
 use crate::counters::COUNTERS;
 use crate::efi::{
@@ -31,6 +32,12 @@ use kernel::{
 /// path, so that no call is lost.
 impl RouteTarget for Shared {
     fn call(&self, request: &Request<'_>) -> EfiStatus {
+        // What the firmware cannot do at CPL3 (ResetSystem, capsules)
+        // stays on the kernel's path, counted as handed off.
+        if self.mode() == Mode::Cpl3 && !bounce::is_bounced(request.service()) {
+            self.handoff(request.service());
+            return KernelPath.call(request).unwrap_or(EfiStatus::UNSUPPORTED);
+        }
         let result = match Path::call(self, request) {
             Err(e) if e == ENODEV => KernelPath.call(request),
             other => other,
@@ -79,10 +86,6 @@ impl Router {
         }
         sys::lockdown_check()
             .inspect_err(|_| pr_err!("route=1 refused: the kernel is locked down\n"))?;
-        if self.target.mode() == Mode::Cpl3 {
-            pr_err!("route=1 refused: mode=cpl3 does not serve runtime services yet\n");
-            return Err(sys::eopnotsupp());
-        }
         let mut state = self.state.lock();
         if state.is_none() {
             *state = Some(Routing::new(self.target.clone())?);

@@ -76,9 +76,45 @@ test_spin_keeps_fpu() {
 	own_calls spin 3
 }
 
-test_route_refused() {
-	echo 1 2>/dev/null >"$EFIMM_DEBUGFS/route" && return 1
-	[ "$(cat "$EFIMM_DEBUGFS/route")" = 0 ]
+# Every page the cpl3 mm maps is a user one, mapped once: the runtime
+# regions and efimm's own pages (stub page, stack, bounce area), nothing
+# writable and executable, nothing global.
+test_address_space() {
+	sed 's/^/# /' "$EFIMM_DEBUGFS/page_tables_summary"
+	[ "$(summary user_pages)" = "$(summary mapped_pages)" ] &&
+		[ "$(summary wx_pages)" = 0 ] && [ "$(summary global_pages)" = 0 ] &&
+		[ "$(summary unmapped_runtime_pages)" = 0 ] &&
+		[ "$(summary extra_mapped_pages)" = 0 ] &&
+		[ "$(summary mapped_pages)" = $(($(summary runtime_pages) + $(summary null_call_pages))) ] &&
+		[ "$(summary null_call_pages)" -gt 1 ] &&
+		! grep -q 'RW.*x ' "$EFIMM_DEBUGFS/page_tables"
+}
+
+# GetTime reads the RTC (ports 0x70-0x71) and waits on the ACPI PM timer:
+# the ports granted to the firmware.
+test_time_through_allowed_ports() {
+	echo "get_time 3 efimm" >"$BENCH" && [ "$(bench_field errors)" = 0 ]
+}
+
+BOOT_ORDER=/sys/firmware/efi/efivars/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c
+TEST_VAR=/sys/firmware/efi/efivars/efimmCpl3-6b3c1f7e-52a4-4d0f-9f6e-0c6a1b2d3e4f
+
+# Routed: efivarfs reads what the kernel's path reads, and a variable
+# written at CPL3 reads back through the kernel's path.
+test_routed_efivarfs() {
+	local theirs ours back
+	theirs=$(od -An -tx1 "$BOOT_ORDER") || return 1
+	echo 1 >"$EFIMM_DEBUGFS/route" || return 1
+	ours=$(od -An -tx1 "$BOOT_ORDER") || return 1
+	printf '\x07\x00\x00\x00cpl3' >"$TEST_VAR" || return 1
+	echo 0 >"$EFIMM_DEBUGFS/route" || return 1
+	# efivarfs files cannot seek: skip the attributes through a pipe.
+	back=$(cat "$TEST_VAR" | tail -c +5) || return 1
+	chattr -i "$TEST_VAR" 2>/dev/null
+	rm -f "$TEST_VAR" || return 1
+	[ "$theirs" = "$ours" ] && [ "$back" = cpl3 ] &&
+		[ "$(counter efimm.get_variable.calls)" -gt 0 ] &&
+		[ "$(counter efimm.set_variable.calls)" -gt 0 ]
 }
 
 # fault_cycle KIND EXCEPTION CAUSE: the null call takes KIND in user mode.
@@ -149,12 +185,14 @@ test_unloads() {
 require_lowmap
 ktap_print_header
 efimm_unload || ktap_exit_fail_msg "cannot unload efimm"
-ktap_set_plan $((6 + ${#CASES[@]}))
+ktap_set_plan $((8 + ${#CASES[@]}))
 ktap_test_result "bad mode and timeout parameters are refused, with a reason" test_refuses_bad_parameters
 ktap_test_result "mode=cpl3 loads, and debugfs says so" test_loads
 ktap_test_result "null calls at CPL3 succeed and leave no task behind" test_null_calls
 ktap_test_result "the spin call's FPU registers survive at CPL3" test_spin_keeps_fpu
-ktap_test_result "routing is refused in cpl3 mode" test_route_refused
+ktap_test_result "the cpl3 mm maps only user pages, each once, none W+X" test_address_space
+ktap_test_result "GetTime at CPL3 drives the RTC and PM timer ports it is granted" test_time_through_allowed_ports
+ktap_test_result "routed efivarfs reads and writes go through CPL3" test_routed_efivarfs
 for c in "${CASES[@]}"; do
 	ktap_test_result "contained at CPL3: ${c%%|*}" eval "${c#*|}"
 done

@@ -9,6 +9,7 @@
 #define EFI_TEST_CALLS_H
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,20 @@ static inline unsigned long long counter(const char *key)
 			found = v;
 	fclose(f);
 	return found;
+}
+
+/* Whether efimm runs the firmware at CPL3 (the first line of its mode file). */
+static inline bool efimm_cpl3(void)
+{
+	char mode[8] = "";
+	FILE *f = fopen(DEBUGFS "mode", "r");
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%7s", mode) != 1)
+		mode[0] = 0;
+	fclose(f);
+	return !strcmp(mode, "cpl3");
 }
 
 static inline void ascii_to_ucs2(const char *s, efi_char16_t *out)

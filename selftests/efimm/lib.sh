@@ -11,8 +11,20 @@ efimm_loaded() {
 	grep -q '^efimm ' /proc/modules
 }
 
+# The mode a boot's efimm.mode=MODE names on the kernel command line (the
+# cpl3 boot of make check), as a module parameter; nothing by default.
+efimm_boot_mode() {
+	sed -n 's/.*efimm[.]mode=\([a-z0-9]*\).*/mode=\1/p' /proc/cmdline
+}
+
+# efimm_load [PARAM...]: in the boot's mode unless PARAM names one.
 efimm_load() {
-	efimm_loaded || insmod "$EFIMM_KO" "$@"
+	local mode
+	case " $* " in
+	*" mode="*) mode= ;;
+	*) mode=$(efimm_boot_mode) ;;
+	esac
+	efimm_loaded || insmod "$EFIMM_KO" $mode "$@"
 }
 
 # A debugfs file open keeps efimm loaded: give callers in flight 5 s to

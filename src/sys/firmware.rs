@@ -199,6 +199,12 @@ impl Cpl3Args {
         // INVARIANT: all zero.
         Cpl3Args([0; 5])
     }
+
+    /// The arguments of a bounce plan (`sys::bounce`): numbers and
+    /// addresses in the cpl3 mm's bounce area only.
+    pub(super) fn bounced(args: [u64; 5]) -> Self {
+        Cpl3Args(args)
+    }
 }
 
 /// The size of a function's slot on efimm's own page (`EFIMM_STUB_SLOT`):

@@ -15,6 +15,7 @@
 //! page-table walks) reach them through traits, with a context pointer.
 
 mod boot;
+mod bounce;
 mod cpl3;
 mod firmware;
 mod kernel_path;

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+#[path = "../../../src/bounce.rs"]
+pub(crate) mod bounce;
+
 #[path = "../../../src/efi/mod.rs"]
 pub(crate) mod efi;
 
@@ -22,6 +25,8 @@ pub(crate) mod ptdump {
     pub(crate) use super::ptdump_dump as dump;
 }
 
+#[cfg(test)]
+mod test_bounce;
 #[cfg(test)]
 mod test_efi;
 #[cfg(test)]

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A runtime service at CPL3: its buffers copied through the cpl3 mm's
+//! bounce area as `crate::bounce` plans, around `FirmwareFn::call_cpl3`.
+
+use super::firmware::{
+    CallResult,
+    Cpl3Args,
+    FirmwareFn,
+    RuntimeLockGuard,
+};
+use super::mm::{
+    OwnedMm,
+    RawMm, //
+};
+use super::thread::OnEfimmThread;
+use crate::bounce::{
+    self,
+    BounceError,
+    CallerMemory, //
+};
+use crate::request::RawRequest;
+use core::marker::PhantomData;
+use kernel::prelude::*;
+
+extern "C" {
+    fn efimm_cpl3_bounce_area(mm: *mut RawMm, user: *mut u64, len: *mut usize) -> *mut u8;
+}
+
+/// The buffers of a live [`RawRequest`], which its invariant keeps valid:
+/// borrowing the request keeps it alive while this is read.
+struct Caller<'a>(PhantomData<&'a RawRequest>);
+
+impl CallerMemory for Caller<'_> {
+    fn read_u64(&self, addr: u64) -> u64 {
+        // SAFETY: `bounce::plan` reads only a service's size arguments,
+        // which point to a `u64` of the caller's; valid while the
+        // `RawRequest` lives (its invariant). Unaligned reads are fine.
+        unsafe { (addr as *const u64).read_unaligned() }
+    }
+
+    fn name_bytes(&self, addr: u64, max_units: usize) -> Option<usize> {
+        let units = addr as *const u16;
+        (0..max_units)
+            // SAFETY: A variable name of a live `RawRequest`, NUL-terminated
+            // by contract (`Name`, or the kernel's callers): read up to its
+            // NUL and no further.
+            .position(|i| unsafe { units.add(i).read_unaligned() } == 0)
+            .map(|n| (n + 1) * 2)
+    }
+}
+
+impl FirmwareFn {
+    /// Calls the runtime service of `request` at CPL3 (see `call_cpl3`),
+    /// its buffers copied into the bounce area of the cpl3 mm `mm` before
+    /// and back after. `EOPNOTSUPP` for a service that is not bounced,
+    /// `EINVAL` for a name without a NUL, `EOVERFLOW` for data larger than
+    /// the area.
+    pub(crate) fn call_bounced(
+        self,
+        lock: &RuntimeLockGuard,
+        mm: &OwnedMm,
+        thread: &mut OnEfimmThread,
+        request: &RawRequest,
+        timeout_ns: u64,
+    ) -> Result<CallResult> {
+        let (mut user, mut capacity) = (0u64, 0usize);
+        // SAFETY: The mm is live (type invariant); the C side returns the
+        // kernel address of its bounce area, or NULL for a cpl0 mm.
+        let area = unsafe { efimm_cpl3_bounce_area(mm.as_raw(), &mut user, &mut capacity) };
+        if area.is_null() {
+            return Err(EINVAL);
+        }
+        let plan = bounce::plan(
+            request.service(),
+            request.args().values(),
+            capacity,
+            user,
+            &Caller(PhantomData),
+        )
+        .map_err(|e| match e {
+            BounceError::NotBounced => super::eopnotsupp(),
+            BounceError::BadName => EINVAL,
+            BounceError::TooLarge => EOVERFLOW,
+        })?;
+        for c in plan.copies.iter().flatten().filter(|c| c.copy_in) {
+            let dst = area.wrapping_add(c.offset);
+            match c.value {
+                // SAFETY: The plan keeps `offset + 8 <= used <= capacity`;
+                // only the efimm thread touches the area between calls, and
+                // no firmware task is alive (the last one released the mm
+                // before its call returned).
+                Some(v) => unsafe { dst.cast::<u64>().write_unaligned(v) },
+                // SAFETY: As above for the area; the caller's buffer holds
+                // `len` bytes (the service's contract, with the caller's
+                // own sizes, `RawRequest` invariant).
+                None => unsafe {
+                    core::ptr::copy_nonoverlapping(c.kernel as *const u8, dst, c.len)
+                },
+            }
+        }
+        // INVARIANT: the plan's arguments are numbers or addresses in the
+        // bounce area, which it made from `user`.
+        let args = Cpl3Args::bounced(plan.args);
+        let res = self.call_cpl3(lock, mm, thread, &args, timeout_ns);
+        if res.as_ref().is_ok_and(|r| !r.faulted) {
+            for c in plan.copies.iter().flatten().filter(|c| c.copy_out) {
+                let src = area.wrapping_add(c.offset);
+                let firmware_len = c.out_len_at.map(|at| {
+                    // SAFETY: An offset of the plan's, within the area; the
+                    // firmware's task is gone (see above).
+                    unsafe { area.wrapping_add(at).cast::<u64>().read_unaligned() }
+                });
+                let len = bounce::copy_back_len(c, firmware_len);
+                // SAFETY: At most `len` bytes of the plan's, within the
+                // area, to the caller's buffer of at least `len` bytes.
+                unsafe { core::ptr::copy_nonoverlapping(src, c.kernel as *mut u8, len) };
+            }
+        }
+        // Nothing of this call for the next one's firmware to read.
+        // SAFETY: `used <= capacity`, within the area.
+        unsafe { core::ptr::write_bytes(area, 0, plan.used) };
+        res
+    }
+}
