@@ -324,10 +324,11 @@ TEST_F(services, query_capsule_capabilities_same_answer)
 	EXPECT_EQ(kmax, emax);
 	EXPECT_EQ(kreset, ereset);
 	/* At CPL3 the capsule services stay on the kernel's path. */
-	if (efimm_cpl3())
+	if (efimm_cpl3()) {
 		EXPECT_LT(0, counter("efimm.query_capsule_caps.atomic_handoffs"));
-	else
+	} else {
 		EXPECT_LT(0, counter("efimm.query_capsule_caps.calls"));
+	}
 }
 
 TEST_HARNESS_MAIN
