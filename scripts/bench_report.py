@@ -12,6 +12,8 @@ import sys
 from collections import defaultdict
 
 PATHS = ("efimm", "kernel")
+# efimm with the firmware at CPL3 (mode=cpl3), measured after the others.
+CPL3 = "cpl3"
 
 
 def parse_report(text):
@@ -78,6 +80,10 @@ def aggregate(rawdir, counters):
             e, k = out[service]["efimm"], out[service]["kernel"]
             out[service]["ratio_median"] = round(e["median_ns"] / k["median_ns"], 3)
             out[service]["ratio_p99"] = round(e["p99_ns"] / k["p99_ns"], 3)
+        if CPL3 in out[service] and "kernel" in out[service]:
+            c, k = out[service][CPL3], out[service]["kernel"]
+            out[service]["cpl3_ratio_median"] = round(c["median_ns"] / k["median_ns"], 3)
+            out[service]["cpl3_ratio_p99"] = round(c["p99_ns"] / k["p99_ns"], 3)
     return out
 
 
@@ -126,6 +132,8 @@ def rt_lateness(rtdir):
             paths["ratio_to_idle"] = round(paths["efimm"] / out["idle_ns"], 3)
         if all(p in paths for p in PATHS):
             paths["ratio_to_kernel"] = round(paths["efimm"] / paths["kernel"], 3)
+        if CPL3 in paths and "kernel" in paths:
+            paths["cpl3_ratio_to_kernel"] = round(paths[CPL3] / paths["kernel"], 3)
         counters_path = os.path.join(rtdir, service + ".counters")
         if not os.path.exists(counters_path):
             continue
@@ -135,6 +143,10 @@ def rt_lateness(rtdir):
         if all(off.values()):
             paths["max_preempt_off_ns"] = off
             paths["preempt_off_ratio"] = round(off["efimm"] / off["kernel"], 5)
+            cpl3 = preempt_off(counters).get((CPL3, service.removesuffix("_4k")))
+            if cpl3 is not None:
+                paths["cpl3_max_preempt_off_ns"] = cpl3
+                paths["cpl3_preempt_off_ratio"] = round(cpl3 / off["kernel"], 5)
     return out
 
 
@@ -222,11 +234,12 @@ def print_table(results):
               f"{'p99 us':>9} {'ratio':>6} {'cr3/call':>9} {'full/call':>9} {'glob/call':>9} "
               f"{'max preempt-off us':>18}")
         for service, paths in r["services"].items():
-            for path in PATHS:
+            for path in PATHS + (CPL3,):
                 s = paths.get(path)
                 if not s:
                     continue
-                ratio = f"{paths['ratio_median']:.2f}" if path == "efimm" and "ratio_median" in paths else ""
+                ratio_key = {"efimm": "ratio_median", CPL3: "cpl3_ratio_median"}.get(path)
+                ratio = f"{paths[ratio_key]:.2f}" if ratio_key in paths else ""
                 # Only services are counted; the null call has no counter.
                 preempt = (f"{s['max_preempt_off_ns'] / 1000:.1f}"
                            if "max_preempt_off_ns" in s else "-")
@@ -241,19 +254,28 @@ def print_table(results):
         print(f"{'service':26} {'kernel us':>10} {'efimm us':>10} {'efimm/kernel':>13} "
               f"{'efimm/idle':>11} {'max preempt-off us':>20} {'ratio':>8} "
               f"{'call median us':>16}")
+        print(f"{'':26} {'':>10} {'cpl3 us':>10} {'cpl3/kernel':>13} "
+              f"{'':>11} {'cpl3 preempt-off us':>20} {'ratio':>8}")
         for service, paths in rt["services"].items():
             off = paths.get("max_preempt_off_ns", {})
             off_us = (f"{off['efimm'] / 1000:.0f} / {off['kernel'] / 1000:.0f}"
                       if off else "-")
             kernel = f"{paths['kernel'] / 1000:.0f}" if "kernel" in paths else "-"
             medians = paths.get("call_median_ns", {})
-            call = " / ".join(f"{medians[p] / 1000:.0f}" for p in PATHS if p in medians) or "-"
+            call = " / ".join(f"{medians[p] / 1000:.0f}" for p in PATHS + (CPL3,)
+                              if p in medians) or "-"
             print(f"{service:26} {kernel:>10} "
                   f"{paths.get('efimm', 0) / 1000:>10.0f} "
                   f"{paths.get('ratio_to_kernel', float('nan')):>13.3f} "
                   f"{paths.get('ratio_to_idle', float('nan')):>11.2f} "
                   f"{off_us:>20} {paths.get('preempt_off_ratio', float('nan')):>8.4f} "
                   f"{call:>16}")
+            if CPL3 in paths:
+                cpl3_off = (f"{paths['cpl3_max_preempt_off_ns'] / 1000:.1f}"
+                            if "cpl3_max_preempt_off_ns" in paths else "-")
+                print(f"{'':26} {'':>10} {paths[CPL3] / 1000:>10.0f} "
+                      f"{paths.get('cpl3_ratio_to_kernel', float('nan')):>13.3f} {'':>11} "
+                      f"{cpl3_off:>20} {paths.get('cpl3_preempt_off_ratio', float('nan')):>8.4f}")
         pt = r["page_tables"]
         print(f"page tables of the lower half ({pt['efimm']['paging_levels']}-level paging, "
               "without efimm's null call page): "
@@ -276,9 +298,9 @@ def chart(results, path):
                 ("median_ns", "median ns per call (log)", True),
                 ("full_flushes_per_call", "full TLB flushes (CR3 loads) per call", False)]):
             ax = axes[row][col]
-            for i, p in enumerate(PATHS):
+            for i, p in enumerate(PATHS + (CPL3,)):
                 vals = [results[mode]["services"][s].get(p, {}).get(metric, 0) for s in services]
-                ax.bar([v + (i - 0.5) * 0.4 for v in x], vals, 0.4, label=p)
+                ax.bar([v + (i - 1) * 0.27 for v in x], vals, 0.27, label=p)
             ax.set_xticks(list(x))
             ax.set_xticklabels(services, rotation=30, ha="right", fontsize=8)
             ax.set_title(f"{mode}: {label}")

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM for make bench: every measured service through both
-# paths, interleaved in blocks so that drift hits both alike.
+# paths, interleaved in blocks so that drift hits both alike; then through
+# efimm with the firmware at CPL3 (mode=cpl3), after them.
 # Usage: guest-bench.sh OUTDIR  (counts come from BENCH_* in the environment)
 
 out=$1
@@ -84,5 +85,48 @@ for spec in $BENCH_RT_SPECS; do
 done
 echo 0 >"$d/watch_kernel_path"
 echo "bench: real-time lateness pass done"
+
+# The firmware at CPL3 (mode=cpl3), a third path: the same calls, the
+# preemption-off pass and the real-time pass through efimm alone, its
+# counters renamed cpl3.* beside the others.
+rmmod efimm
+insmod "$EFIMM_KO" mode=cpl3 || exit 1
+for spec in $BENCH_SPECS; do
+	svc=${spec%%:*}
+	per_block=$((${spec#*:} / blocks))
+	for b in $(seq 1 "$blocks"); do
+		echo "$svc $per_block efimm" >"$d/bench" &&
+			cat "$d/bench" >"$out/raw/$svc.cpl3.$b"
+	done
+	echo "bench: $svc at CPL3 done"
+done
+cpl3_counters() {
+	sed -n 's/^efimm\./cpl3./p' "$d/counters"
+}
+echo 0 >"$d/counters"
+for spec in $BENCH_SPECS; do
+	svc=${spec%%:*}
+	echo "$svc $((${spec#*:} / 10)) efimm" >"$d/bench"
+done
+cpl3_counters >>"$out/counters.txt"
+for spec in $BENCH_RT_SPECS; do
+	svc=${spec%%:*}
+	n=${spec#*:}
+	echo 0 >"$d/counters"
+	case "$svc" in
+	set_variable_4k)
+		echo 1 >"$d/route"
+		cmd="for i in \$(seq $n); do cat $out/var4k >$var && chattr -i $var && rm $var || exit 1; done"
+		;;
+	*)
+		cmd="echo '$svc $n efimm' >$d/bench"
+		;;
+	esac
+	"$rtlat" "$cmd" >"$out/rt/$svc.cpl3" || exit 1
+	echo 0 >"$d/route"
+	[ "$svc" = set_variable_4k ] || cat "$d/bench" >"$out/rt/$svc.cpl3.bench"
+	cpl3_counters >>"$out/rt/$svc.counters"
+done
+echo "bench: CPL3 passes done"
 rmmod efimm
 echo EFIMM-END >"$out/done"

@@ -82,6 +82,22 @@ class AggregateTest(unittest.TestCase):
         self.assertNotIn("max_preempt_off_ns", out["efimm"])
         self.assertEqual(out["ratio_median"], round(199 / 399, 3))
 
+    def test_cpl3_is_a_third_path_compared_with_the_kernel(self):
+        with tempfile.TemporaryDirectory() as raw:
+            for name, samples in {"null.cpl3.1": range(500, 600),
+                                  "get_time.kernel.1": range(100, 200),
+                                  "get_time.cpl3.1": range(800, 900)}.items():
+                service, path, _ = name.split(".")
+                with open(os.path.join(raw, name), "w") as f:
+                    f.write(bench_block(service, path, list(samples)))
+            out = bench_report.aggregate(raw, "cpl3.get_time.max_preempt_off_ns 3000\n")
+        self.assertEqual(out["get_time"]["cpl3"]["median_ns"], 849)
+        self.assertEqual(out["get_time"]["cpl3"]["max_preempt_off_ns"], 3000)
+        self.assertEqual(out["get_time"]["cpl3_ratio_median"], round(849 / 149, 3))
+        self.assertNotIn("ratio_median", out["get_time"])
+        # The null call has no kernel path to compare with.
+        self.assertNotIn("cpl3_ratio_median", out["null"])
+
 
 
 
@@ -110,6 +126,22 @@ class RtLatenessTest(unittest.TestCase):
         self.assertEqual(sv["ratio_to_idle"], 2.0)
         self.assertEqual(sv["max_preempt_off_ns"], {"efimm": 50, "kernel": 20000})
         self.assertEqual(sv["preempt_off_ratio"], 0.0025)
+
+    def test_cpl3_lateness_and_preemption_against_the_kernel(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.rtlat(d, "idle", 2000)
+            self.rtlat(d, "set_variable_4k.kernel", 400000)
+            self.rtlat(d, "set_variable_4k.efimm", 4000)
+            self.rtlat(d, "set_variable_4k.cpl3", 8000)
+            self.write(d, "set_variable_4k.counters",
+                       "efimm.set_variable.max_preempt_off_ns 50\n"
+                       "kernel.watched_max_preempt_off_ns 20000\n"
+                       "cpl3.set_variable.max_preempt_off_ns 10\n")
+            rt = bench_report.rt_lateness(d)
+        sv = rt["services"]["set_variable_4k"]
+        self.assertEqual(sv["cpl3_ratio_to_kernel"], 0.02)
+        self.assertEqual(sv["cpl3_max_preempt_off_ns"], 10)
+        self.assertEqual(sv["cpl3_preempt_off_ratio"], 0.0005)
 
     def test_a_path_missing_gives_no_ratio(self):
         with tempfile.TemporaryDirectory() as d:
