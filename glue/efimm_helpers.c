@@ -38,6 +38,7 @@
 #include <linux/sort.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/wait_bit.h>
 #include <asm/fpu/api.h>
 #include <asm/io_bitmap.h>
@@ -151,7 +152,10 @@ struct efimm_mm {
 	 * added a stack and a bounce area, freed with the mm.
 	 */
 	bool user;
-	struct page *stack, *bounce;
+	struct page *stack;
+	void *bounce;
+	/* Set while efimm_map_cpl3_area() maps the bounce area. */
+	void *map_vmalloc;
 	/* Where the null call page, the stack and the bounce area are. */
 	unsigned long own_addr;
 	/* Set once a thread entered the mm: its CPUs may cache its tables. */
@@ -201,6 +205,9 @@ static int efimm_mmap(struct file *file, struct vm_area_struct *vma)
 	struct efimm_mm *m = file->private_data;
 
 	vma->vm_ops = &efimm_vm_ops;
+	/* The bounce area: vmalloc_user() pages, user RW+NX by the VMA's flags. */
+	if (m->map_vmalloc)
+		return remap_vmalloc_range(vma, m->map_vmalloc, 0);
 	if (m->huge) {
 		/* Filled with 2M entries by efimm_populate_huge(). */
 		vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
@@ -271,8 +278,7 @@ int efimm_mm_destroy(struct efimm_mm *m)
 		__free_page(m->null_page);
 	if (m->stack)
 		__free_pages(m->stack, EFIMM_CPL3_STACK_ORDER);
-	if (m->bounce)
-		__free_pages(m->bounce, EFIMM_CPL3_BOUNCE_ORDER);
+	vfree(m->bounce);
 	kfree(m);
 	return users;
 }
@@ -446,6 +452,12 @@ int efimm_map_null_call(struct efimm_mm *m, unsigned long addr)
 	return 0;
 }
 
+/* The bounce area: below the null call page, a guard page between. */
+static unsigned long efimm_cpl3_bounce_addr(struct efimm_mm *m)
+{
+	return m->own_addr - PAGE_SIZE - EFIMM_CPL3_BOUNCE_SIZE;
+}
+
 /* One VMA of @m at @addr: @order pages of efimm's own, writable, NX. */
 static struct page *efimm_map_own_pages(struct efimm_mm *m, unsigned long addr,
 					unsigned int order)
@@ -466,12 +478,15 @@ static struct page *efimm_map_own_pages(struct efimm_mm *m, unsigned long addr,
 }
 
 /*
- * Map the cpl3 mode's stack and bounce area above the null call page of a
- * cpl3 mm, each with an unmapped page on either side (the layout of
- * EFIMM_CPL3_*_OFFSET). The calling kthread must have entered @m.
+ * Map the cpl3 mode's stack above the null call page of a cpl3 mm and its
+ * bounce area below, each with an unmapped page on either side (the layout
+ * of EFIMM_CPL3_*). The bounce area is large (as large as what efi_test
+ * and efivarfs pass the kernel's path), so it is vmalloc()ed. The calling
+ * kthread must have entered @m.
  */
 int efimm_map_cpl3_area(struct efimm_mm *m)
 {
+	unsigned long addr, ret;
 	struct page *page;
 
 	if (current->mm != m->mm || !m->user || !m->null_page || m->stack)
@@ -481,12 +496,17 @@ int efimm_map_cpl3_area(struct efimm_mm *m)
 	if (IS_ERR(page))
 		return PTR_ERR(page);
 	m->stack = page;
-	page = efimm_map_own_pages(m, m->own_addr + EFIMM_CPL3_BOUNCE_OFFSET,
-				   EFIMM_CPL3_BOUNCE_ORDER);
-	if (IS_ERR(page))
-		return PTR_ERR(page);
-	m->bounce = page;
-	return 0;
+	m->bounce = vmalloc_user(EFIMM_CPL3_BOUNCE_SIZE);
+	if (!m->bounce)
+		return -ENOMEM;
+	addr = efimm_cpl3_bounce_addr(m);
+	m->map_vmalloc = m->bounce;
+	ret = vm_mmap(m->file, addr, EFIMM_CPL3_BOUNCE_SIZE,
+		      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, 0);
+	m->map_vmalloc = NULL;
+	if (IS_ERR_VALUE(ret))
+		return (int)ret;
+	return ret == addr ? 0 : -EFAULT;
 }
 
 /*
@@ -916,7 +936,7 @@ static int efimm_cpl3_start(void *data)
 	regs->r13 = c->args[1];
 	regs->r14 = c->args[2];
 	regs->r15 = c->args[3];
-	regs->bp = c->m->own_addr + EFIMM_CPL3_BOUNCE_OFFSET;
+	regs->bp = efimm_cpl3_bounce_addr(c->m);
 	hrtimer_start(&c->timeout, ns_to_ktime(c->timeout_ns), HRTIMER_MODE_REL);
 	return 0;
 }
@@ -989,9 +1009,9 @@ u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len)
 {
 	if (!m->user || !m->bounce)
 		return NULL;
-	*user = m->own_addr + EFIMM_CPL3_BOUNCE_OFFSET + EFIMM_CPL3_HEADER;
-	*len = (PAGE_SIZE << EFIMM_CPL3_BOUNCE_ORDER) - EFIMM_CPL3_HEADER;
-	return (u8 *)page_address(m->bounce) + EFIMM_CPL3_HEADER;
+	*user = efimm_cpl3_bounce_addr(m) + EFIMM_CPL3_HEADER;
+	*len = EFIMM_CPL3_BOUNCE_SIZE - EFIMM_CPL3_HEADER;
+	return (u8 *)m->bounce + EFIMM_CPL3_HEADER;
 }
 
 /*
@@ -1011,7 +1031,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		.args = args,
 		.timeout_ns = timeout_ns,
 	};
-	u8 *bounce = page_address(m->bounce);
+	u8 *bounce = m->bounce;
 	u64 *stack = page_address(m->stack);
 	struct task_struct *t;
 	u64 t0, enter_ns;
@@ -1037,13 +1057,21 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	 * The call's only stretches with preemption off are efimm's: entering
 	 * and leaving the mm. The firmware runs as a user task.
 	 */
+	/*
+	 * Not efimm_use_mm(): the task would inherit disabled migration. The
+	 * thread may move while it waits; a CPU it leaves keeps the mm lazily,
+	 * as for any process's mm, whose pages the cpl3 mm's all are.
+	 */
+	m->entered = true;
 	t0 = local_clock();
-	efimm_use_mm(m);
+	kthread_use_mm(m->mm);
 	enter_ns = local_clock() - t0;
 	pid = user_mode_thread(efimm_cpl3_start, &c, CLONE_VFORK | SIGCHLD);
+	preempt_disable();
 	t0 = local_clock();
-	efimm_unuse_mm(m);
+	efimm_leave_mm(m);
 	res->preempt_off_ns = max(enter_ns, local_clock() - t0);
+	preempt_enable();
 	efimm_fw_leave();
 
 	hrtimer_cancel(&c.timeout);

@@ -44,13 +44,13 @@
 #define EFIMM_CPL3_HEADER	64	/* the arguments' data follows */
 
 /*
- * A cpl3 mm's own area, at offsets from its null call page, each with an
- * unmapped page on either side: 32K of stack and 64K of bounce area.
+ * A cpl3 mm's own areas around its null call page, each with an unmapped
+ * page on either side: 32K of stack 64K above it, and 2M of bounce area
+ * right below (src/mm.rs keeps the 4M below and the 2M above free).
  */
 #define EFIMM_CPL3_STACK_OFFSET	0x10000
 #define EFIMM_CPL3_STACK_ORDER	3
-#define EFIMM_CPL3_BOUNCE_OFFSET 0x20000
-#define EFIMM_CPL3_BOUNCE_ORDER	4
+#define EFIMM_CPL3_BOUNCE_SIZE	0x200000
 
 /* What the trampoline needs of <asm/unistd_64.h> and the uapi (asserted). */
 #define EFIMM_NR_GETPID		39

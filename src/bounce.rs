@@ -15,7 +15,7 @@
 
 use crate::efi::{
     service::Service,
-    ucs2, //
+    status::EfiStatus, //
 };
 
 /// Buffers start 8-byte aligned.
@@ -93,10 +93,24 @@ pub(crate) fn is_bounced(service: Service) -> bool {
 pub(crate) enum BounceError {
     /// The service is not bounced (see `args_of`).
     NotBounced,
-    /// A variable name without a NUL within `MAX_NAME_UNITS`.
-    BadName,
-    /// What the firmware must read does not fit the area.
+    /// What the firmware must read (a variable name, SetVariable's data)
+    /// does not fit the area.
     TooLarge,
+}
+
+impl BounceError {
+    /// What the call returns without reaching the firmware: for a request
+    /// too large for the area, the status the UEFI specification gives a
+    /// name or data larger than the firmware stores, as a firmware whose
+    /// variables fit the area would (GetVariable: no such variable can
+    /// exist; SetVariable: "DataSize exceeds the maximum allowed").
+    pub(crate) fn status(self, service: Service) -> Option<EfiStatus> {
+        match (self, service) {
+            (BounceError::NotBounced, _) => None,
+            (BounceError::TooLarge, Service::GetVariable) => Some(EfiStatus::NOT_FOUND),
+            (BounceError::TooLarge, _) => Some(EfiStatus::INVALID_PARAMETER),
+        }
+    }
 }
 
 /// One buffer's trip through the bounce area.
@@ -163,10 +177,12 @@ pub(crate) fn plan(
                 // NULL stays NULL: optional, or for the firmware to refuse.
                 continue;
             }
+            // Read up to what the area holds: a longer name cannot be
+            // passed, terminated or not.
             Arg::Name => {
                 let len = mem
-                    .name_bytes(ptr, ucs2::MAX_NAME_UNITS)
-                    .ok_or(BounceError::BadName)?;
+                    .name_bytes(ptr, capacity / 2)
+                    .ok_or(BounceError::TooLarge)?;
                 (len, true, false)
             }
             Arg::In(len) => (resolve(len, args, &sizes), true, false),

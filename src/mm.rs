@@ -39,6 +39,9 @@ pub(crate) struct RuntimeMap {
 
 /// The null call's page is 2M-aligned, away from its neighbours.
 const NULL_CALL_GAP: u64 = 2 << 20;
+/// What the cpl3 mode maps below the null call's page: its bounce area
+/// (`EFIMM_CPL3_BOUNCE_SIZE`) and guard pages.
+const CPL3_BELOW: u64 = 4 << 20;
 
 impl RuntimeMap {
     /// Reads the memory map and the MAT the kernel got from the firmware.
@@ -66,13 +69,13 @@ impl RuntimeMap {
             }
         }
         memmap::sort_and_check(&mut regions)?;
-        // The top of the lower half, unless some firmware lives there: the
-        // whole 2M, which holds the cpl3 stack and bounce area too.
+        // The top of the lower half, unless some firmware lives in the 2M
+        // from there or the 4M below (the cpl3 stack and bounce area).
         let mut null_call_page = (limit & !(NULL_CALL_GAP - 1)) - NULL_CALL_GAP;
-        while regions
-            .iter()
-            .any(|r| r.start() < null_call_page + NULL_CALL_GAP && null_call_page < r.end())
-        {
+        while regions.iter().any(|r| {
+            r.start() < null_call_page + NULL_CALL_GAP
+                && null_call_page.saturating_sub(CPL3_BELOW) < r.end()
+        }) {
             null_call_page -= NULL_CALL_GAP;
         }
         let mut pieces = KVec::new();
@@ -98,13 +101,15 @@ impl RuntimeMap {
     }
 
     /// Where efimm maps pages of its own: the null call page, and in cpl3
-    /// mode the stack and bounce area in the 2M above it.
+    /// mode its stack in the 2M above and its bounce area in the 4M below.
     pub(crate) fn own_area(&self, mode: Mode) -> (u64, u64) {
-        let size = match mode {
-            Mode::Cpl0 => PAGE_SIZE as u64,
-            Mode::Cpl3 => NULL_CALL_GAP,
-        };
-        (self.null_call_page, self.null_call_page + size)
+        match mode {
+            Mode::Cpl0 => (self.null_call_page, self.null_call_page + PAGE_SIZE as u64),
+            Mode::Cpl3 => (
+                self.null_call_page - CPL3_BELOW,
+                self.null_call_page + NULL_CALL_GAP,
+            ),
+        }
     }
 
     /// Whether `addr` lies in any piece, i.e. is mapped in the mm.

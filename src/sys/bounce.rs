@@ -16,7 +16,6 @@ use super::mm::{
 use super::thread::OnEfimmThread;
 use crate::bounce::{
     self,
-    BounceError,
     CallerMemory, //
 };
 use crate::request::RawRequest;
@@ -53,9 +52,9 @@ impl CallerMemory for Caller<'_> {
 impl FirmwareFn {
     /// Calls the runtime service of `request` at CPL3 (see `call_cpl3`),
     /// its buffers copied into the bounce area of the cpl3 mm `mm` before
-    /// and back after. `EOPNOTSUPP` for a service that is not bounced,
-    /// `EINVAL` for a name without a NUL, `EOVERFLOW` for data larger than
-    /// the area.
+    /// and back after. `EOPNOTSUPP` for a service that is not bounced; a
+    /// request too large for the area gets its status without a call
+    /// ([`BounceError::status`]).
     pub(crate) fn call_bounced(
         self,
         lock: &RuntimeLockGuard,
@@ -71,18 +70,23 @@ impl FirmwareFn {
         if area.is_null() {
             return Err(EINVAL);
         }
-        let plan = bounce::plan(
-            request.service(),
+        let service = request.service();
+        let plan = match bounce::plan(
+            service,
             request.args().values(),
             capacity,
             user,
             &Caller(PhantomData),
-        )
-        .map_err(|e| match e {
-            BounceError::NotBounced => super::eopnotsupp(),
-            BounceError::BadName => EINVAL,
-            BounceError::TooLarge => EOVERFLOW,
-        })?;
+        ) {
+            Ok(plan) => plan,
+            Err(e) => {
+                let status = e.status(service).ok_or_else(super::eopnotsupp)?;
+                return Ok(CallResult {
+                    status: status.0,
+                    ..CallResult::default()
+                });
+            }
+        };
         for c in plan.copies.iter().flatten().filter(|c| c.copy_in) {
             let dst = area.wrapping_add(c.offset);
             match c.value {

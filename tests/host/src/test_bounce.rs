@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 use crate::bounce::{copy_back_len, is_bounced, plan, BounceError, CallerMemory, Copy};
-use crate::efi::service::Service;
+use crate::efi::{service::Service, status::EfiStatus};
 use std::collections::HashMap;
 
 const USER: u64 = 0x7fff_0000_0000;
@@ -108,6 +108,11 @@ fn set_variable_data_larger_than_the_area_is_refused() {
         plan(Service::SetVariable, &args, 4096, USER, &mem),
         Err(BounceError::TooLarge)
     );
+    // What a firmware whose largest variable fits the area says.
+    assert_eq!(
+        BounceError::TooLarge.status(Service::SetVariable),
+        Some(EfiStatus::INVALID_PARAMETER)
+    );
     let args = [NAME, GUID, 7, 100, DATA];
     let p = plan(Service::SetVariable, &args, 4096, USER, &mem).unwrap();
     // Attributes and size pass as numbers.
@@ -116,14 +121,25 @@ fn set_variable_data_larger_than_the_area_is_refused() {
 }
 
 #[test]
-fn a_name_without_a_nul_is_refused() {
+fn a_name_longer_than_the_area_is_not_found() {
     let mut mem = Mem::default();
-    mem.names.insert(NAME, vec![0x41; 600]);
     mem.words.insert(SIZE, 8);
+    // 1024 units of name and its NUL take 2050 bytes: more than 2048.
+    mem.names.insert(NAME, name(&"A".repeat(1024)));
+    let args = [NAME, GUID, 0, SIZE, DATA];
+    assert_eq!(plan(Service::GetVariable, &args, 2048, USER, &mem), Err(BounceError::TooLarge));
     assert_eq!(
-        plan(Service::GetVariable, &[NAME, GUID, 0, SIZE, DATA], 4096, USER, &mem),
-        Err(BounceError::BadName)
+        BounceError::TooLarge.status(Service::GetVariable),
+        Some(EfiStatus::NOT_FOUND)
     );
+    // Unterminated within the area: the same.
+    mem.names.insert(NAME, vec![0x41; 1024]);
+    assert_eq!(plan(Service::GetVariable, &args, 2048, USER, &mem), Err(BounceError::TooLarge));
+    // Shorter names pass whatever their length: the kernel's path has no
+    // limit of its own either.
+    mem.names.insert(NAME, name(&"A".repeat(600)));
+    assert!(plan(Service::GetVariable, &args, 4096, USER, &mem).is_ok());
+    assert_eq!(BounceError::NotBounced.status(Service::GetVariable), None);
 }
 
 #[test]
