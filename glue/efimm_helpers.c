@@ -17,6 +17,7 @@
 
 #include <linux/acpi.h>
 #include <linux/anon_inodes.h>
+#include <linux/audit.h>
 #include <linux/efi.h>
 #include <linux/file.h>
 #include <linux/freezer.h>
@@ -838,13 +839,13 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
  * task sharing the cpl3 mm, which enters the trampoline on the null call
  * page in user mode (efimm_stubs.S). The firmware cannot reach the kernel
  * (every entry it can reach is a user one, and SMEP, SMAP and page-table
- * isolation apply as to any process), makes no system call (strict seccomp,
- * which the trampoline sets before the call) and drives only the ports it
- * was granted. Any exception it takes ends the task with a signal; so do
- * a system call (seccomp) and the call's timeout (SIGKILL). It runs
- * preemptible, with its FPU state switched like any task's. efimm's
- * thread waits for the task in kernel_clone()'s vfork wait: until the
- * task released the mm, in exit_mm().
+ * isolation apply as to any process), makes no system call but exit() (a
+ * seccomp filter, which the trampoline sets before the call) and drives
+ * only the ports it was granted. Any exception it takes ends the task with
+ * a signal; so do a system call (SIGSYS) and the call's timeout (SIGKILL).
+ * It runs preemptible, with its FPU state switched like any task's.
+ * efimm's thread waits for the task in kernel_clone()'s vfork wait, then
+ * until it has exited.
  */
 struct efimm_cpl3_call {
 	struct efimm_mm *m;
@@ -927,6 +928,15 @@ static int efimm_cpl3_start(void *data)
 	 */
 	for (sig = 1; sig <= _NSIG; sig++)
 		kernel_sigaction(sig, SIG_DFL);
+	/*
+	 * Copied from the kernel thread: no trap of its own may be read as
+	 * the firmware's, and no freezer may stop the firmware mid-call (the
+	 * thread freezes only between calls).
+	 */
+	current->thread.trap_nr = 0;
+	current->thread.error_code = 0;
+	current->thread.cr2 = 0;
+	current->flags |= PF_NOFREEZE;
 	c->task = get_task_struct(current);
 	WRITE_ONCE(cpl3_exit.task, current);
 	start_thread(regs, c->m->own_addr +
@@ -944,7 +954,12 @@ static int efimm_cpl3_start(void *data)
 static_assert(EFIMM_NR_GETPID == __NR_getpid && EFIMM_NR_EXIT == __NR_exit &&
 	      EFIMM_NR_IOPERM == __NR_ioperm && EFIMM_NR_PRCTL == __NR_prctl);
 static_assert(EFIMM_PR_SET_SECCOMP == PR_SET_SECCOMP &&
-	      EFIMM_SECCOMP_MODE_STRICT == SECCOMP_MODE_STRICT);
+	      EFIMM_SECCOMP_MODE_FILTER == SECCOMP_MODE_FILTER &&
+	      EFIMM_SECCOMP_RET_KILL_PROCESS == SECCOMP_RET_KILL_PROCESS &&
+	      EFIMM_SECCOMP_RET_ALLOW == SECCOMP_RET_ALLOW &&
+	      EFIMM_AUDIT_ARCH_X86_64 == AUDIT_ARCH_X86_64 &&
+	      EFIMM_SECCOMP_DATA_NR == offsetof(struct seccomp_data, nr) &&
+	      EFIMM_SECCOMP_DATA_ARCH == offsetof(struct seccomp_data, arch));
 
 static_assert(EFIMM_CPL3_PORTS + EFIMM_CPL3_MAX_PORT_RANGES * 8 <=
 	      EFIMM_CPL3_HEADER);
@@ -1033,7 +1048,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	};
 	u8 *bounce = m->bounce;
 	u64 *stack = page_address(m->stack);
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	u64 t0, enter_ns;
 	int code, sig;
 	pid_t pid;
@@ -1054,38 +1069,51 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 
 	efimm_fw_enter();
 	/*
-	 * The call's only stretches with preemption off are efimm's: entering
-	 * and leaving the mm. The firmware runs as a user task.
-	 */
-	/*
 	 * Not efimm_use_mm(): the task would inherit disabled migration. The
 	 * thread may move while it waits; a CPU it leaves keeps the mm lazily,
-	 * as for any process's mm, whose pages the cpl3 mm's all are.
+	 * as for any process's mm, whose pages the cpl3 mm's all are. The
+	 * call's only stretches with preemption off are efimm's, entering and
+	 * leaving the mm: the firmware runs as a user task.
 	 */
 	m->entered = true;
+	preempt_disable();
 	t0 = local_clock();
 	kthread_use_mm(m->mm);
 	enter_ns = local_clock() - t0;
+	preempt_enable();
 	pid = user_mode_thread(efimm_cpl3_start, &c, CLONE_VFORK | SIGCHLD);
 	preempt_disable();
 	t0 = local_clock();
 	efimm_leave_mm(m);
 	res->preempt_off_ns = max(enter_ns, local_clock() - t0);
 	preempt_enable();
-	efimm_fw_leave();
 
+	if (pid >= 0) {
+		/*
+		 * The vfork wait ends in the task's exit_mm(), before its mmput():
+		 * wait until it has exited (its exit_state is set after), so that
+		 * no task holds the mm once a call returns. A kernel thread takes
+		 * no signals, which would end either wait early; the second is
+		 * not freezable either, as the first ended the firmware's run.
+		 */
+		t = c.task;
+		while (wait_event_interruptible(current->signal->wait_chldexit,
+						READ_ONCE(t->exit_state)))
+			;
+	}
+	efimm_fw_leave();
 	hrtimer_cancel(&c.timeout);
 	destroy_hrtimer_on_stack(&c.timeout);
 	WRITE_ONCE(cpl3_exit.task, NULL);
 	if (pid < 0)
 		return pid;
 
-	t = c.task;
 	code = t->exit_code;
 	sig = code & 0x7f;
 	res->switched_out = t->nvcsw + t->nivcsw;
 	res->status = READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_STATUS));
-	if (code == 0 && READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_RETURNED)) == 1)
+	/* Returned, even if the timeout or a fault came before the exit. */
+	if (READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_RETURNED)) == 1)
 		goto out;
 
 	res->status = EFI_ABORTED;
@@ -1097,10 +1125,8 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		/* The trampoline's exit(1): the task could not confine itself. */
 		put_task_struct(t);
 		return -EPERM;
-	} else if (!sig || (sig == SIGKILL &&
-			    efimm_seccomp_mode(t) != SECCOMP_MODE_STRICT &&
-			    efimm_seccomp_mode(t) != SECCOMP_MODE_DISABLED)) {
-		/* exit(), or a call seccomp refused, which marks the mode dead. */
+	} else if (!sig || sig == SIGSYS) {
+		/* exit() of its own, or a system call the filter refused. */
 		res->fault_vector = EFIMM_FAULT_SYSCALL;
 	} else if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
 		   sig == SIGFPE || sig == SIGTRAP) {

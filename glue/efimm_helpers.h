@@ -30,7 +30,9 @@
 #define EFIMM_STUB_PORT		14	/* outb to port 0x80 */
 /* The cpl3 trampoline, two slots long: not a function to call. */
 #define EFIMM_STUB_CPL3_ENTRY	15
-#define EFIMM_STUBS		17
+/* cpl3 only: returns EFI_SUCCESS with 1M in its fourth argument's u64 */
+#define EFIMM_STUB_OVERSIZE	17
+#define EFIMM_STUBS		18
 
 /*
  * The header of the cpl3 bounce area, which the trampoline reads (the port
@@ -58,13 +60,18 @@
 #define EFIMM_NR_IOPERM		173
 #define EFIMM_NR_PRCTL		157
 #define EFIMM_PR_SET_SECCOMP	22
-#define EFIMM_SECCOMP_MODE_STRICT 1
+#define EFIMM_SECCOMP_MODE_FILTER 2
+#define EFIMM_SECCOMP_RET_KILL_PROCESS 0x80000000
+#define EFIMM_SECCOMP_RET_ALLOW	0x7fff0000
+#define EFIMM_AUDIT_ARCH_X86_64	0xc000003e
+#define EFIMM_SECCOMP_DATA_NR	0
+#define EFIMM_SECCOMP_DATA_ARCH	4
 
 /*
  * What a cpl3 call reports as its fault vector when the firmware took no
  * CPU exception: above every x86 vector.
  */
-#define EFIMM_FAULT_SYSCALL	256	/* a system call seccomp refused */
+#define EFIMM_FAULT_SYSCALL	256	/* a system call (seccomp), or exit() */
 #define EFIMM_FAULT_TIMEOUT	257	/* killed after the call's timeout */
 #define EFIMM_FAULT_KILLED	258	/* any other way the task ended */
 

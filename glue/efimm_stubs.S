@@ -143,10 +143,12 @@ SYM_DATA_START(efimm_stub_page)
 	 * arguments in %r12-%r15, the bounce area's header in %rbp and %rsp
 	 * 16-byte aligned over 32 bytes of shadow space and the fifth
 	 * argument. It asks for the header's port ranges (ioperm), confines
-	 * the task to strict seccomp (read, write and exit only), resets
-	 * the FPU control words as UEFI requires, calls the function with the
-	 * MS x64 ABI, stores what it returned in the header and exits. Exit
-	 * status 1: the task could not confine itself.
+	 * the task with a seccomp filter that allows exit() alone (strict
+	 * mode would also allow read and write, and make RDTSC fault, which
+	 * firmware timers use), resets the FPU control words as UEFI
+	 * requires, calls the function with the MS x64 ABI, stores what it
+	 * returned in the header and exits. Exit status 1: the task could not
+	 * confine itself.
 	 */
 	slot EFIMM_STUB_CPL3_ENTRY
 	movl	EFIMM_CPL3_NR_PORTS(%rbp), %r9d
@@ -161,10 +163,16 @@ SYM_DATA_START(efimm_stub_page)
 	addq	$8, %r8
 	decl	%r9d
 	jmp	1b
-2:	movl	$EFIMM_NR_PRCTL, %eax
+	/* struct sock_fprog { 6 instructions, the filter below } */
+2:	leaq	6f(%rip), %rax
+	pushq	%rax
+	pushq	$6
+	movl	$EFIMM_NR_PRCTL, %eax
 	movl	$EFIMM_PR_SET_SECCOMP, %edi
-	movl	$EFIMM_SECCOMP_MODE_STRICT, %esi
+	movl	$EFIMM_SECCOMP_MODE_FILTER, %esi
+	movq	%rsp, %rdx
 	syscall
+	addq	$16, %rsp
 	testl	%eax, %eax
 	jnz	3f
 	fninit
@@ -183,6 +191,39 @@ SYM_DATA_START(efimm_stub_page)
 	syscall
 	ud2
 4:	.long	0x1f80			/* MXCSR: all exceptions masked */
+	/*
+	 * The filter, as struct sock_filter { u16 code; u8 jt, jf; u32 k }:
+	 * x86-64 system calls only, and of them exit().
+	 */
+	.balign	8
+6:	.short	0x20			/* BPF_LD | BPF_W | BPF_ABS */
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_DATA_ARCH
+	.short	0x15			/* BPF_JMP | BPF_JEQ | BPF_K */
+	.byte	0, 3			/* other arch: kill */
+	.long	EFIMM_AUDIT_ARCH_X86_64
+	.short	0x20
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_DATA_NR
+	.short	0x15
+	.byte	0, 1			/* exit: allow, else kill */
+	.long	EFIMM_NR_EXIT
+	.short	0x06			/* BPF_RET | BPF_K */
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_RET_ALLOW
+	.short	0x06
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_RET_KILL_PROCESS
+
+	/*
+	 * GetVariable that claims a 1M variable fits any buffer: EFI_SUCCESS
+	 * with 1M in *DataSize, its fourth argument (cpl3 only: at CPL0 it
+	 * would write wherever %r9 points).
+	 */
+	slot EFIMM_STUB_OVERSIZE
+	movq	$0x100000, (%r9)
+	xorl	%eax, %eax
+	ret
 
 	.org efimm_stub_page + EFIMM_STUBS * EFIMM_STUB_SLOT
 SYM_DATA_END_LABEL(efimm_stub_page, SYM_L_GLOBAL, efimm_stub_page_end)

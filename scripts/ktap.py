@@ -33,6 +33,9 @@ KERNEL_PROBLEMS = re.compile(
     r"Command line is too long|"
     r"Call Trace:|UBSAN:|kmemleak: \d+ new suspected|"
     r"INFO: task .* blocked for more than|watchdog: BUG: soft lockup")
+# A user task's #GP report (show_signal()) is no kernel problem: mode=cpl3's
+# firmware takes them on purpose. A kernel-mode one is an "Oops: ".
+USER_TRAP = re.compile(r"traps: \S+\[\d+\] general protection fault ip:")
 
 
 @dataclass
@@ -122,7 +125,7 @@ def kernel_problems(console, dmesg=""):
     """
     kernel = [l for l in console.splitlines() if not l.startswith("# ")]
     kernel += dmesg.splitlines()
-    return [l.strip() for l in kernel if KERNEL_PROBLEMS.search(l)]
+    return [l.strip() for l in kernel if KERNEL_PROBLEMS.search(USER_TRAP.sub("", l))]
 
 
 def read(path):

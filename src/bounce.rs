@@ -44,6 +44,9 @@ enum Arg {
     InOut(Len),
     /// A NUL-terminated UCS-2 variable name.
     Name,
+    /// A buffer holding a variable name the firmware reads and replaces
+    /// (GetNextVariableName): on success it must hold a NUL.
+    NameInOut(Len),
 }
 
 const TIME: usize = 16;
@@ -73,7 +76,9 @@ fn args_of(service: Service) -> Option<[Arg; 5]> {
         Service::GetWakeupTime => [Out(Fixed(1)), Out(Fixed(1)), Out(Fixed(TIME)), v, v],
         Service::SetWakeupTime => [v, In(Fixed(TIME)), v, v, v],
         Service::GetVariable => [Name, In(Fixed(GUID)), Out(Fixed(4)), InOut(Fixed(8)), Out(SizeAt(3))],
-        Service::GetNextVariableName => [InOut(Fixed(8)), InOut(SizeAt(0)), InOut(Fixed(GUID)), v, v],
+        Service::GetNextVariableName => {
+            [InOut(Fixed(8)), Arg::NameInOut(SizeAt(0)), InOut(Fixed(GUID)), v, v]
+        }
         Service::SetVariable => [Name, In(Fixed(GUID)), v, v, In(SizeArg(3))],
         Service::QueryVariableInfo => [v, Out(Fixed(8)), Out(Fixed(8)), Out(Fixed(8)), v],
         Service::GetNextHighMonotonicCount => [Out(Fixed(4)), v, v, v, v],
@@ -130,6 +135,8 @@ pub(crate) struct Copy {
     /// Copy back at most the `u64` the firmware left at this offset (a
     /// variable's size), never more than `len`.
     pub(crate) out_len_at: Option<usize>,
+    /// A variable name: on success, a NUL within what is copied back.
+    pub(crate) name: bool,
 }
 
 /// Every buffer of one call, and the arguments the firmware gets.
@@ -187,16 +194,28 @@ pub(crate) fn plan(
             }
             Arg::In(len) => (resolve(len, args, &sizes), true, false),
             Arg::Out(len) => (resolve(len, args, &sizes), false, true),
-            Arg::InOut(len) => (resolve(len, args, &sizes), true, true),
+            Arg::InOut(len) | Arg::NameInOut(len) => (resolve(len, args, &sizes), true, true),
         };
         let offset = plan.used.next_multiple_of(ALIGN);
         let room = capacity.saturating_sub(offset);
         let (len, value) = match *kind {
             // A size the firmware may rewrite: read once, and no larger than
-            // what fits after it (the buffer it sizes comes next).
+            // what fits after it with the fixed buffers that follow (the
+            // buffer it sizes comes next).
             Arg::InOut(Len::Fixed(8)) => {
                 let size = mem.read_u64(ptr);
-                let fits = room.saturating_sub(8 + ALIGN) as u64;
+                let fixed_after: usize = kinds[i + 1..]
+                    .iter()
+                    .zip(&args[i + 1..])
+                    .filter(|(_, &p)| p != 0)
+                    .map(|(k, _)| match k {
+                        Arg::In(Len::Fixed(n)) | Arg::Out(Len::Fixed(n)) | Arg::InOut(Len::Fixed(n)) => {
+                            n + ALIGN
+                        }
+                        _ => 0,
+                    })
+                    .sum();
+                let fits = room.saturating_sub(8 + ALIGN + fixed_after) as u64;
                 let size = size.min(fits);
                 sizes[i] = Some(size as usize);
                 (8, Some(size))
@@ -213,7 +232,7 @@ pub(crate) fn plan(
         }
         let len = len.min(room);
         let out_len_at = match *kind {
-            Arg::Out(Len::SizeAt(j)) | Arg::InOut(Len::SizeAt(j)) => {
+            Arg::Out(Len::SizeAt(j)) | Arg::InOut(Len::SizeAt(j)) | Arg::NameInOut(Len::SizeAt(j)) => {
                 plan.copies[j].map(|c| c.offset)
             }
             _ => None,
@@ -226,6 +245,7 @@ pub(crate) fn plan(
             value,
             copy_out,
             out_len_at,
+            name: matches!(kind, Arg::NameInOut(_)),
         });
         plan.args[i] = user_base + offset as u64;
         plan.used = offset + len;
@@ -240,6 +260,37 @@ fn resolve(len: Len, args: &[u64; 5], sizes: &[Option<usize>; 5]) -> usize {
         Len::SizeAt(i) => sizes[i].unwrap_or(0),
         Len::SizeArg(i) => usize::try_from(args[i]).unwrap_or(usize::MAX),
     }
+}
+
+/// The `u64` at `offset` of `area`, if it lies there.
+fn word_at(area: &[u8], offset: usize) -> Option<u64> {
+    let bytes = area.get(offset..offset.checked_add(8)?)?;
+    Some(u64::from_le_bytes(bytes.try_into().ok()?))
+}
+
+/// Whether what the firmware left in `area` (the bounce area as `plan`
+/// laid it out) may go back to the caller after it returned `status`.
+/// On success a size it wrote back (a variable's, a name's) must not
+/// exceed the one it was given, and a name it returned must end within
+/// its size: the kernel's callers allocate and read by those sizes.
+pub(crate) fn returned_sane(plan: &Plan, status: EfiStatus, area: &[u8]) -> bool {
+    if status.is_error() {
+        return true;
+    }
+    plan.copies.iter().flatten().all(|c| {
+        let size_ok = match c.value {
+            Some(given) if c.copy_out => word_at(area, c.offset).is_some_and(|n| n <= given),
+            _ => true,
+        };
+        let name_ok = !c.name || {
+            let returned = c.out_len_at.and_then(|at| word_at(area, at));
+            let len = copy_back_len(c, returned);
+            area.get(c.offset..c.offset + len).is_some_and(|name| {
+                name.chunks_exact(2).any(|u| u == [0, 0])
+            })
+        };
+        size_ok && name_ok
+    })
 }
 
 /// How many bytes of `copy` go back to the caller, given the `u64` the

@@ -89,7 +89,7 @@ pub(crate) enum InjectedFault {
 
 impl InjectedFault {
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
-    pub(crate) const ALL: [InjectedFault; 15] = [
+    pub(crate) const ALL: [InjectedFault; 16] = [
         InjectedFault::NonExecutable,
         InjectedFault::Unmapped,
         InjectedFault::Stub(Stub::GeneralProtection),
@@ -105,6 +105,7 @@ impl InjectedFault {
         InjectedFault::Stub(Stub::SystemCall),
         InjectedFault::Stub(Stub::Hang),
         InjectedFault::Stub(Stub::Port),
+        InjectedFault::Stub(Stub::Oversize),
     ];
 
     /// Its name in `inject_fault`.
@@ -125,6 +126,7 @@ impl InjectedFault {
             InjectedFault::Stub(Stub::SystemCall) => "syscall",
             InjectedFault::Stub(Stub::Hang) => "hang",
             InjectedFault::Stub(Stub::Port) => "port",
+            InjectedFault::Stub(Stub::Oversize) => "oversize",
         }
     }
 

@@ -29,7 +29,7 @@ pub(crate) enum Exception {
     PageFault,
     /// Any other vector that reached the fixup (#MF, #XF, #SS, ...).
     Other,
-    /// cpl3: a system call, which seccomp refused (or `exit`).
+    /// cpl3: a system call, which the seccomp filter refused (or `exit`).
     SystemCall,
     /// cpl3: the call ran past its timeout and was killed.
     Timeout,

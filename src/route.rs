@@ -47,7 +47,9 @@ impl RouteTarget for Shared {
         result.unwrap_or_else(|e| {
             if e == EINTR {
                 EfiStatus::ABORTED
-            } else if e == EIO {
+            } else if e == EIO || e == ENOMEM || e == EAGAIN || e == EPERM {
+                // The firmware faulted earlier, or (cpl3) no task could be
+                // made for the call, or it could not confine itself.
                 EfiStatus::DEVICE_ERROR
             } else {
                 EfiStatus::UNSUPPORTED

@@ -116,6 +116,14 @@ class ConsoleTest(unittest.TestCase):
                "[ 4.0] Kernel panic - not syncing: Fatal exception\n")
         self.assertEqual(len(ktap.kernel_problems(log)), 3)
 
+    def test_a_user_tasks_gp_is_not_a_kernel_problem(self):
+        log = ("[ 5.0] traps: efimm[6765] general protection fault ip:ffffffffc0020e "
+               "sp:ffffffffc17fc8 error:0 in [efimm][348920e,ffffffffc00000+1000]\n"
+               "[ 6.0] Oops: general protection fault, probably for non-canonical "
+               "address 0xdead000000000100: 0000 [#1] SMP\n"
+               "[ 7.0] general protection fault: 0000 [#1] SMP\n")
+        self.assertEqual([l.split()[2] for l in ktap.kernel_problems(log)], ["Oops:", "general"])
+
     def test_truncated_command_line_is_a_problem(self):
         log = "EFI stub: ERROR: Command line is too long: truncated to 1961 bytes\n"
         self.assertEqual(len(ktap.kernel_problems(log)), 1)

@@ -117,6 +117,24 @@ test_routed_efivarfs() {
 		[ "$(counter efimm.set_variable.calls)" -gt 0 ]
 }
 
+# A GetVariable that returns EFI_SUCCESS with a size larger than the buffer
+# it was given: efivarfs would allocate and read by it. Refused, with
+# EFI_DEVICE_ERROR; not a fault.
+test_oversized_size_refused() {
+	local err
+	dmesg_mark
+	echo 1 >"$EFIMM_DEBUGFS/route" && echo oversize >"$INJECT" || return 1
+	if err=$(od -An -tx1 "$BOOT_ORDER" 2>&1 >/dev/null); then
+		echo "# the read succeeded"
+		echo 0 >"$EFIMM_DEBUGFS/route"
+		return 1
+	fi
+	echo 0 >"$EFIMM_DEBUGFS/route" || return 1
+	echo "# read: $err"
+	dmesg_new | grep -q 'efimm: get_variable returned a size or name larger than its buffer' &&
+		[ "$(fault_field state)" = armed ] && od -An -tx1 "$BOOT_ORDER" >/dev/null
+}
+
 # fault_cycle KIND EXCEPTION CAUSE: the null call takes KIND in user mode.
 fault_cycle() {
 	local kind=$1 exception=$2 cause=$3 faults kinds
@@ -185,7 +203,7 @@ test_unloads() {
 require_lowmap
 ktap_print_header
 efimm_unload || ktap_exit_fail_msg "cannot unload efimm"
-ktap_set_plan $((8 + ${#CASES[@]}))
+ktap_set_plan $((9 + ${#CASES[@]}))
 ktap_test_result "bad mode and timeout parameters are refused, with a reason" test_refuses_bad_parameters
 ktap_test_result "mode=cpl3 loads, and debugfs says so" test_loads
 ktap_test_result "null calls at CPL3 succeed and leave no task behind" test_null_calls
@@ -193,6 +211,7 @@ ktap_test_result "the spin call's FPU registers survive at CPL3" test_spin_keeps
 ktap_test_result "the cpl3 mm maps only user pages, each once, none W+X" test_address_space
 ktap_test_result "GetTime at CPL3 drives the RTC and PM timer ports it is granted" test_time_through_allowed_ports
 ktap_test_result "routed efivarfs reads and writes go through CPL3" test_routed_efivarfs
+ktap_test_result "a size larger than the caller's buffer is refused" test_oversized_size_refused
 for c in "${CASES[@]}"; do
 	ktap_test_result "contained at CPL3: ${c%%|*}" eval "${c#*|}"
 done

@@ -18,6 +18,7 @@ use crate::bounce::{
     self,
     CallerMemory, //
 };
+use crate::efi::status::EfiStatus;
 use crate::request::RawRequest;
 use core::marker::PhantomData;
 use kernel::prelude::*;
@@ -87,43 +88,57 @@ impl FirmwareFn {
                 });
             }
         };
+        let ptr = area;
+        // SAFETY: `plan.used <= capacity`, and the plan's offsets lie below
+        // it. Between calls only the efimm thread touches the area: the
+        // call below starts the firmware's task after this borrow ends.
+        let area = unsafe { core::slice::from_raw_parts_mut(ptr, plan.used) };
         for c in plan.copies.iter().flatten().filter(|c| c.copy_in) {
-            let dst = area.wrapping_add(c.offset);
+            let dst = &mut area[c.offset..c.offset + c.len];
             match c.value {
-                // SAFETY: The plan keeps `offset + 8 <= used <= capacity`;
-                // only the efimm thread touches the area between calls, and
-                // no firmware task is alive (the last one released the mm
-                // before its call returned).
-                Some(v) => unsafe { dst.cast::<u64>().write_unaligned(v) },
-                // SAFETY: As above for the area; the caller's buffer holds
-                // `len` bytes (the service's contract, with the caller's
-                // own sizes, `RawRequest` invariant).
+                Some(v) => dst.copy_from_slice(&v.to_le_bytes()),
+                // SAFETY: The caller's buffer holds `len` bytes (the
+                // service's contract, with the caller's own sizes, read
+                // once by the plan; `RawRequest` invariant).
                 None => unsafe {
-                    core::ptr::copy_nonoverlapping(c.kernel as *const u8, dst, c.len)
+                    core::ptr::copy_nonoverlapping(c.kernel as *const u8, dst.as_mut_ptr(), c.len)
                 },
             }
         }
-        // INVARIANT: the plan's arguments are numbers or addresses in the
+        // SAFETY: The plan's arguments are numbers, or addresses in the
         // bounce area, which it made from `user`.
-        let args = Cpl3Args::bounced(plan.args);
-        let res = self.call_cpl3(lock, mm, thread, &args, timeout_ns);
-        if res.as_ref().is_ok_and(|r| !r.faulted) {
-            for c in plan.copies.iter().flatten().filter(|c| c.copy_out) {
-                let src = area.wrapping_add(c.offset);
-                let firmware_len = c.out_len_at.map(|at| {
-                    // SAFETY: An offset of the plan's, within the area; the
-                    // firmware's task is gone (see above).
-                    unsafe { area.wrapping_add(at).cast::<u64>().read_unaligned() }
-                });
-                let len = bounce::copy_back_len(c, firmware_len);
-                // SAFETY: At most `len` bytes of the plan's, within the
-                // area, to the caller's buffer of at least `len` bytes.
-                unsafe { core::ptr::copy_nonoverlapping(src, c.kernel as *mut u8, len) };
+        let args = unsafe { Cpl3Args::bounced(plan.args) };
+        let mut res = self.call_cpl3(lock, mm, thread, &args, timeout_ns);
+        // SAFETY: As above; `call_cpl3` returned once the firmware's task
+        // had exited, so no user code writes the area any more.
+        let area = unsafe { core::slice::from_raw_parts_mut(ptr, plan.used) };
+        if let Ok(r) = &mut res {
+            if r.faulted {
+                // Nothing of an aborted call goes back.
+            } else if !bounce::returned_sane(&plan, EfiStatus(r.status), area) {
+                pr_err!(
+                    "{} returned a size or name larger than its buffer: EFI_DEVICE_ERROR\n",
+                    service.name()
+                );
+                r.status = EfiStatus::DEVICE_ERROR.0;
+            } else {
+                for c in plan.copies.iter().flatten().filter(|c| c.copy_out) {
+                    let returned = c.out_len_at.map(|at| {
+                        let mut b = [0u8; 8];
+                        b.copy_from_slice(&area[at..at + 8]);
+                        u64::from_le_bytes(b)
+                    });
+                    let src = &area[c.offset..c.offset + bounce::copy_back_len(c, returned)];
+                    // SAFETY: At most `len` bytes, to the caller's buffer of
+                    // at least `len` bytes (as for the copy in).
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(src.as_ptr(), c.kernel as *mut u8, src.len())
+                    };
+                }
             }
         }
         // Nothing of this call for the next one's firmware to read.
-        // SAFETY: `used <= capacity`, within the area.
-        unsafe { core::ptr::write_bytes(area, 0, plan.used) };
+        area.fill(0);
         res
     }
 }

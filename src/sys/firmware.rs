@@ -200,9 +200,13 @@ impl Cpl3Args {
         Cpl3Args([0; 5])
     }
 
-    /// The arguments of a bounce plan (`sys::bounce`): numbers and
-    /// addresses in the cpl3 mm's bounce area only.
-    pub(super) fn bounced(args: [u64; 5]) -> Self {
+    /// The arguments of a bounce plan (`sys::bounce`).
+    ///
+    /// # Safety
+    ///
+    /// `args` are numbers, or addresses in the cpl3 mm's bounce area.
+    pub(super) unsafe fn bounced(args: [u64; 5]) -> Self {
+        // INVARIANT: the caller's promise.
         Cpl3Args(args)
     }
 }
@@ -242,6 +246,9 @@ pub(crate) enum Stub {
     Hang = 13,
     /// `outb` to port 0x80, which the firmware is not granted.
     Port = 14,
+    /// Returns `EFI_SUCCESS` with 1M in the `u64` its fourth argument
+    /// points to: a GetVariable that claims any buffer holds a 1M variable.
+    Oversize = 17,
 }
 
 impl Stub {

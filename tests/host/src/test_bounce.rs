@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-use crate::bounce::{copy_back_len, is_bounced, plan, BounceError, CallerMemory, Copy};
+use crate::bounce::{copy_back_len, is_bounced, plan, returned_sane, BounceError, CallerMemory, Copy};
 use crate::efi::{service::Service, status::EfiStatus};
 use std::collections::HashMap;
 
@@ -174,8 +174,57 @@ fn the_firmware_can_only_shorten_a_copy_back() {
         value: None,
         copy_out: true,
         out_len_at: Some(48),
+        name: false,
     };
     assert_eq!(copy_back_len(&c, Some(10)), 10);
     assert_eq!(copy_back_len(&c, Some(u64::MAX)), 100);
     assert_eq!(copy_back_len(&c, None), 100);
+}
+
+#[test]
+fn a_huge_name_size_leaves_room_for_the_guid_after_the_name() {
+    let mut mem = Mem::default();
+    mem.words.insert(SIZE, 1 << 30);
+    let p = plan(Service::GetNextVariableName, &[SIZE, NAME, GUID, 0, 0], 4096, USER, &mem)
+        .unwrap();
+    let guid = p.copies[2].unwrap();
+    assert_eq!(guid.len, 16);
+    assert!(guid.offset + 16 <= 4096);
+    assert_eq!(p.copies[0].unwrap().value, Some(p.copies[1].unwrap().len as u64));
+}
+
+/// The area after a GetVariable call in which the firmware left `size`.
+fn area_with_size(p: &crate::bounce::Plan, size: u64) -> Vec<u8> {
+    let mut area = vec![0u8; p.used];
+    let at = p.copies[3].unwrap().offset;
+    area[at..at + 8].copy_from_slice(&size.to_le_bytes());
+    area
+}
+
+#[test]
+fn a_size_larger_than_given_is_refused_on_success() {
+    let mem = get_variable_mem(100);
+    let p = plan(Service::GetVariable, &[NAME, GUID, ATTR, SIZE, DATA], 4096, USER, &mem).unwrap();
+    assert!(returned_sane(&p, EfiStatus::SUCCESS, &area_with_size(&p, 100)));
+    assert!(returned_sane(&p, EfiStatus::SUCCESS, &area_with_size(&p, 7)));
+    // The caller would allocate and read by it: a leak of kernel memory.
+    assert!(!returned_sane(&p, EfiStatus::SUCCESS, &area_with_size(&p, 101)));
+    // The size it needs, with EFI_BUFFER_TOO_SMALL, may be larger.
+    assert!(returned_sane(&p, EfiStatus::BUFFER_TOO_SMALL, &area_with_size(&p, 5000)));
+}
+
+#[test]
+fn a_returned_name_must_end_within_its_size() {
+    let mut mem = Mem::default();
+    mem.words.insert(SIZE, 8);
+    let p = plan(Service::GetNextVariableName, &[SIZE, NAME, GUID, 0, 0], 4096, USER, &mem)
+        .unwrap();
+    let (size_at, name_at) = (p.copies[0].unwrap().offset, p.copies[1].unwrap().offset);
+    let mut area = vec![0u8; p.used];
+    area[size_at..size_at + 8].copy_from_slice(&8u64.to_le_bytes());
+    area[name_at..name_at + 8].copy_from_slice(&[0x41, 0, 0x42, 0, 0x43, 0, 0, 0]);
+    assert!(returned_sane(&p, EfiStatus::SUCCESS, &area));
+    // "ABCD" without its NUL in 8 bytes.
+    area[name_at + 6] = 0x44;
+    assert!(!returned_sane(&p, EfiStatus::SUCCESS, &area));
 }
