@@ -953,13 +953,13 @@ static int efimm_cpl3_start(void *data)
 
 static_assert(EFIMM_NR_GETPID == __NR_getpid && EFIMM_NR_EXIT == __NR_exit &&
 	      EFIMM_NR_IOPERM == __NR_ioperm && EFIMM_NR_PRCTL == __NR_prctl);
-static_assert(EFIMM_PR_SET_SECCOMP == PR_SET_SECCOMP &&
-	      EFIMM_SECCOMP_MODE_FILTER == SECCOMP_MODE_FILTER &&
-	      EFIMM_SECCOMP_RET_KILL_PROCESS == SECCOMP_RET_KILL_PROCESS &&
-	      EFIMM_SECCOMP_RET_ALLOW == SECCOMP_RET_ALLOW &&
-	      EFIMM_AUDIT_ARCH_X86_64 == AUDIT_ARCH_X86_64 &&
-	      EFIMM_SECCOMP_DATA_NR == offsetof(struct seccomp_data, nr) &&
-	      EFIMM_SECCOMP_DATA_ARCH == offsetof(struct seccomp_data, arch));
+static_assert(PR_SET_SECCOMP == EFIMM_PR_SET_SECCOMP);
+static_assert(SECCOMP_MODE_FILTER == EFIMM_SECCOMP_MODE_FILTER);
+static_assert(SECCOMP_RET_KILL_PROCESS == EFIMM_SECCOMP_RET_KILL_PROCESS);
+static_assert(SECCOMP_RET_ALLOW == EFIMM_SECCOMP_RET_ALLOW);
+static_assert(AUDIT_ARCH_X86_64 == EFIMM_AUDIT_ARCH_X86_64);
+static_assert(offsetof(struct seccomp_data, nr) == EFIMM_SECCOMP_DATA_NR);
+static_assert(offsetof(struct seccomp_data, arch) == EFIMM_SECCOMP_DATA_ARCH);
 
 static_assert(EFIMM_CPL3_PORTS + EFIMM_CPL3_MAX_PORT_RANGES * 8 <=
 	      EFIMM_CPL3_HEADER);
