@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make stress: make check's kselftests at full counts, in both firmware
-# modes with efi=lowmap (bios with kmemleak=on): 100,000 fuzzed efi_test
+# modes with efi=lowmap (bios with kmemleak=on), and the cpl3 agreement
+# tests in pflash mode with efimm.mode=cpl3: 100,000 fuzzed efi_test
 # ioctls per path, 20,000 random debugfs writes, 8 processes x 1,000 calls,
 # 100 load/unload cycles and 100 routing switches, 500 routing switches
 # under a statfs hammer, 100 routed loads with rmmod killed, and 100,000
@@ -28,4 +29,4 @@ export EFIMM_TEST_TIMEOUT=${EFIMM_TEST_TIMEOUT:-5400}
 export VM_TIMEOUT=${VM_TIMEOUT:-7200}
 export CHECK_OUT=$EFIMM_TOP/out/stress
 
-RUNS=${RUNS:-pflash-lowmap bios-kmemleak} exec "$EFIMM_TOP"/scripts/check.sh
+RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-cpl3} exec "$EFIMM_TOP"/scripts/check.sh
