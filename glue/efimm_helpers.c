@@ -847,6 +847,9 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
  * efimm's thread waits for the task in kernel_clone()'s vfork wait, then
  * until it has exited.
  */
+/* A trap number no exception sets: the task's signal came from elsewhere. */
+#define EFIMM_NO_TRAP	(~0UL)
+
 struct efimm_cpl3_call {
 	struct efimm_mm *m;
 	unsigned long fn;
@@ -933,10 +936,12 @@ static int efimm_cpl3_start(void *data)
 	 * the firmware's, and no freezer may stop the firmware mid-call (the
 	 * thread freezes only between calls).
 	 */
-	current->thread.trap_nr = 0;
+	current->thread.trap_nr = EFIMM_NO_TRAP;
 	current->thread.error_code = 0;
 	current->thread.cr2 = 0;
 	current->flags |= PF_NOFREEZE;
+	/* Nothing it does may gain privileges; seccomp needs no capability. */
+	task_set_no_new_privs(current);
 	c->task = get_task_struct(current);
 	WRITE_ONCE(cpl3_exit.task, current);
 	start_thread(regs, c->m->own_addr +
@@ -1053,7 +1058,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	int code, sig;
 	pid_t pid;
 
-	if (!IS_ENABLED(CONFIG_SECCOMP))
+	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
 		return -EOPNOTSUPP;
 	if (!m->user || !m->bounce)
 		return -EINVAL;
@@ -1076,12 +1081,22 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	 * leaving the mm: the firmware runs as a user task.
 	 */
 	m->entered = true;
-	preempt_disable();
+	/*
+	 * An upper bound of kthread_use_mm()'s section with interrupts off
+	 * (timed without disabling preemption: it takes task_lock(), which
+	 * sleeps on PREEMPT_RT).
+	 */
 	t0 = local_clock();
 	kthread_use_mm(m->mm);
 	enter_ns = local_clock() - t0;
-	preempt_enable();
+	/*
+	 * Sleeps, killably and freezably, until the task released the mm in
+	 * exit_mm(): a kernel thread takes no signal, so only its end ends
+	 * the wait. The thread may freeze in it, the task (PF_NOFREEZE) not.
+	 */
 	pid = user_mode_thread(efimm_cpl3_start, &c, CLONE_VFORK | SIGCHLD);
+	/* The firmware cannot run once its task left the mm. */
+	hrtimer_cancel(&c.timeout);
 	preempt_disable();
 	t0 = local_clock();
 	efimm_leave_mm(m);
@@ -1090,19 +1105,17 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 
 	if (pid >= 0) {
 		/*
-		 * The vfork wait ends in the task's exit_mm(), before its mmput():
-		 * wait until it has exited (its exit_state is set after), so that
-		 * no task holds the mm once a call returns. A kernel thread takes
-		 * no signals, which would end either wait early; the second is
-		 * not freezable either, as the first ended the firmware's run.
+		 * The vfork wait ends before the task's mmput(): wait until it has
+		 * exited (its exit_state is set after), so that no task holds the
+		 * mm once a call returns. Polled as well: a tracer that attached
+		 * to the task gets the wake-up instead.
 		 */
 		t = c.task;
-		while (wait_event_interruptible(current->signal->wait_chldexit,
-						READ_ONCE(t->exit_state)))
-			;
+		while (!READ_ONCE(t->exit_state))
+			wait_event_idle_timeout(current->signal->wait_chldexit,
+						READ_ONCE(t->exit_state), HZ / 10);
 	}
 	efimm_fw_leave();
-	hrtimer_cancel(&c.timeout);
 	destroy_hrtimer_on_stack(&c.timeout);
 	WRITE_ONCE(cpl3_exit.task, NULL);
 	if (pid < 0)
@@ -1112,8 +1125,13 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	sig = code & 0x7f;
 	res->switched_out = t->nvcsw + t->nivcsw;
 	res->status = READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_STATUS));
-	/* Returned, even if the timeout or a fault came before the exit. */
-	if (READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_RETURNED)) == 1)
+	/*
+	 * Returned: it exited, or the timeout struck between its return and
+	 * its exit. The flag is in memory the firmware can write, but a fault
+	 * after it still counts as one.
+	 */
+	if (READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_RETURNED)) == 1 &&
+	    (!sig || (sig == SIGKILL && READ_ONCE(c.timed_out))))
 		goto out;
 
 	res->status = EFI_ABORTED;
@@ -1128,8 +1146,9 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	} else if (!sig || sig == SIGSYS) {
 		/* exit() of its own, or a system call the filter refused. */
 		res->fault_vector = EFIMM_FAULT_SYSCALL;
-	} else if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
-		   sig == SIGFPE || sig == SIGTRAP) {
+	} else if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+		    sig == SIGFPE || sig == SIGTRAP) &&
+		   t->thread.trap_nr != EFIMM_NO_TRAP) {
 		/* A CPU exception: the kernel kept its details for the signal. */
 		res->fault_vector = t->thread.trap_nr;
 		res->fault_error_code = t->thread.error_code;

@@ -32,7 +32,9 @@
 #define EFIMM_STUB_CPL3_ENTRY	15
 /* cpl3 only: returns EFI_SUCCESS with 1M in its fourth argument's u64 */
 #define EFIMM_STUB_OVERSIZE	17
-#define EFIMM_STUBS		18
+/* cpl3 only: returns EFI_BUFFER_TOO_SMALL with 2^64 - 1 in the same u64 */
+#define EFIMM_STUB_HUGE_SIZE	18
+#define EFIMM_STUBS		19
 
 /*
  * The header of the cpl3 bounce area, which the trampoline reads (the port

@@ -18,6 +18,7 @@
 #include "efimm_helpers.h"
 
 #define EFI_DEVICE_ERROR_64	0x8000000000000007
+#define EFI_BUFFER_TOO_SMALL_64	0x8000000000000005
 
 .macro slot n
 	.org efimm_stub_page + \n * EFIMM_STUB_SLOT
@@ -223,6 +224,15 @@ SYM_DATA_START(efimm_stub_page)
 	slot EFIMM_STUB_OVERSIZE
 	movq	$0x100000, (%r9)
 	xorl	%eax, %eax
+	ret
+
+	/*
+	 * GetVariable that asks for a buffer of 2^64 - 1 bytes, which
+	 * efivarfs would allocate plus 4: 3 bytes.
+	 */
+	slot EFIMM_STUB_HUGE_SIZE
+	movq	$-1, (%r9)
+	movabsq	$EFI_BUFFER_TOO_SMALL_64, %rax
 	ret
 
 	.org efimm_stub_page + EFIMM_STUBS * EFIMM_STUB_SLOT

@@ -147,6 +147,8 @@ pub(crate) struct Plan {
     pub(crate) args: [u64; 5],
     /// Bytes of the area in use.
     pub(crate) used: usize,
+    /// Bytes of the area: the largest size the firmware may ask for.
+    pub(crate) capacity: usize,
 }
 
 /// What the plan needs of the caller's memory, each read once.
@@ -172,6 +174,7 @@ pub(crate) fn plan(
         copies: [None; 5],
         args: *args,
         used: 0,
+        capacity,
     };
     // Sizes read once, bounded: argument `i`'s `u64`, where a `SizeAt(i)`
     // buffer takes its length from.
@@ -269,20 +272,27 @@ fn word_at(area: &[u8], offset: usize) -> Option<u64> {
 }
 
 /// Whether what the firmware left in `area` (the bounce area as `plan`
-/// laid it out) may go back to the caller after it returned `status`.
-/// On success a size it wrote back (a variable's, a name's) must not
-/// exceed the one it was given, and a name it returned must end within
-/// its size: the kernel's callers allocate and read by those sizes.
+/// laid it out) may go back to the caller after it returned `status`. A
+/// size it wrote back (a variable's, a name's) must not exceed the one it
+/// was given, or with `EFI_BUFFER_TOO_SMALL` the area (no larger buffer
+/// could be passed through it); on success a name it returned must end
+/// within its size. The kernel's callers allocate and read by those sizes:
+/// efivarfs allocates a variable's size plus 4, which a size near 2^64
+/// would wrap.
 pub(crate) fn returned_sane(plan: &Plan, status: EfiStatus, area: &[u8]) -> bool {
-    if status.is_error() {
-        return true;
-    }
+    let too_small = status.0 == EfiStatus::BUFFER_TOO_SMALL.0;
     plan.copies.iter().flatten().all(|c| {
         let size_ok = match c.value {
-            Some(given) if c.copy_out => word_at(area, c.offset).is_some_and(|n| n <= given),
+            Some(given) if c.copy_out => word_at(area, c.offset).is_some_and(|n| {
+                n <= if too_small {
+                    plan.capacity as u64
+                } else {
+                    given
+                }
+            }),
             _ => true,
         };
-        let name_ok = !c.name || {
+        let name_ok = status.is_error() || !c.name || {
             let returned = c.out_len_at.and_then(|at| word_at(area, at));
             let len = copy_back_len(c, returned);
             area.get(c.offset..c.offset + len).is_some_and(|name| {

@@ -89,7 +89,7 @@ pub(crate) enum InjectedFault {
 
 impl InjectedFault {
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
-    pub(crate) const ALL: [InjectedFault; 16] = [
+    pub(crate) const ALL: [InjectedFault; 17] = [
         InjectedFault::NonExecutable,
         InjectedFault::Unmapped,
         InjectedFault::Stub(Stub::GeneralProtection),
@@ -106,6 +106,7 @@ impl InjectedFault {
         InjectedFault::Stub(Stub::Hang),
         InjectedFault::Stub(Stub::Port),
         InjectedFault::Stub(Stub::Oversize),
+        InjectedFault::Stub(Stub::HugeSize),
     ];
 
     /// Its name in `inject_fault`.
@@ -127,6 +128,7 @@ impl InjectedFault {
             InjectedFault::Stub(Stub::Hang) => "hang",
             InjectedFault::Stub(Stub::Port) => "port",
             InjectedFault::Stub(Stub::Oversize) => "oversize",
+            InjectedFault::Stub(Stub::HugeSize) => "huge_size",
         }
     }
 

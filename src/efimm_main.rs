@@ -137,6 +137,10 @@ impl kernel::Module for Efimm {
             return Err(EINVAL);
         }
         let mode = Mode::from_param().inspect_err(|_| pr_err!("mode: must be cpl0 or cpl3\n"))?;
+        if mode == Mode::Cpl3 && !cfg!(CONFIG_SECCOMP_FILTER) {
+            pr_err!("mode=cpl3 needs CONFIG_SECCOMP_FILTER\n");
+            return Err(sys::eopnotsupp());
+        }
         let timeout_ms = *module_parameters::cpl3_timeout_ms.value();
         if !(1..=600_000).contains(&timeout_ms) {
             pr_err!("cpl3_timeout_ms={timeout_ms}: must be 1 to 600000\n");

@@ -117,13 +117,15 @@ test_routed_efivarfs() {
 		[ "$(counter efimm.set_variable.calls)" -gt 0 ]
 }
 
-# A GetVariable that returns EFI_SUCCESS with a size larger than the buffer
-# it was given: efivarfs would allocate and read by it. Refused, with
-# EFI_DEVICE_ERROR; not a fault.
-test_oversized_size_refused() {
+# oversized_size_refused KIND: a GetVariable that returns a size efivarfs
+# would allocate or read by: EFI_SUCCESS with one larger than the buffer
+# it was given (oversize), or EFI_BUFFER_TOO_SMALL with 2^64 - 1, which
+# wraps efivarfs' allocation (huge_size). Refused, with EFI_DEVICE_ERROR;
+# not a fault.
+oversized_size_refused() {
 	local err
 	dmesg_mark
-	echo 1 >"$EFIMM_DEBUGFS/route" && echo oversize >"$INJECT" || return 1
+	echo 1 >"$EFIMM_DEBUGFS/route" && echo "$1" >"$INJECT" || return 1
 	if err=$(od -An -tx1 "$BOOT_ORDER" 2>&1 >/dev/null); then
 		echo "# the read succeeded"
 		echo 0 >"$EFIMM_DEBUGFS/route"
@@ -203,7 +205,7 @@ test_unloads() {
 require_lowmap
 ktap_print_header
 efimm_unload || ktap_exit_fail_msg "cannot unload efimm"
-ktap_set_plan $((9 + ${#CASES[@]}))
+ktap_set_plan $((10 + ${#CASES[@]}))
 ktap_test_result "bad mode and timeout parameters are refused, with a reason" test_refuses_bad_parameters
 ktap_test_result "mode=cpl3 loads, and debugfs says so" test_loads
 ktap_test_result "null calls at CPL3 succeed and leave no task behind" test_null_calls
@@ -211,7 +213,8 @@ ktap_test_result "the spin call's FPU registers survive at CPL3" test_spin_keeps
 ktap_test_result "the cpl3 mm maps only user pages, each once, none W+X" test_address_space
 ktap_test_result "GetTime at CPL3 drives the RTC and PM timer ports it is granted" test_time_through_allowed_ports
 ktap_test_result "routed efivarfs reads and writes go through CPL3" test_routed_efivarfs
-ktap_test_result "a size larger than the caller's buffer is refused" test_oversized_size_refused
+ktap_test_result "a size larger than the caller's buffer is refused" oversized_size_refused oversize
+ktap_test_result "a needed size of 2^64 - 1 is refused" oversized_size_refused huge_size
 for c in "${CASES[@]}"; do
 	ktap_test_result "contained at CPL3: ${c%%|*}" eval "${c#*|}"
 done

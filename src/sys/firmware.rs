@@ -249,6 +249,8 @@ pub(crate) enum Stub {
     /// Returns `EFI_SUCCESS` with 1M in the `u64` its fourth argument
     /// points to: a GetVariable that claims any buffer holds a 1M variable.
     Oversize = 17,
+    /// Returns `EFI_BUFFER_TOO_SMALL` with 2^64 - 1 in the same `u64`.
+    HugeSize = 18,
 }
 
 impl Stub {

@@ -209,8 +209,15 @@ fn a_size_larger_than_given_is_refused_on_success() {
     assert!(returned_sane(&p, EfiStatus::SUCCESS, &area_with_size(&p, 7)));
     // The caller would allocate and read by it: a leak of kernel memory.
     assert!(!returned_sane(&p, EfiStatus::SUCCESS, &area_with_size(&p, 101)));
-    // The size it needs, with EFI_BUFFER_TOO_SMALL, may be larger.
-    assert!(returned_sane(&p, EfiStatus::BUFFER_TOO_SMALL, &area_with_size(&p, 5000)));
+    // The size it needs, with EFI_BUFFER_TOO_SMALL, may be larger, up to
+    // the area: no larger buffer could pass.
+    assert!(returned_sane(&p, EfiStatus::BUFFER_TOO_SMALL, &area_with_size(&p, 4096)));
+    // efivarfs would allocate the size plus 4: 3 bytes, then read 4 KiB.
+    assert!(!returned_sane(&p, EfiStatus::BUFFER_TOO_SMALL, &area_with_size(&p, u64::MAX)));
+    assert!(!returned_sane(&p, EfiStatus::BUFFER_TOO_SMALL, &area_with_size(&p, 4097)));
+    // Other errors: no more than given either.
+    assert!(!returned_sane(&p, EfiStatus::NOT_FOUND, &area_with_size(&p, 101)));
+    assert!(returned_sane(&p, EfiStatus::NOT_FOUND, &area_with_size(&p, 100)));
 }
 
 #[test]
