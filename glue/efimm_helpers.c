@@ -6,9 +6,12 @@
  * efi and the efivars hooks, <linux/ptdump.h>, <linux/kprobes.h>,
  * <linux/freezer.h>, <linux/sort.h>), x86 macros and static inlines that
  * have no Rust helper (page-table entries and protections, TASK_SIZE_MAX,
- * the IRQ-flag and page-fault bracket of a firmware call), or callbacks on
+ * the IRQ-flag and page-fault bracket of a firmware call, the cpl3 task's
+ * pt_regs, signals and exit state, the FADT), a string module parameter
+ * (the Rust module! macro of 7.2 takes integers only), or callbacks on
  * structures private to this file (the mm's VMA operations, the preempt
- * notifiers, the exception fixup that rewrites pt_regs), or callbacks the
+ * notifiers, the exception fixup that rewrites pt_regs, the cpl3 task's
+ * first function, timeout and exit probe), or callbacks the
  * kernel calls indirectly with a kernel struct type, which a Rust function
  * would not match under kCFI (the MAT walk); efimm_sort_u64() works around
  * objtool. Every function is small and does one thing; src/sys/ is its

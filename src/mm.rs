@@ -106,7 +106,7 @@ impl RuntimeMap {
         match mode {
             Mode::Cpl0 => (self.null_call_page, self.null_call_page + PAGE_SIZE as u64),
             Mode::Cpl3 => (
-                self.null_call_page - CPL3_BELOW,
+                self.null_call_page.saturating_sub(CPL3_BELOW),
                 self.null_call_page + NULL_CALL_GAP,
             ),
         }

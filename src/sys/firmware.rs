@@ -107,9 +107,10 @@ impl FirmwareFn {
     }
 
     /// `addr` if it is in the lower half and the page tables of `mm` do not
-    /// map it executable: calling it faults on the first instruction fetch, and the handler efimm
-    /// registered with the thread resumes the call with `EFI_ABORTED`
-    /// (fault injection).
+    /// map it executable: calling it faults on the first instruction
+    /// fetch, and the call ends with `EFI_ABORTED`: the handler efimm
+    /// registered with the thread resumes it (cpl0), or the fault ends the
+    /// firmware's task (cpl3). For fault injection.
     pub(crate) fn faulting(mm: &OwnedMm, addr: u64) -> Option<Self> {
         // INVARIANT: checked in the page tables.
         (mm.fetch(addr) == Some(Fetch::Faults)).then_some(FirmwareFn(addr))

@@ -10,9 +10,11 @@
 //! rest of efimm uses the safe types and functions here, whose signatures
 //! carry the rules (a guard for the EFI runtime lock, a token for "running
 //! on the efimm thread", owned references for the mm and the thread,
-//! firmware arguments that only an erased request holds). Nothing here
-//! depends on the layers above: the C-to-Rust callbacks (routing, probes,
-//! page-table walks) reach them through traits, with a context pointer.
+//! firmware arguments that only an erased request or a cpl3 bounce plan
+//! holds). Nothing here depends on the layers above, only on the pure
+//! modules `efi`, `request` and `bounce`: the C-to-Rust callbacks (routing,
+//! probes, page-table walks) reach them through traits, with a context
+//! pointer.
 
 mod boot;
 mod bounce;
