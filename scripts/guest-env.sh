@@ -7,9 +7,7 @@ mountpoint -q /sys/firmware/efi/efivars 2>/dev/null ||
 
 # Set by scripts/vm.sh in the guest command's environment:
 # EFIMM_TOP (the checkout), EFIMM_CACHE, EFIMM_KBUILD (the kernel build),
-# EFIMM_FW (pflash or bios).
-EFIMM_KO=$EFIMM_TOP/efimm.ko
-EFI_TEST_KO=$EFIMM_KBUILD/drivers/firmware/efi/test/efi_test.ko
-# The kselftests as scripts/selftests.sh installed them.
-EFIMM_KSFT_INSTALL=$EFIMM_CACHE/kselftest/install
+# EFIMM_FW (pflash or bios), EFIMM_KO and EFI_TEST_KO (the modules) and
+# EFIMM_KSFT_INSTALL (the kselftests as scripts/selftests.sh installed
+# them, or make check's copy).
 export EFIMM_TOP EFIMM_CACHE EFIMM_KBUILD EFIMM_FW EFIMM_KO EFI_TEST_KO EFIMM_KSFT_INSTALL

@@ -17,6 +17,9 @@ trap '' HUP
 # Test sizes and timeouts from the host (scripts/vm.sh).
 [ -f "$out/knobs.env" ] && . "$out/knobs.env"
 
+# What this boot is, from the kernel's own reports, before any test runs.
+"$EFIMM_TOP/scripts/guest-facts.sh" "$out/facts.txt"
+
 # A kmemleak=on boot: report and forget what the boot itself leaked, so
 # that what the tests leak stands alone.
 if [ -w /sys/kernel/debug/kmemleak ]; then
@@ -62,7 +65,18 @@ run_all() {
 	[ ${#first[@]} -eq 0 ] || run_tests "${first[@]}"
 	[ ${#last[@]} -eq 0 ] || run_tests "${last[@]}"
 }
-run_all "$@" </dev/null 2>&1 | tee "$out/results.ktap"
+# Each program's start and end, in guest seconds, for the boot's summary.
+stamp() {
+	local line
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		case "$line" in
+		"# selftests: "* | "ok "*" selftests: "* | "not ok "*" selftests: "*)
+			printf '%(%s)T %s\n' -1 "$line" >>"$out/timing.txt" ;;
+		esac
+	done
+}
+run_all "$@" </dev/null 2>&1 | stamp | tee "$out/results.ktap"
 dmesg >"$out/dmesg.txt"
 echo "# EFIMM-END" | tee -a "$out/results.ktap"
 sync

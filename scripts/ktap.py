@@ -3,19 +3,24 @@
 """Judge one VM run from what the guest left behind.
 
 A run passes only if the guest's KTAP output is complete (plan met, end
-marker present) and the kernel log shows no panic, oops, BUG or WARN.
+marker present), the kernel log shows no panic, oops, BUG or WARN, and the
+boot matches its plan in selftests/boots.txt: the facts it must prove, the
+tests it must run, the number of results each reports, nothing skipped.
 vng's exit status is never consulted. Usage:
 
-    ktap.py judge RUN_NAME OUTDIR   prints one line per result and a final
-                                    "passed N failed N" line
-    ktap.py judge-reset RUN_NAME OUTDIR exited|timeout
-                                    the same for a run whose guest asked the
-                                    firmware to power off
+    ktap.py judge RUN_NAME OUTDIR   prints one line per result, the boot's
+                                    time, and a final "passed N failed N
+                                    skipped N xfail N" line; the planned
+                                    tests are those EFIMM_KSFT_INSTALL's
+                                    kselftest-list.txt has
 """
 
+import os
 import re
 import sys
 from dataclasses import dataclass
+
+import plan
 
 END_MARKER = "# EFIMM-END"
 
@@ -23,7 +28,8 @@ RESULT_RE = re.compile(
     r"^(?P<ok>ok|not ok) (?P<num>\d+) (?P<desc>[^#]*?)\s*(?:#\s*(?P<dir>.*))?$")
 PLAN_RE = re.compile(r"^1\.\.(\d+)$")
 RUNNER_NAME_RE = re.compile(r"^selftests: (\S+): (\S+)$")
-XFAIL_RE = re.compile(r"#\s*XFAIL", re.IGNORECASE)
+# A program's own plan (the runner prints its RUNNER_NAME_RE header first).
+SUB_PLAN_RE = re.compile(r"^1\.\.(\d+)")
 
 # What a healthy kernel never prints. Matched against the serial console.
 # The EFI stub's truncation of the command line loses vng's init= and the
@@ -44,6 +50,24 @@ class Result:
     passed: bool
     skipped: bool = False
     detail: str = ""
+    xfail: bool = False
+
+    @property
+    def tag(self):
+        if self.skipped:
+            return "SKIP"
+        if self.xfail:
+            return "XFAIL"
+        return "PASS" if self.passed else "FAIL"
+
+
+@dataclass
+class Program:
+    """One test program as the kselftest runner ran it."""
+    name: str
+    plan: int = None          # its own KTAP plan, if it printed one
+    results: int = 0          # results it reported (1 for a plain program)
+    finished: bool = False    # the runner printed its result line
 
 
 def parse_result(line):
@@ -53,24 +77,28 @@ def parse_result(line):
         return None
     directive = (m.group("dir") or "").strip()
     skipped = directive.upper().startswith("SKIP")
-    passed = m.group("ok") == "ok"
+    xfail = directive.upper().startswith("XFAIL")
+    passed = m.group("ok") == "ok" and not xfail
     # The kselftest runner's "selftests: SUITE: TEST" reads "SUITE:TEST".
     name = RUNNER_NAME_RE.sub(r"\1:\2", m.group("desc").strip())
-    return Result(name, passed, skipped, "" if passed else directive)
+    return Result(name, passed, skipped, "" if passed else directive, xfail)
 
 
 def parse(text):
-    """Return (results, problems) for the KTAP of kselftest runs.
+    """Return (results, problems, programs) for the KTAP of kselftest runs.
 
     Subtests printed by a test program (its own KTAP, indented as "# ")
     count one result each; a program that failed after all its subtests
-    passed counts as one more failure, so a crash never goes unseen.
+    passed counts as one more failure, so a crash never goes unseen. A
+    SKIP or XFAIL, at either level, is neither a pass nor a failure here:
+    the boot's plan decides (judge()).
     """
-    results, problems = [], []
+    results, problems, programs = [], [], []
     plan = None
-    pending = []
+    pending, sub_plan = [], None
     seen_end = False
     top = 0
+    running = None
     for raw in text.splitlines():
         line = raw.rstrip()
         if line == END_MARKER:
@@ -82,6 +110,15 @@ def parse(text):
             plan = (plan or 0) + int(m.group(1))
             continue
         if line.startswith("# "):
+            m = RUNNER_NAME_RE.match(line[2:])
+            if m:
+                running = f"{m.group(1)}:{m.group(2)}"
+                pending, sub_plan = [], None
+                continue
+            m = SUB_PLAN_RE.match(line[2:])
+            if m:
+                sub_plan = int(m.group(1))
+                continue
             sub = parse_result(line[2:])
             if sub:
                 pending.append(sub)
@@ -90,28 +127,38 @@ def parse(text):
         if not res:
             continue
         top += 1
+        running = None
+        prog = Program(res.name, sub_plan, len(pending) or 1, True)
+        programs.append(prog)
+        if res.skipped and not pending:
+            prog.results = 0
         # The runner reports a program's exit status 2 as an expected
         # failure; no program here expects one, and bash exits 2 on a
         # syntax or usage error.
-        if res.passed and res.detail == "" and XFAIL_RE.search(line):
-            res.passed = False
+        if res.xfail:
+            res.passed, res.xfail = False, False
             res.detail = "XFAIL: the program exited with status 2"
         if pending:
             for sub in pending:
                 sub.name = f"{res.name}/{sub.name}"
             results.extend(pending)
-            if not res.passed and all(s.passed for s in pending):
+            if not res.passed and not res.skipped and all(s.passed for s in pending):
                 results.append(res)
         else:
             results.append(res)
-        pending = []
+        if sub_plan is not None and len(pending) != sub_plan:
+            problems.append(f"{res.name}: {len(pending)} of its {sub_plan} planned results reported")
+        pending, sub_plan = [], None
+    if running:
+        programs.append(Program(running, sub_plan, len(pending), False))
     if plan is None:
         problems.append("no KTAP plan: the test runner never started")
     elif top != plan:
         problems.append(f"{top} of {plan} planned tests reported")
     if not seen_end:
-        problems.append("end marker missing: the guest hung, panicked or timed out")
-    return results, problems
+        where = f" while {running} ran ({len(pending)} results so far)" if running else ""
+        problems.append(f"end marker missing: the guest hung, panicked or timed out{where}")
+    return results, problems, programs
 
 
 def kernel_problems(console, dmesg=""):
@@ -136,73 +183,212 @@ def read(path):
         return None
 
 
-def judge(run, outdir):
+def read_facts(outdir):
+    """scripts/guest-facts.sh's "key value" lines, as a dict."""
+    facts = {}
+    for line in (read(f"{outdir}/facts.txt") or "").splitlines():
+        key, _, value = line.partition(" ")
+        facts[key] = value
+    return facts
+
+
+def read_boot_time(outdir):
+    """scripts/bounded.py's record of the boot: wall_s, limit_s, timed_out."""
+    text = read(f"{outdir}/boot-time.txt") or ""
+    return dict(kv.split("=", 1) for kv in text.split() if "=" in kv)
+
+
+def program_times(outdir):
+    """Seconds each program ran, from the guest's OUTDIR/timing.txt
+    (scripts/guest-tests.sh): "EPOCH LINE" at each start and result."""
+    times, started = {}, {}
+    for line in (read(f"{outdir}/timing.txt") or "").splitlines():
+        stamp, _, rest = line.partition(" ")
+        if not stamp.isdigit():
+            continue
+        m = RUNNER_NAME_RE.match(rest[2:]) if rest.startswith("# ") else None
+        if m:
+            started[f"{m.group(1)}:{m.group(2)}"] = int(stamp)
+            continue
+        res = parse_result(rest)
+        if res and res.name in started:
+            times[res.name] = int(stamp) - started.pop(res.name)
+    return times
+
+
+def fact_problem(fact, facts):
+    """Why the facts do not show FACT, or None if they do."""
+    get = facts.get
+    if not facts:
+        return "the guest wrote no facts"
+    if fact == "lowmap":
+        if get("runtime_map_identity") != "yes":
+            return f"runtime map 1:1: {get('runtime_map_identity')}"
+        if get("efimm_load") != "ok":
+            return f"efimm did not load: {get('efimm_load')}"
+    elif fact == "default":
+        if (get("runtime_map_identity") or "").startswith(("yes", "absent")):
+            return f"runtime map 1:1: {get('runtime_map_identity')}"
+        if not (get("efimm_load") or "").startswith("refused"):
+            return f"efimm loaded without efi=lowmap: {get('efimm_load')}"
+    elif fact in ("cpl0", "cpl3"):
+        if get("efimm_mode") != fact:
+            return f"efimm's mode file says {get('efimm_mode')}"
+        try:
+            reads, forks = int(get("firmware_reads")), int(get("firmware_forks"))
+        except (TypeError, ValueError):
+            return f"no task count: {get('firmware_forks')}"
+        # At CPL3 each call is a task; at CPL0 none (a few kernel threads
+        # may start meanwhile).
+        if fact == "cpl3" and forks < reads:
+            return f"{reads} routed reads made only {forks} tasks: not at CPL3"
+        if fact == "cpl0" and forks >= reads // 4:
+            return f"{reads} routed reads made {forks} tasks: not at CPL0"
+    elif fact == "pti":
+        if "PTI" not in (get("meltdown") or ""):
+            return f"meltdown: {get('meltdown')}"
+    elif fact == "kmemleak":
+        if get("kmemleak") != "on":
+            return "kmemleak is off"
+    elif fact == "smp":
+        if get("cpus") != "2":
+            return f"{get('cpus')} CPUs"
+    elif fact == "inject_fault":
+        if get("inject_fault") != "yes":
+            return "efimm has no inject_fault file"
+    elif fact == "lockdown":
+        if (get("lockdown") or "absent") == "absent":
+            return "no lockdown LSM"
+    return None
+
+
+def plan_results(planned, boot, programs, results, facts):
+    """The boot's plan held against what ran: facts first, then one result
+    per planned test (PLANNED: the tests the boot was to run), then
+    whatever ran unplanned."""
+    out = []
+    for fact in boot.proves:
+        why = fact_problem(fact, facts)
+        out.append(Result(f"boot proves {fact}", why is None, detail=why or ""))
+    ran = {p.name: p for p in programs}
+    for test in planned:
+        want = boot.results.get(test)
+        prog = ran.get(test)
+        why = None
+        if prog is None:
+            why = "did not run"
+        elif not prog.finished:
+            why = f"did not finish ({prog.results} results)"
+        elif want is None:
+            why = f"{prog.results} results, and boots.txt declares no count"
+        elif prog.results != want:
+            why = f"{prog.results} results, {want} planned"
+        skipped = [r for r in results
+                   if (r.skipped or r.xfail) and r.name.split("/")[0] == test]
+        if why is None and skipped:
+            why = f"{len(skipped)} skipped or XFAIL: {skipped[0].name} ({skipped[0].detail})"
+        out.append(Result(f"plan: {test}", why is None,
+                          detail=why or f"{prog.results} results"))
+    extra = [name for name in ran if name not in planned]
+    if extra:
+        out.append(Result("plan: nothing unplanned ran", False, detail=" ".join(extra)))
+    return out
+
+
+def judge(run, outdir, boot, planned):
     ktap = read(f"{outdir}/results.ktap")
     console = read(f"{outdir}/console.log") or ""
     if ktap is None:
-        results, problems = [], ["no results: the guest did not boot or never ran the tests"]
+        results, problems, programs = [], [
+            "no results: the guest did not boot or never ran the tests"], []
     else:
-        results, problems = parse(ktap)
+        results, problems, programs = parse(ktap)
+    timing = read_boot_time(outdir)
+    if timing.get("timed_out") == "1":
+        problems.insert(0, f"the boot ran past its {timing.get('limit_s')} s limit; QEMU was ended")
     bad_lines = kernel_problems(console, read(f"{outdir}/dmesg.txt") or "")
     results.append(Result("kernel log clean", not bad_lines,
                           detail="; ".join(bad_lines[:3])))
     for p in problems:
         results.append(Result("run complete", False, detail=p))
+    results.extend(plan_results(planned, boot, programs, results, read_facts(outdir)))
+    return report(run, outdir, results, timing, program_times(outdir))
 
-    passed = failed = 0
+
+def report(run, outdir, results, timing, times=None):
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0, "XFAIL": 0}
     for r in results:
-        if r.skipped:
-            tag = "SKIP"
-        elif r.passed:
-            tag = "PASS"
-        else:
-            tag = "FAIL"
-        passed += r.passed
-        failed += not r.passed
+        counts[r.tag] += 1
         extra = f"  ({r.detail})" if r.detail else ""
-        print(f"  {tag} {run}: {r.name}{extra}")
-    if failed:
+        print(f"  {r.tag} {run}: {r.name}{extra}")
+    if timing:
+        slow = sorted((times or {}).items(), key=lambda kv: -kv[1])[:3]
+        print(f"  time {run}: {timing.get('wall_s', '?')} s of its"
+              f" {timing.get('limit_s', '?')} s limit"
+              + ("; slowest: " + ", ".join(f"{n} {t} s" for n, t in slow) if slow else ""))
+    if counts["FAIL"]:
         print(f"  see {outdir}/console.log and {outdir}/results.ktap")
-    print(f"passed {passed} failed {failed}")
-    return failed == 0
+    print(f"passed {counts['PASS']} failed {counts['FAIL']}"
+          f" skipped {counts['SKIP']} xfail {counts['XFAIL']}")
+    return counts["FAIL"] == 0
+
+
+# What the kernel prints when it powers off or restarts by itself (vng's
+# init does when the guest script ends): not the firmware's doing.
+KERNEL_POWER_OFF = re.compile(r"reboot: (Power down|Restarting system)")
+EFIMM_RESET = "ResetSystem(Shutdown) through efimm"
+# QEMU's trace of what ended the machine (-trace qemu_system_shutdown_request,
+# scripts/vm.sh): cause 6 is SHUTDOWN_CAUSE_GUEST_SHUTDOWN, the guest's
+# write to the ACPI PM control register that OVMF's ResetSystem makes.
+QEMU_SHUTDOWN = re.compile(r"qemu_system_shutdown_request (?:reason|cause)=(\d+)")
+GUEST_SHUTDOWN = "6"
 
 
 def reset_problems(reset_log, console, timed_out):
-    """Why a ResetSystem(shutdown) run did not power the machine off."""
+    """Why a ResetSystem(shutdown) run did not show the firmware powering
+    the machine off: efimm handed the call to the firmware, the kernel
+    never powered off by itself, QEMU ended on the guest's power-off, by
+    itself, after one boot."""
     if reset_log is None or "RESET-REQUESTED" not in reset_log:
         return ["the guest never asked for the reset"]
     problems = []
     if "RESET-RETURNED" in reset_log:
         problems.append("ResetSystem returned: " + reset_log.split("RESET-RETURNED", 1)[1].strip()[:200])
+    if EFIMM_RESET not in console:
+        problems.append(f"no '{EFIMM_RESET}' in the kernel log")
+    m = KERNEL_POWER_OFF.search(console)
+    if m:
+        problems.append(f"the kernel powered off by itself ({m.group(0)})")
     if timed_out:
-        problems.append("QEMU did not exit: the machine is still running")
+        problems.append("QEMU did not exit: the runner ended it at the time limit")
+    causes = QEMU_SHUTDOWN.findall(console)
+    if causes != [GUEST_SHUTDOWN]:
+        problems.append(f"QEMU's shutdown causes {causes}, not [{GUEST_SHUTDOWN}] (guest power-off)")
     boots = console.count("Linux version")
     if boots != 1:
         problems.append(f"{boots} boots: the firmware reset instead of powering off")
     return problems
 
 
-def judge_reset(run, outdir, timed_out):
-    problems = reset_problems(read(f"{outdir}/reset.log"),
-                              read(f"{outdir}/console.log") or "", timed_out)
-    bad = kernel_problems(read(f"{outdir}/console.log") or "")
+def judge_reset(run, outdir):
+    timing = read_boot_time(outdir)
+    console = read(f"{outdir}/console.log") or ""
+    problems = reset_problems(read(f"{outdir}/reset.log"), console,
+                              timing.get("timed_out") == "1")
+    bad = kernel_problems(console)
     results = [Result("ResetSystem(shutdown) through efimm powers the VM off",
                       not problems, detail="; ".join(problems)),
                Result("kernel log clean", not bad, detail="; ".join(bad[:3]))]
-    failed = 0
-    for r in results:
-        failed += not r.passed
-        extra = f"  ({r.detail})" if r.detail else ""
-        print(f"  {'PASS' if r.passed else 'FAIL'} {run}: {r.name}{extra}")
-    print(f"passed {len(results) - failed} failed {failed}")
-    return failed == 0
+    return report(run, outdir, results, timing)
 
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "judge":
-        return 0 if judge(argv[2], argv[3]) else 1
-    if len(argv) == 5 and argv[1] == "judge-reset":
-        return 0 if judge_reset(argv[2], argv[3], argv[4] == "timeout") else 1
+    if len(argv) == 4 and argv[1] in ("judge", "judge-reset"):
+        boot = plan.find(argv[2])
+        if boot.kind == "reset":
+            return 0 if judge_reset(argv[2], argv[3]) else 1
+        planned = boot.tests(plan.installed_tests(os.environ["EFIMM_KSFT_INSTALL"]))
+        return 0 if judge(argv[2], argv[3], boot, planned) else 1
     print(__doc__, file=sys.stderr)
     return 2
 

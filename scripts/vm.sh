@@ -39,14 +39,17 @@ firmware_opts() {
 	esac
 }
 
-# boot FW OUTDIR APPEND CMD...: returns vng's status, which callers ignore.
+# boot FW OUTDIR APPEND CMD...: returns vng's status, which callers ignore,
+# or 124 if the boot ran past VM_TIMEOUT seconds; OUTDIR/boot-time.txt
+# records its wall time and limit.
 boot() {
 	local fw=$1 out=$2 append=$3
 	shift 3
 	local image=$KBUILD_DIR/arch/x86/boot/bzImage qopts reboot=-no-reboot
 	[ -f "$image" ] || die "no kernel at $image: run 'make kernel' first"
 	mkdir -p "$out"
-	qopts=$(firmware_opts "$fw" "$out")
+	# QEMU says on the console what ended the machine (the reset judge).
+	qopts="$(firmware_opts "$fw" "$out") -trace qemu_system_shutdown_request"
 	# log_buf_len: the boot's messages, which tests read, must survive
 	# make stress's thousands of routing switches and reloads.
 	# VM_REBOOT=1: let a reset reboot the guest (to tell it from power-off).
@@ -60,10 +63,18 @@ boot() {
 	# through a file there: vng passes --exec on the kernel command line,
 	# which the EFI stub truncates past ~2 KiB, and a list of tests under a
 	# long checkout path is longer than that.
+	# The modules and tests the guest loads: make check hands it a copy
+	# (scripts/check.sh), so that a build during the run changes nothing.
 	printf 'export EFIMM_TOP=%q EFIMM_CACHE=%q EFIMM_KBUILD=%q EFIMM_FW=%q\n' \
 		"$EFIMM_TOP" "$EFIMM_CACHE" "$KBUILD_DIR" "$fw" >"$out/guest-cmd.sh"
+	printf 'export EFIMM_KO=%q EFI_TEST_KO=%q EFIMM_KSFT_INSTALL=%q\n' \
+		"${EFIMM_KO:-$EFIMM_TOP/efimm.ko}" \
+		"${EFI_TEST_KO:-$KBUILD_DIR/drivers/firmware/efi/test/efi_test.ko}" \
+		"${EFIMM_KSFT_INSTALL:-$EFIMM_CACHE/kselftest/install}" >>"$out/guest-cmd.sh"
 	echo "$*" >>"$out/guest-cmd.sh"
-	timeout --foreground -k 10 "$VM_TIMEOUT" \
+	# No process of the boot (vng, QEMU, virtiofsd) outlives its limit,
+	# nor the boot: the next one must have the CPUs to itself.
+	python3 "$EFIMM_TOP"/scripts/bounded.py --record "$out/boot-time.txt" "$VM_TIMEOUT" \
 		"$VNG" --run "$image" --disable-kvm --disable-microvm --force-9p \
 		--user root -m 1G -p 2 --verbose \
 		--append "root=/dev/root panic=-1 log_buf_len=4M $append" \

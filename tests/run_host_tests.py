@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Run the host unit tests, one PASS/FAIL line each, then "passed N failed N"."""
+"""Run the host unit tests, one PASS/FAIL/SKIP line each, then
+"passed N failed N skipped N": a skipped test is not a pass."""
 
 import os
 import sys
@@ -20,6 +21,18 @@ class Lines(unittest.TextTestResult):
         super().addError(test, err)
         print(f"FAIL host: {test.id()}")
 
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        print(f"SKIP host: {test.id()} ({reason})")
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        print(f"XFAIL host: {test.id()}")
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        print(f"FAIL host: {test.id()} (expected to fail, passed)")
+
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -29,8 +42,9 @@ def main():
     res = runner.run(suite)
     for test, tb in res.failures + res.errors:
         print(f"--- {test.id()}\n{tb}", file=sys.stderr)
-    failed = len(res.failures) + len(res.errors)
-    print(f"passed {res.testsRun - failed} failed {failed}")
+    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+    skipped = len(res.skipped) + len(res.expectedFailures)
+    print(f"passed {res.testsRun - failed - skipped} failed {failed} skipped {skipped}")
     return 1 if failed else 0
 
 

@@ -39,7 +39,7 @@ ok 1 selftests: lockdown: lockdown.sh
 
 class ParseTest(unittest.TestCase):
     def test_complete_run_counts_subtests_and_plain_tests(self):
-        results, problems = ktap.parse(GOOD)
+        results, problems, _ = ktap.parse(GOOD)
         self.assertEqual(problems, [])
         self.assertEqual([r.name for r in results], [
             "lowmap:layout.sh/efi window empty",
@@ -48,16 +48,16 @@ class ParseTest(unittest.TestCase):
         self.assertTrue(all(r.passed for r in results))
 
     def test_missing_end_marker_is_a_problem(self):
-        _, problems = ktap.parse(GOOD.replace("# EFIMM-END\n", ""))
+        _, problems, _ = ktap.parse(GOOD.replace("# EFIMM-END\n", ""))
         self.assertTrue(any("end marker" in p for p in problems))
 
     def test_short_run_is_a_problem(self):
         text = GOOD.split("# selftests: efivarfs")[0]
-        _, problems = ktap.parse(text)
+        _, problems, _ = ktap.parse(text)
         self.assertIn("1 of 2 planned tests reported", problems)
 
     def test_no_plan_means_runner_never_started(self):
-        _, problems = ktap.parse("")
+        _, problems, _ = ktap.parse("")
         self.assertTrue(any("never started" in p for p in problems))
 
     def test_failed_subtest_is_reported_with_directive(self):
@@ -65,7 +65,7 @@ class ParseTest(unittest.TestCase):
                             "# not ok 2 runtime map is 1:1 # 3 regions differ")
         text = text.replace("ok 1 selftests: lowmap: layout.sh",
                             "not ok 1 selftests: lowmap: layout.sh # exit=1")
-        results, _ = ktap.parse(text)
+        results, _, _ = ktap.parse(text)
         failed = [r for r in results if not r.passed]
         self.assertEqual(len(failed), 1)
         self.assertEqual(failed[0].detail, "3 regions differ")
@@ -73,36 +73,153 @@ class ParseTest(unittest.TestCase):
     def test_program_failing_after_passing_subtests_counts_once_more(self):
         text = GOOD.replace("ok 1 selftests: lowmap: layout.sh",
                             "not ok 1 selftests: lowmap: layout.sh # exit=139")
-        results, _ = ktap.parse(text)
+        results, _, _ = ktap.parse(text)
         self.assertEqual([r.name for r in results if not r.passed], ["lowmap:layout.sh"])
 
     def test_two_runs_add_their_plans(self):
         end = "# EFIMM-END\n"
         text = GOOD.replace(end, SECOND_RUN + end)
-        results, problems = ktap.parse(text)
+        results, problems, _ = ktap.parse(text)
         self.assertEqual(problems, [])
         self.assertEqual(results[-1].name, "lockdown:lockdown.sh")
 
     def test_second_run_missing_its_result_is_a_problem(self):
         end = "# EFIMM-END\n"
         second = SECOND_RUN.replace("ok 1 selftests: lockdown: lockdown.sh\n", "")
-        _, problems = ktap.parse(GOOD.replace(end, second + end))
+        _, problems, _ = ktap.parse(GOOD.replace(end, second + end))
         self.assertIn("2 of 3 planned tests reported", problems)
 
     def test_xfail_is_a_failure(self):
-        results, _ = ktap.parse(GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
+        results, _, _ = ktap.parse(GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
                                              "ok 2 selftests: efivarfs: efivarfs.sh # XFAIL"))
         self.assertFalse(results[-1].passed)
 
-    def test_subtest_xfail_keeps_its_reason(self):
-        results, _ = ktap.parse(GOOD.replace("# ok 2 runtime map is 1:1",
-                                             "# ok 2 runtime map is 1:1 # XFAIL known quirk"))
-        self.assertTrue(results[1].passed)
+    def test_subtest_xfail_is_no_pass(self):
+        results, _, _ = ktap.parse(GOOD.replace("# ok 2 runtime map is 1:1",
+                                                "# ok 2 runtime map is 1:1 # XFAIL known quirk"))
+        self.assertFalse(results[1].passed)
+        self.assertEqual(results[1].tag, "XFAIL")
+        self.assertEqual(results[1].detail, "XFAIL known quirk")
 
-    def test_skip_is_marked(self):
-        results, _ = ktap.parse(GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
-                                             "ok 2 selftests: efivarfs: efivarfs.sh # SKIP"))
+    def test_program_short_of_its_own_plan_is_a_problem(self):
+        _, problems, programs = ktap.parse(GOOD.replace("# 1..2\n", "# 1..5\n"))
+        self.assertIn("lowmap:layout.sh: 2 of its 5 planned results reported", problems)
+        self.assertEqual((programs[0].plan, programs[0].results), (5, 2))
+
+    def test_timeout_names_the_test_that_ran(self):
+        text = GOOD.split("ok 2 selftests: efivarfs")[0]
+        _, problems, programs = ktap.parse(text)
+        self.assertIn("end marker missing: the guest hung, panicked or timed out"
+                      " while efivarfs:efivarfs.sh ran (0 results so far)", problems)
+        self.assertFalse(programs[-1].finished)
+
+    def test_skip_is_marked_and_no_pass(self):
+        results, _, programs = ktap.parse(GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
+                                                       "ok 2 selftests: efivarfs: efivarfs.sh # SKIP"))
         self.assertTrue(results[-1].skipped)
+        self.assertEqual(results[-1].tag, "SKIP")
+        self.assertEqual(programs[-1].results, 0)
+
+
+BOOTS = """
+results lowmap:layout.sh 2
+boot pflash-x pflash efi=lowmap
+	proves lowmap cpl3
+	runs all
+	except lockdown:lockdown.sh
+	results efivarfs:efivarfs.sh 1
+"""
+
+FACTS = {"runtime_map_identity": "yes", "efimm_load": "ok", "efimm_mode": "cpl3",
+         "firmware_reads": "40", "firmware_forks": "41"}
+
+
+class PlanTest(unittest.TestCase):
+    def setUp(self):
+        import plan
+        self.boot = plan.parse(BOOTS)[0]
+        self.planned = self.boot.tests(["lowmap:layout.sh", "efivarfs:efivarfs.sh",
+                                        "lockdown:lockdown.sh"])
+
+    def judged(self, text, facts=FACTS):
+        results, _, programs = ktap.parse(text)
+        return {r.name: r for r in ktap.plan_results(self.planned, self.boot, programs,
+                                                     results, facts)}
+
+    def test_plan_met(self):
+        self.assertEqual(self.planned, ["lowmap:layout.sh", "efivarfs:efivarfs.sh"])
+        got = self.judged(GOOD)
+        self.assertTrue(all(r.passed for r in got.values()), got)
+        self.assertEqual(len(got), 4)
+
+    def test_fewer_results_than_declared_fail(self):
+        text = GOOD.replace("# 1..2\n", "# 1..1\n").replace("# ok 2 runtime map is 1:1\n", "")
+        self.assertEqual(self.judged(text)["plan: lowmap:layout.sh"].detail,
+                         "1 results, 2 planned")
+
+    def test_a_skipped_program_fails_its_plan(self):
+        got = self.judged(GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
+                                       "ok 2 selftests: efivarfs: efivarfs.sh # SKIP"))
+        self.assertFalse(got["plan: efivarfs:efivarfs.sh"].passed)
+
+    def test_a_skipped_subtest_fails_its_plan(self):
+        got = self.judged(GOOD.replace("# ok 2 runtime map is 1:1",
+                                       "# ok 2 runtime map is 1:1 # SKIP no map"))
+        self.assertIn("1 skipped", got["plan: lowmap:layout.sh"].detail)
+
+    def test_a_missing_test_fails(self):
+        got = self.judged(GOOD.split("# timeout set to 45")[0] + "# EFIMM-END\n")
+        self.assertEqual(got["plan: efivarfs:efivarfs.sh"].detail, "did not run")
+
+    def test_an_unplanned_test_fails(self):
+        end = "# EFIMM-END\n"
+        got = self.judged(GOOD.replace(end, SECOND_RUN + end))
+        self.assertEqual(got["plan: nothing unplanned ran"].detail, "lockdown:lockdown.sh")
+
+    def test_an_undeclared_count_fails(self):
+        del self.boot.results["efivarfs:efivarfs.sh"]
+        self.assertIn("declares no count", self.judged(GOOD)["plan: efivarfs:efivarfs.sh"].detail)
+
+    def test_a_boot_at_cpl0_is_no_cpl3_boot(self):
+        got = self.judged(GOOD, dict(FACTS, efimm_mode="cpl0"))
+        self.assertFalse(got["boot proves cpl3"].passed)
+        # efimm's own word is not enough: the kernel must see a task a call.
+        got = self.judged(GOOD, dict(FACTS, firmware_forks="2"))
+        self.assertIn("not at CPL3", got["boot proves cpl3"].detail)
+
+    def test_no_facts_prove_nothing(self):
+        got = self.judged(GOOD, {})
+        self.assertFalse(got["boot proves lowmap"].passed)
+
+    def test_facts_tell_the_configurations_apart(self):
+        self.assertIsNone(ktap.fact_problem("pti", {"meltdown": "Mitigation: PTI"}))
+        self.assertIsNotNone(ktap.fact_problem("pti", {"meltdown": "Vulnerable"}))
+        self.assertIsNone(ktap.fact_problem("cpl0", dict(FACTS, efimm_mode="cpl0",
+                                                         firmware_forks="1")))
+        self.assertIsNotNone(ktap.fact_problem("cpl0", dict(FACTS, efimm_mode="cpl0")))
+        self.assertIsNone(ktap.fact_problem("default", {
+            "runtime_map_identity": "no (0 of 9)",
+            "efimm_load": "refused: Operation not supported"}))
+        self.assertIsNotNone(ktap.fact_problem("default", FACTS))
+        self.assertIsNotNone(ktap.fact_problem("kmemleak", {"kmemleak": "off"}))
+
+    def test_bad_plans_are_refused(self):
+        import plan
+        for text in ("boot a qemu\n\truns all\n", "boot a bios\n",
+                     "boot a bios\n\tproves warp\n\truns all\n",
+                     "\truns all\n", "results x:y many\n",
+                     "boot a bios\n\truns all\nboot a bios\n\truns all\n"):
+            with self.assertRaises(plan.PlanError, msg=text):
+                plan.parse(text)
+
+    def test_the_real_plan_parses(self):
+        import plan
+        boots = plan.load()
+        self.assertTrue(any(b.kind == "reset" for b in boots))
+        for b in boots:
+            for test in b.runs:
+                if test != "all":
+                    self.assertIn(test, b.results, f"{b.name}: {test} has no count")
 
 
 class ConsoleTest(unittest.TestCase):
@@ -141,22 +258,93 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(len(ktap.kernel_problems(console, dmesg)), 1)
 
 
+class JudgeTest(unittest.TestCase):
+    """judge() on an OUTDIR as a boot leaves it."""
+
+    def setUp(self):
+        import plan
+        import tempfile
+        self.dir = tempfile.mkdtemp()
+        self.boot = plan.parse(BOOTS)[0]
+        self.write("results.ktap", GOOD)
+        self.write("console.log", "[ 0.0] Linux version 7.2.13\n")
+        self.write("facts.txt", "".join(f"{k} {v}\n" for k, v in FACTS.items()))
+        self.write("boot-time.txt", "wall_s=300 limit_s=1800 timed_out=0 killed=0\n")
+        self.write("timing.txt", "100 # selftests: lowmap: layout.sh\n"
+                   "130 ok 1 selftests: lowmap: layout.sh\n"
+                   "130 # selftests: efivarfs: efivarfs.sh\n"
+                   "135 ok 2 selftests: efivarfs: efivarfs.sh\n")
+
+    def write(self, name, text):
+        with open(os.path.join(self.dir, name), "w") as f:
+            f.write(text)
+
+    def judge(self):
+        import contextlib
+        import io
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            ok = ktap.judge("x", self.dir, self.boot,
+                            ["lowmap:layout.sh", "efivarfs:efivarfs.sh"])
+        return ok, out.getvalue()
+
+    def test_a_good_boot_passes_and_says_its_time(self):
+        ok, out = self.judge()
+        self.assertTrue(ok, out)
+        self.assertIn("time x: 300 s of its 1800 s limit; slowest: lowmap:layout.sh 30 s,"
+                      " efivarfs:efivarfs.sh 5 s", out)
+        self.assertTrue(out.endswith("passed 8 failed 0 skipped 0 xfail 0\n"), out)
+
+    def test_a_timed_out_boot_fails_and_names_the_test(self):
+        self.write("results.ktap", GOOD.split("ok 2 selftests: efivarfs")[0])
+        self.write("boot-time.txt", "wall_s=1800 limit_s=1800 timed_out=1 killed=5\n")
+        ok, out = self.judge()
+        self.assertFalse(ok)
+        self.assertIn("ran past its 1800 s limit", out)
+        self.assertIn("while efivarfs:efivarfs.sh ran", out)
+
+    def test_skips_are_counted_apart(self):
+        self.write("results.ktap", GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
+                                                "ok 2 selftests: efivarfs: efivarfs.sh # SKIP"))
+        ok, out = self.judge()
+        self.assertFalse(ok)
+        self.assertTrue(out.endswith("passed 6 failed 1 skipped 1 xfail 0\n"), out)
+
+
 class ResetTest(unittest.TestCase):
     BOOT = "[    0.0] Linux version 7.2.13+ (root@host)\n"
+    GOOD = (BOOT + "[    9.0] efimm: ResetSystem(Shutdown) through efimm\n"
+            "qemu_system_shutdown_request reason=6\n")
 
     def test_power_off_passes(self):
-        self.assertEqual(ktap.reset_problems("RESET-REQUESTED\n", self.BOOT, False), [])
+        self.assertEqual(ktap.reset_problems("RESET-REQUESTED\n", self.GOOD, False), [])
 
     def test_returning_reset_fails(self):
-        p = ktap.reset_problems("RESET-REQUESTED\nRESET-RETURNED: 1\n", self.BOOT, False)
+        p = ktap.reset_problems("RESET-REQUESTED\nRESET-RETURNED: 1\n", self.GOOD, False)
         self.assertTrue(any("returned" in x for x in p))
 
     def test_reboot_instead_of_power_off_fails(self):
-        p = ktap.reset_problems("RESET-REQUESTED\n", self.BOOT * 2, True)
+        console = self.GOOD.replace("reason=6", "reason=7") + self.BOOT
+        p = ktap.reset_problems("RESET-REQUESTED\n", console, False)
         self.assertEqual(len(p), 2)
 
     def test_no_request_fails(self):
-        self.assertEqual(len(ktap.reset_problems(None, self.BOOT, False)), 1)
+        self.assertEqual(len(ktap.reset_problems(None, self.GOOD, False)), 1)
+
+    def test_the_kernels_own_power_off_is_not_the_firmwares(self):
+        console = self.GOOD + "[   10.0] reboot: Power down\n"
+        p = ktap.reset_problems("RESET-REQUESTED\n", console, False)
+        self.assertEqual(p, ["the kernel powered off by itself (reboot: Power down)"])
+
+    def test_the_runner_ending_qemu_is_no_power_off(self):
+        console = self.GOOD.replace("reason=6", "reason=4")
+        p = ktap.reset_problems("RESET-REQUESTED\n", console, True)
+        self.assertEqual(len(p), 2)
+
+    def test_efimm_must_have_made_the_call(self):
+        console = self.BOOT + "qemu_system_shutdown_request reason=6\n"
+        p = ktap.reset_problems("RESET-REQUESTED\n", console, False)
+        self.assertEqual(len(p), 1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the VM before a boot's tests: what the boot really is, read
+# from what the kernel reports rather than from efimm, one "key value" line
+# each, for the host's judge to hold against the boot's plan
+# (selftests/boots.txt, scripts/ktap.py). Leaves efimm unloaded.
+#
+# Usage: guest-facts.sh OUTFILE
+
+out=$1
+. "$EFIMM_TOP/scripts/guest-env.sh"
+# Routed reads of one variable that tell the modes apart (below).
+READS=40
+
+fact() {
+	printf '%s %s\n' "$1" "$2"
+}
+
+# efi=lowmap as the kernel applied it: every runtime-map entry 1:1.
+identity_map() {
+	local d n=0 same=0
+	for d in /sys/firmware/efi/runtime-map/*/; do
+		[ -r "$d/virt_addr" ] || continue
+		n=$((n + 1))
+		[ "$(cat "$d/virt_addr")" = "$(cat "$d/phys_addr")" ] && same=$((same + 1))
+	done
+	if [ "$n" -eq 0 ]; then
+		echo absent
+	elif [ "$same" -eq "$n" ]; then
+		echo yes
+	else
+		echo "no ($same of $n)"
+	fi
+}
+
+# Tasks the kernel created since boot (/proc/stat's "processes"), which
+# counts every fork whoever makes it, into FORKS, with builtins only.
+read_forks() {
+	local key value rest
+	while read -r key value rest; do
+		[ "$key" = processes ] && { FORKS=$value; return; }
+	done </proc/stat
+}
+
+# Where the firmware runs, seen from the kernel: at CPL3 every call is a
+# task of its own, so READS routed reads of a variable (builtins only: no
+# fork of ours) make at least READS tasks; at CPL0 none.
+firmware_forks() {
+	local var before i junk
+	var=$(find /sys/firmware/efi/efivars -maxdepth 1 -type f -name 'Boot*' | head -n 1)
+	[ -n "$var" ] || var=$(find /sys/firmware/efi/efivars -maxdepth 1 -type f | head -n 1)
+	[ -n "$var" ] || { fact firmware_forks "none: no variable to read"; return; }
+	read_forks
+	before=$FORKS
+	for ((i = 0; i < READS; i++)); do
+		IFS= read -r -d '' -n 64 junk <"$var" || true
+	done
+	read_forks
+	fact firmware_forks $((FORKS - before))
+}
+
+mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/security 2>/dev/null
+
+{
+	fact cmdline "$(cat /proc/cmdline)"
+	fact cpus "$(nproc)"
+	fact meltdown "$(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null || echo absent)"
+	fact runtime_map_identity "$(identity_map)"
+	if [ -w /sys/kernel/debug/kmemleak ]; then fact kmemleak on; else fact kmemleak off; fi
+	fact lockdown "$(cat /sys/kernel/security/lockdown 2>/dev/null || echo absent)"
+	mode=$(sed -n 's/.*efimm[.]mode=\([a-z0-9]*\).*/mode=\1/p' /proc/cmdline)
+	if err=$(insmod "$EFIMM_KO" route=1 $mode 2>&1); then
+		fact efimm_load ok
+		fact efimm_mode "$(head -n 1 /sys/kernel/debug/efimm/mode)"
+		fact inject_fault "$([ -e /sys/kernel/debug/efimm/inject_fault ] && echo yes || echo no)"
+		fact firmware_reads "$READS"
+		firmware_forks
+		rmmod efimm || fact efimm_unload failed
+	else
+		fact efimm_load "refused: $err"
+	fi
+} >"$out" 2>&1

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Host tests of the time-limited runner every VM boot goes through
+(scripts/bounded.py): no process of a boot outlives it."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BOUNDED = os.path.join(os.path.dirname(__file__), "..", "scripts", "bounded.py")
+
+
+def alive_with(marker):
+    """Pids whose command line holds marker."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    pids.append(int(entry))
+        except OSError:
+            pass
+    return pids
+
+
+class BoundedTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        # A tree like vng's: the command, a child that leaves the process
+        # group and ignores SIGTERM (as a QEMU in a session of its own would
+        # look to timeout(1)), and a double-forked daemon.
+        self.marker = f"efimm-bounded-{os.getpid()}-{time.monotonic_ns()}"
+        self.script = os.path.join(self.dir, self.marker)
+        with open(self.script, "w") as f:
+            f.write("#!/bin/bash\n"
+                    "setsid bash -c 'trap \"\" TERM; sleep 600; :' &\n"
+                    "( ( sleep 600; : ) & ) &\n"
+                    "sleep \"$1\"\n"
+                    "exit \"$2\"\n")
+        os.chmod(self.script, 0o755)
+        self.record = os.path.join(self.dir, "record")
+
+    def tearDown(self):
+        for pid in alive_with(self.marker):
+            os.kill(pid, signal.SIGKILL)
+
+    def run_bounded(self, limit, sleep, status):
+        return subprocess.run(
+            [sys.executable, BOUNDED, "--grace", "1", "--record", self.record,
+             str(limit), self.script, str(sleep), str(status)],
+            capture_output=True, text=True, timeout=60)
+
+    def read_record(self):
+        with open(self.record) as f:
+            return dict(kv.split("=") for kv in f.read().split())
+
+    def test_time_limit_ends_the_whole_tree(self):
+        res = self.run_bounded(2, 600, 0)
+        self.assertEqual(124, res.returncode)
+        self.assertEqual([], alive_with(self.marker))
+        self.assertIn("ran past its 2 s limit", res.stderr)
+        rec = self.read_record()
+        self.assertEqual("1", rec["timed_out"])
+        # The command, its setsid child and the daemon, with their sleeps.
+        self.assertGreaterEqual(int(rec["killed"]), 3)
+
+    def test_normal_exit_keeps_status_and_ends_leftovers(self):
+        res = self.run_bounded(60, 0.5, 7)
+        self.assertEqual(7, res.returncode)
+        self.assertEqual([], alive_with(self.marker))
+        self.assertIn("left behind", res.stderr)
+        rec = self.read_record()
+        self.assertEqual("0", rec["timed_out"])
+        self.assertLess(int(rec["wall_s"]), 60)
+
+    def test_stopping_the_runner_ends_the_tree(self):
+        proc = subprocess.Popen(
+            [sys.executable, BOUNDED, "--grace", "1", "600", self.script, "600", "0"],
+            stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while len(alive_with(self.marker)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(128 + signal.SIGTERM, proc.wait(timeout=30))
+        self.assertEqual([], alive_with(self.marker))
+
+
+if __name__ == "__main__":
+    unittest.main()
