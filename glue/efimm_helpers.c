@@ -462,7 +462,11 @@ static unsigned long efimm_cpl3_bounce_addr(struct efimm_mm *m)
 	return m->own_addr - PAGE_SIZE - EFIMM_CPL3_BOUNCE_SIZE;
 }
 
-/* One VMA of @m at @addr: @order pages of efimm's own, writable, NX. */
+/*
+ * One VMA of @m at @addr: @order pages of efimm's own, writable, NX, and
+ * clean: the CPU marks a page dirty when the firmware writes it, which
+ * efimm_cpl3_scrub() reads.
+ */
 static struct page *efimm_map_own_pages(struct efimm_mm *m, unsigned long addr,
 					unsigned int order)
 {
@@ -472,8 +476,8 @@ static struct page *efimm_map_own_pages(struct efimm_mm *m, unsigned long addr,
 	if (!page)
 		return ERR_PTR(-ENOMEM);
 	ret = efimm_map_pfn(m, addr, PAGE_SIZE << order, page_to_pfn(page),
-			    _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_RW |
-			    _PAGE_DIRTY | _PAGE_NX, true, false);
+			    _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_RW | _PAGE_NX,
+			    true, false);
 	if (ret) {
 		__free_pages(page, order);
 		return ERR_PTR(ret);
@@ -868,10 +872,13 @@ struct efimm_cpl3_call {
  * The task's user registers when it exits, recorded by the
  * sched_process_exit probe before exit_mm() wakes efimm's thread: one
  * call at a time, and the probe only writes while cpl3_exit.task is set.
+ * How the call ended is read from them: the trampoline's exit() leaves
+ * the system call number in orig_ax, its argument in di and the status in
+ * si, from an instruction whose address ip follows.
  */
 static struct {
 	struct task_struct *task;
-	unsigned long ip;
+	unsigned long ip, orig_ax, di, si;
 } cpl3_exit;
 
 static struct tracepoint *process_exit_tp;
@@ -885,8 +892,14 @@ static void efimm_find_process_exit(struct tracepoint *tp, void *priv)
 static void efimm_process_exit_probe(void *data, struct task_struct *p,
 				     bool group_dead)
 {
-	if (p == READ_ONCE(cpl3_exit.task))
-		cpl3_exit.ip = task_pt_regs(p)->ip;
+	struct pt_regs *regs = task_pt_regs(p);
+
+	if (p != READ_ONCE(cpl3_exit.task))
+		return;
+	cpl3_exit.ip = regs->ip;
+	cpl3_exit.orig_ax = regs->orig_ax;
+	cpl3_exit.di = regs->di;
+	cpl3_exit.si = regs->si;
 }
 
 int efimm_cpl3_probe_register(void)
@@ -1037,6 +1050,52 @@ u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len)
 	return (u8 *)m->bounce + EFIMM_CPL3_HEADER;
 }
 
+/* The user address right after one of the trampoline's exit() calls. */
+static unsigned long efimm_cpl3_exit_ip(struct efimm_mm *m, const u8 *insn)
+{
+	/* syscall is two bytes long. */
+	return m->own_addr + (insn - efimm_stub_page) + 2;
+}
+
+static int efimm_scrub_pte(pte_t *ptep, unsigned long addr, void *data)
+{
+	unsigned int *pages = data;
+	pte_t pte = ptep_get(ptep);
+
+	if (!pte_present(pte) || !pte_dirty(pte))
+		return 0;
+	clear_page(page_address(pte_page(pte)));
+	set_pte_at(current->active_mm, addr, ptep, pte_mkclean(pte));
+	(*pages)++;
+	return 0;
+}
+
+/*
+ * Zero every page of @m's stack and bounce area that the firmware wrote
+ * (the CPU marked it dirty), and mark it clean again: no call finds what
+ * an earlier one left, wherever it wrote. Called once the task is gone and
+ * efimm's thread has left @m, so that no CPU runs @m: the new TLB
+ * generation makes every CPU that enters @m again, lazily loaded or not,
+ * flush its stale entries first (switch_mm_irqs_off()), as
+ * flush_tlb_mm_range() would leave it with no CPU to interrupt.
+ * Returns the number of pages cleared.
+ */
+static unsigned int efimm_cpl3_scrub(struct efimm_mm *m)
+{
+	unsigned int pages = 0;
+
+	mmap_read_lock(m->mm);
+	apply_to_page_range(m->mm, m->own_addr + EFIMM_CPL3_STACK_OFFSET,
+			    PAGE_SIZE << EFIMM_CPL3_STACK_ORDER,
+			    efimm_scrub_pte, &pages);
+	apply_to_page_range(m->mm, efimm_cpl3_bounce_addr(m),
+			    EFIMM_CPL3_BOUNCE_SIZE, efimm_scrub_pte, &pages);
+	mmap_read_unlock(m->mm);
+	if (pages)
+		inc_mm_tlb_gen(m->mm);
+	return pages;
+}
+
 /*
  * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
  * pointer (the firmware sees only the user mappings of @m), and kill it
@@ -1059,6 +1118,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	struct task_struct *t = NULL;
 	u64 t0, enter_ns;
 	int code, sig;
+	bool exited;
 	pid_t pid;
 
 	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
@@ -1071,7 +1131,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	*(u32 *)(bounce + EFIMM_CPL3_NR_PORTS) = cpl3_ports.nr;
 	memcpy(bounce + EFIMM_CPL3_PORTS, cpl3_ports.range,
 	       sizeof(cpl3_ports.range));
-	cpl3_exit.ip = 0;
+	memset(&cpl3_exit, 0, sizeof(cpl3_exit));
 	hrtimer_setup_on_stack(&c.timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
 			       HRTIMER_MODE_REL);
 
@@ -1117,6 +1177,11 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		while (!READ_ONCE(t->exit_state))
 			wait_event_idle_timeout(current->signal->wait_chldexit,
 						READ_ONCE(t->exit_state), HZ / 10);
+		/*
+		 * Pairs with the full barrier exit_mm() has between the exit
+		 * probe and exit_notify(): cpl3_exit is the task's last word.
+		 */
+		smp_rmb();
 	}
 	efimm_fw_leave();
 	destroy_hrtimer_on_stack(&c.timeout);
@@ -1124,25 +1189,31 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	if (pid < 0)
 		return pid;
 
+	res->scrubbed_pages = efimm_cpl3_scrub(m);
 	code = t->exit_code;
 	sig = code & 0x7f;
+	exited = !sig && cpl3_exit.orig_ax == __NR_exit;
 	res->switched_out = t->nvcsw + t->nivcsw;
-	res->status = READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_STATUS));
 	/*
-	 * Returned: it exited, or the timeout struck between its return and
-	 * its exit. The flag is in memory the firmware can write, but a fault
-	 * after it still counts as one.
+	 * Returned: exit(0) from the instruction after the call, before the
+	 * timeout; the status is what the function left in %rax. The
+	 * firmware can jump there with a status of its choice, as it can
+	 * return one; a timeout is a fault whatever the task did.
 	 */
-	if (READ_ONCE(*(u64 *)(bounce + EFIMM_CPL3_RETURNED)) == 1 &&
-	    (!sig || (sig == SIGKILL && READ_ONCE(c.timed_out))))
+	if (exited && !READ_ONCE(c.timed_out) && cpl3_exit.di == 0 &&
+	    cpl3_exit.ip == efimm_cpl3_exit_ip(m, efimm_cpl3_exit_returned)) {
+		res->status = cpl3_exit.si;
 		goto out;
+	}
 
 	res->status = EFI_ABORTED;
 	res->faulted = true;
 	res->fault_ip = cpl3_exit.ip;
 	if (READ_ONCE(c.timed_out)) {
 		res->fault_vector = EFIMM_FAULT_TIMEOUT;
-	} else if (!sig && efimm_seccomp_mode(t) == SECCOMP_MODE_DISABLED) {
+	} else if (exited && cpl3_exit.di == 1 &&
+		   cpl3_exit.ip == efimm_cpl3_exit_ip(m, efimm_cpl3_exit_unconfined) &&
+		   efimm_seccomp_mode(t) == SECCOMP_MODE_DISABLED) {
 		/* The trampoline's exit(1): the task could not confine itself. */
 		put_task_struct(t);
 		return -EPERM;

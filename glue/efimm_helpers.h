@@ -34,14 +34,19 @@
 #define EFIMM_STUB_OVERSIZE	17
 /* cpl3 only: returns EFI_BUFFER_TOO_SMALL with 2^64 - 1 in the same u64 */
 #define EFIMM_STUB_HUGE_SIZE	18
-#define EFIMM_STUBS		19
+/* cpl3 only: writes a completion record into the bounce header, hangs */
+#define EFIMM_STUB_FORGE	19
+/* cpl3 only: leaves a marker in the bounce area and on the stack */
+#define EFIMM_STUB_LEAK_STORE	20
+/* cpl3 only: returns what it finds where LEAK_STORE leaves its markers */
+#define EFIMM_STUB_LEAK_LOAD	21
+#define EFIMM_STUBS		22
 
 /*
- * The header of the cpl3 bounce area, which the trampoline reads (the port
- * ranges to ask for) and writes (what the function returned).
+ * The header of the cpl3 bounce area, which the trampoline reads before it
+ * calls the function (the port ranges to ask for). How the call ended the
+ * kernel reads from the task's registers at exit, never from here.
  */
-#define EFIMM_CPL3_STATUS	0	/* u64 */
-#define EFIMM_CPL3_RETURNED	8	/* u64, 1 once the function returned */
 #define EFIMM_CPL3_NR_PORTS	16	/* u32 */
 #define EFIMM_CPL3_PORTS	24	/* u32 pairs: first port, count */
 #define EFIMM_CPL3_MAX_PORT_RANGES 4
@@ -103,6 +108,8 @@ struct efimm_call_result {
 	u64 fault_error_code;
 	/* Times the firmware was preempted during the call. */
 	u32 switched_out;
+	/* cpl3: pages of the stack and bounce area it wrote, zeroed after. */
+	u32 scrubbed_pages;
 };
 
 /* The layout src/sys/firmware.rs asserts too. */
@@ -110,6 +117,7 @@ static_assert(sizeof(struct efimm_call_result) == 56);
 static_assert(offsetof(struct efimm_call_result, fault_vector) == 20);
 static_assert(offsetof(struct efimm_call_result, fault_error_code) == 40);
 static_assert(offsetof(struct efimm_call_result, switched_out) == 48);
+static_assert(offsetof(struct efimm_call_result, scrubbed_pages) == 52);
 
 /* Callbacks into Rust, each with the context it was registered with. */
 typedef unsigned long (*efimm_route_fn)(const void *ctx, unsigned int slot,
@@ -124,6 +132,8 @@ struct task_struct;
 /* glue/efimm_thunk.S, called by efimm_helpers.c */
 efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 extern const u8 efimm_thunk_returned[];
+/* glue/efimm_stubs.S: the cpl3 trampoline's two exit() instructions. */
+extern const u8 efimm_cpl3_exit_returned[], efimm_cpl3_exit_unconfined[];
 
 /* Implemented in C (efimm_helpers.c), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);

@@ -183,12 +183,21 @@ SYM_DATA_START(efimm_stub_page)
 	movq	%r14, %r8
 	movq	%r15, %r9
 	call	*%rbx
-	movq	%rax, EFIMM_CPL3_STATUS(%rbp)
-	movq	$1, EFIMM_CPL3_RETURNED(%rbp)
+	/*
+	 * exit(0) from this instruction, with the status in %rsi: the kernel
+	 * reads both from the task's registers as it exits, where nothing the
+	 * firmware wrote to memory can forge them.
+	 */
+	movq	%rax, %rsi
 	xorl	%edi, %edi
-	jmp	5f
+	movl	$EFIMM_NR_EXIT, %eax
+SYM_INNER_LABEL(efimm_cpl3_exit_returned, SYM_L_GLOBAL)
+	syscall
+	ud2
+	/* exit(1): the task could not confine itself. */
 3:	movl	$1, %edi
-5:	movl	$EFIMM_NR_EXIT, %eax
+	movl	$EFIMM_NR_EXIT, %eax
+SYM_INNER_LABEL(efimm_cpl3_exit_unconfined, SYM_L_GLOBAL)
 	syscall
 	ud2
 4:	.long	0x1f80			/* MXCSR: all exceptions masked */
@@ -233,6 +242,34 @@ SYM_DATA_START(efimm_stub_page)
 	slot EFIMM_STUB_HUGE_SIZE
 	movq	$-1, (%r9)
 	movabsq	$EFI_BUFFER_TOO_SMALL_64, %rax
+	ret
+
+	/*
+	 * Writes a completion record into its bounce area's header (where
+	 * the trampoline once kept the status and a "returned" flag), then
+	 * hangs: only the kernel may say how a call ended.
+	 */
+	slot EFIMM_STUB_FORGE
+	movq	$0, (%rbp)
+	movq	$1, 8(%rbp)
+1:	jmp	1b
+
+	/*
+	 * Leaves a marker 1M into the bounce area and below its stack
+	 * pointer, and returns EFI_SUCCESS; EFIMM_STUB_LEAK_LOAD returns what
+	 * it finds there, which must be 0: no call sees what an earlier one
+	 * left.
+	 */
+	slot EFIMM_STUB_LEAK_STORE
+	movabsq	$0x5a5a5a5a5a5a5a5a, %rax
+	movq	%rax, 0x100000(%rbp)
+	movq	%rax, -0x100(%rsp)
+	xorl	%eax, %eax
+	ret
+
+	slot EFIMM_STUB_LEAK_LOAD
+	movq	0x100000(%rbp), %rax
+	orq	-0x100(%rsp), %rax
 	ret
 
 	.org efimm_stub_page + EFIMM_STUBS * EFIMM_STUB_SLOT

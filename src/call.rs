@@ -89,7 +89,7 @@ pub(crate) enum InjectedFault {
 
 impl InjectedFault {
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
-    pub(crate) const ALL: [InjectedFault; 17] = [
+    pub(crate) const ALL: [InjectedFault; 20] = [
         InjectedFault::NonExecutable,
         InjectedFault::Unmapped,
         InjectedFault::Stub(Stub::GeneralProtection),
@@ -107,6 +107,9 @@ impl InjectedFault {
         InjectedFault::Stub(Stub::Port),
         InjectedFault::Stub(Stub::Oversize),
         InjectedFault::Stub(Stub::HugeSize),
+        InjectedFault::Stub(Stub::Forge),
+        InjectedFault::Stub(Stub::LeakStore),
+        InjectedFault::Stub(Stub::LeakLoad),
     ];
 
     /// Its name in `inject_fault`.
@@ -129,6 +132,9 @@ impl InjectedFault {
             InjectedFault::Stub(Stub::Port) => "port",
             InjectedFault::Stub(Stub::Oversize) => "oversize",
             InjectedFault::Stub(Stub::HugeSize) => "huge_size",
+            InjectedFault::Stub(Stub::Forge) => "forge",
+            InjectedFault::Stub(Stub::LeakStore) => "leak_store",
+            InjectedFault::Stub(Stub::LeakLoad) => "leak_load",
         }
     }
 
@@ -428,6 +434,7 @@ impl Path for Shared {
                 error: status.is_error(),
                 preempt_off_ns: res.preempt_off_ns,
                 switched_out: res.switched_out.into(),
+                scrubbed_pages: res.scrubbed_pages.into(),
             },
         );
         Ok(status)

@@ -69,6 +69,9 @@ pub(crate) struct CallCost {
     pub(crate) preempt_off_ns: u64,
     /// Times the firmware was switched out (efimm's path only).
     pub(crate) switched_out: u64,
+    /// Pages of the cpl3 stack and bounce area the firmware wrote, which
+    /// efimm zeroed after the call (cpl3 only).
+    pub(crate) scrubbed_pages: u64,
 }
 
 struct ServiceStats {
@@ -80,6 +83,8 @@ struct ServiceStats {
     max_preempt_off_ns: Atomic<u64>,
     /// Times the firmware was switched out in the middle of a call.
     switched_out: Atomic<u64>,
+    /// Pages zeroed after cpl3 calls because the firmware wrote them.
+    scrubbed_pages: Atomic<u64>,
     /// Atomic-context calls handed to the kernel's own path.
     handoffs: Atomic<u64>,
 }
@@ -94,6 +99,7 @@ impl ServiceStats {
             max_ns: Atomic::new(0),
             max_preempt_off_ns: Atomic::new(0),
             switched_out: Atomic::new(0),
+            scrubbed_pages: Atomic::new(0),
             handoffs: Atomic::new(0),
         }
     }
@@ -106,6 +112,7 @@ impl ServiceStats {
             &self.max_ns,
             &self.max_preempt_off_ns,
             &self.switched_out,
+            &self.scrubbed_pages,
             &self.handoffs,
         ] {
             a.store(0, Relaxed);
@@ -263,6 +270,7 @@ impl Counters {
         store_max(&s.max_ns, cost.ns);
         store_max(&s.max_preempt_off_ns, cost.preempt_off_ns);
         s.switched_out.add(cost.switched_out, Relaxed);
+        s.scrubbed_pages.add(cost.scrubbed_pages, Relaxed);
     }
 
     pub(crate) fn tlb_snapshot(&self, path: PathId) -> TlbSnapshot {
@@ -336,6 +344,7 @@ impl Counters {
                     ("max_ns", s.max_ns.load(Relaxed)),
                     ("max_preempt_off_ns", s.max_preempt_off_ns.load(Relaxed)),
                     ("switched_out", s.switched_out.load(Relaxed)),
+                    ("scrubbed_pages", s.scrubbed_pages.load(Relaxed)),
                     ("atomic_handoffs", handoffs),
                 ] {
                     writeln!(f, "{name}.{svc}.{metric} {v}")?;

@@ -156,7 +156,7 @@ impl kernel::Module for Efimm {
         }
         sys::save_kernel_path();
 
-        let map = RuntimeMap::from_firmware()?;
+        let map = RuntimeMap::from_firmware(mode)?;
         let (regions, mat) = (map.regions().len(), map.mat_entries());
         let core = Core::start(map, mode, u64::from(timeout_ms) * 1_000_000)?;
         let probes = Probes::register(&COUNTERS)

@@ -45,11 +45,13 @@ const CPL3_BELOW: u64 = 4 << 20;
 
 impl RuntimeMap {
     /// Reads the memory map and the MAT the kernel got from the firmware.
-    pub(crate) fn from_firmware() -> Result<Self> {
+    /// In cpl3 mode, only the firmware's own runtime regions: memory the
+    /// kernel reserved for itself stays out of the firmware's reach.
+    pub(crate) fn from_firmware(mode: Mode) -> Result<Self> {
         let descriptors = sys::memory_map()?;
         let mut mat = sys::memory_attributes()?;
         memmap::sort_by_address(&mut mat, |d| d.phys_addr);
-        Self::plan(&descriptors, &mat).map_err(|e| {
+        Self::plan(&descriptors, &mat, mode).map_err(|e| {
             pr_err!("{}\n", format_args!("{e}"));
             ENODEV
         })
@@ -58,10 +60,20 @@ impl RuntimeMap {
     fn plan(
         descriptors: &[MemoryDescriptor],
         mat: &[MemoryDescriptor],
+        mode: Mode,
     ) -> Result<Self, LayoutError> {
         let limit = sys::user_limit();
         let mut regions = KVec::new();
         for d in descriptors {
+            if mode == Mode::Cpl3 && d.is_runtime() && !d.is_firmware_owned() {
+                pr_info!(
+                    "cpl3: not mapping {} at {:#x} ({} pages): the kernel's, not the firmware's\n",
+                    memmap::type_name(d.ty),
+                    d.phys_addr,
+                    d.num_pages
+                );
+                continue;
+            }
             if let Some(r) = Region::from_descriptor(d, limit)? {
                 regions
                     .push(r, GFP_KERNEL)

@@ -60,6 +60,7 @@ impl Path for KernelPath {
                 error: status.is_error(),
                 preempt_off_ns,
                 switched_out: 0,
+                scrubbed_pages: 0,
             },
         );
         Ok(status)

@@ -90,6 +90,52 @@ test_address_space() {
 		! grep -q 'RW.*x ' "$EFIMM_DEBUGFS/page_tables"
 }
 
+# The firmware's address space as the kernel itself shows it: the VMAs of
+# a firmware task, caught in /proc/PID/maps while it runs spin calls. Every
+# runtime region of the firmware's own types (runtime code and data, MMIO,
+# reserved) lies in a VMA; none of the memory the kernel reserved for
+# itself with EFI_MEMORY_RUNTIME (boot services and loader memory: the
+# MAT, ESRT, BGRT image, TPM log), and no VMA is writable and executable.
+FIRMWARE_TYPES=" 0 5 6 10 11 12 13 "
+test_maps_only_firmware_memory() {
+	local bench pid maps="" i d ty start end range mapped owned=0 kernels=0
+	echo "spin 20 efimm" >"$BENCH" &
+	bench=$!
+	for ((i = 0; i < 100 && -z "$maps"; i++)); do
+		for pid in $(pgrep -x efimm); do
+			# A user task has a maps file with lines; a kernel thread none.
+			maps=$(cat "/proc/$pid/maps" 2>/dev/null)
+			[ -n "$maps" ] && break
+		done
+		[ -n "$maps" ] || sleep 0.05
+	done
+	wait "$bench"
+	[ -n "$maps" ] || { echo "# no firmware task caught"; return 1; }
+	echo "$maps" | sed 's/^/# maps: /' | head -n 40
+	if echo "$maps" | awk '{ print $2 }' | grep -q 'w.x'; then
+		echo "# a VMA is writable and executable"
+		return 1
+	fi
+	for d in /sys/firmware/efi/runtime-map/*/; do
+		ty=$(($(cat "$d/type")))
+		start=$(($(cat "$d/phys_addr")))
+		end=$((start + $(cat "$d/num_pages") * 4096))
+		mapped=0
+		while read -r range _; do
+			((0x${range%-*} < end && start < 0x${range#*-})) && mapped=$((mapped + 1))
+		done <<<"$maps"
+		if [[ "$FIRMWARE_TYPES" == *" $ty "* ]]; then
+			owned=$((owned + 1))
+			[ "$mapped" -gt 0 ] || { echo "# type $ty at $start not mapped"; return 1; }
+		else
+			kernels=$((kernels + 1))
+			[ "$mapped" -eq 0 ] || { echo "# the kernel's type $ty at $start is mapped"; return 1; }
+		fi
+	done
+	echo "# $owned firmware regions mapped, $kernels of the kernel's left out"
+	[ "$owned" -gt 0 ]
+}
+
 # GetTime reads the RTC (ports 0x70-0x71) and waits on the ACPI PM timer:
 # the ports granted to the firmware.
 test_time_through_allowed_ports() {
@@ -100,7 +146,8 @@ BOOT_ORDER=/sys/firmware/efi/efivars/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032
 TEST_VAR=/sys/firmware/efi/efivars/efimmCpl3-6b3c1f7e-52a4-4d0f-9f6e-0c6a1b2d3e4f
 
 # Routed: efivarfs reads what the kernel's path reads, and a variable
-# written at CPL3 reads back through the kernel's path.
+# written at CPL3 reads back through the kernel's path. The pages the
+# firmware wrote (its stack, the data it returned) were zeroed after.
 test_routed_efivarfs() {
 	local theirs ours back
 	theirs=$(od -An -tx1 "$BOOT_ORDER") || return 1
@@ -114,7 +161,8 @@ test_routed_efivarfs() {
 	rm -f "$TEST_VAR" || return 1
 	[ "$theirs" = "$ours" ] && [ "$back" = cpl3 ] &&
 		[ "$(counter efimm.get_variable.calls)" -gt 0 ] &&
-		[ "$(counter efimm.set_variable.calls)" -gt 0 ]
+		[ "$(counter efimm.set_variable.calls)" -gt 0 ] &&
+		[ "$(counter efimm.get_variable.scrubbed_pages)" -gt 0 ]
 }
 
 # oversized_size_refused KIND: a GetVariable that returns a size efivarfs
@@ -194,7 +242,22 @@ CASES=(
 	"jump to the unmapped address 0 (#PF)|fault_cycle unmapped page_fault 'user instruction fetch, not-present page'"
 	"a system call (seccomp)|stub_fault syscall syscall 'system call'"
 	"an endless loop (timeout)|stub_fault hang timeout timeout"
+	"a completion record forged in memory, then a hang (timeout)|stub_fault forge timeout timeout"
 )
+
+# Nothing a call writes reaches a later call: one leaves markers 1M into
+# the bounce area and below its stack pointer, the next returns what it
+# finds there as its status, which must be 0 (EFI_SUCCESS).
+test_no_leftovers() {
+	echo leak_store >"$INJECT" && own_calls null 1 || return 1
+	echo leak_load >"$INJECT" || return 1
+	echo "null 1 efimm" >"$BENCH" || return 1
+	if [ "$(bench_field errors)" != 0 ]; then
+		echo "# the second call found $(bench_field last_error)"
+		return 1
+	fi
+	[ "$(fault_field state)" = armed ]
+}
 
 test_unloads() {
 	dmesg_mark
@@ -205,16 +268,18 @@ test_unloads() {
 require_lowmap
 ktap_print_header
 efimm_unload || ktap_exit_fail_msg "cannot unload efimm"
-ktap_set_plan $((10 + ${#CASES[@]}))
+ktap_set_plan $((12 + ${#CASES[@]}))
 ktap_test_result "bad mode and timeout parameters are refused, with a reason" test_refuses_bad_parameters
 ktap_test_result "mode=cpl3 loads, and debugfs says so" test_loads
 ktap_test_result "null calls at CPL3 succeed and leave no task behind" test_null_calls
 ktap_test_result "the spin call's FPU registers survive at CPL3" test_spin_keeps_fpu
 ktap_test_result "the cpl3 mm maps only user pages, each once, none W+X" test_address_space
+ktap_test_result "the firmware task's VMAs cover its own memory, none of the kernel's" test_maps_only_firmware_memory
 ktap_test_result "GetTime at CPL3 drives the RTC and PM timer ports it is granted" test_time_through_allowed_ports
 ktap_test_result "routed efivarfs reads and writes go through CPL3" test_routed_efivarfs
 ktap_test_result "a size larger than the caller's buffer is refused" oversized_size_refused oversize
 ktap_test_result "a needed size of 2^64 - 1 is refused" oversized_size_refused huge_size
+ktap_test_result "no call finds what an earlier one left in its bounce area or stack" test_no_leftovers
 for c in "${CASES[@]}"; do
 	ktap_test_result "contained at CPL3: ${c%%|*}" eval "${c#*|}"
 done

@@ -41,7 +41,13 @@ pub(crate) mod attr {
 
 /// `EFI_MEMORY_TYPE` values efimm cares about.
 pub(crate) mod ty {
+    pub(crate) const RESERVED: u32 = 0;
     pub(crate) const RUNTIME_SERVICES_CODE: u32 = 5;
+    pub(crate) const RUNTIME_SERVICES_DATA: u32 = 6;
+    pub(crate) const ACPI_MEMORY_NVS: u32 = 10;
+    pub(crate) const MEMORY_MAPPED_IO: u32 = 11;
+    pub(crate) const MEMORY_MAPPED_IO_PORT_SPACE: u32 = 12;
+    pub(crate) const PAL_CODE: u32 = 13;
 }
 
 /// The specification's name of a memory type.
@@ -86,6 +92,25 @@ impl MemoryDescriptor {
     /// Whether the firmware needs this region at runtime.
     pub(crate) fn is_runtime(&self) -> bool {
         self.attribute & attr::RUNTIME != 0
+    }
+
+    /// Whether the region is the firmware's own after ExitBootServices():
+    /// its runtime code and data, MMIO, and what it reserved for itself.
+    /// Not the boot services', loader's or conventional memory that the
+    /// kernel reserves for itself by setting `EFI_MEMORY_RUNTIME`
+    /// (`efi_mem_reserve()`: the ESRT, the BGRT image, the MAT, the TPM
+    /// log), nor types the specification does not define.
+    pub(crate) fn is_firmware_owned(&self) -> bool {
+        matches!(
+            self.ty,
+            ty::RESERVED
+                | ty::RUNTIME_SERVICES_CODE
+                | ty::RUNTIME_SERVICES_DATA
+                | ty::ACPI_MEMORY_NVS
+                | ty::MEMORY_MAPPED_IO
+                | ty::MEMORY_MAPPED_IO_PORT_SPACE
+                | ty::PAL_CODE
+        )
     }
 }
 

@@ -35,6 +35,9 @@ pub(crate) struct CallResult {
     pub(crate) fault_error_code: u64,
     /// Times the firmware was preempted (switched out) during the call.
     pub(crate) switched_out: u32,
+    /// Pages of the cpl3 stack and bounce area the firmware wrote, zeroed
+    /// after the call.
+    pub(crate) scrubbed_pages: u32,
 }
 
 // The layout `struct efimm_call_result` has (efimm_helpers.h asserts the
@@ -44,6 +47,7 @@ const _: () = {
     assert!(core::mem::offset_of!(CallResult, fault_vector) == 20);
     assert!(core::mem::offset_of!(CallResult, fault_error_code) == 40);
     assert!(core::mem::offset_of!(CallResult, switched_out) == 48);
+    assert!(core::mem::offset_of!(CallResult, scrubbed_pages) == 52);
 };
 
 extern "C" {
@@ -252,12 +256,22 @@ pub(crate) enum Stub {
     Oversize = 17,
     /// Returns `EFI_BUFFER_TOO_SMALL` with 2^64 - 1 in the same `u64`.
     HugeSize = 18,
+    /// Writes a completion record into its bounce area's header, then
+    /// hangs: the call must end as a timeout.
+    Forge = 19,
+    /// Leaves a marker deep in the bounce area and below its stack
+    /// pointer, and returns `EFI_SUCCESS`.
+    LeakStore = 20,
+    /// Returns what it finds where `LeakStore` leaves its markers: 0 (the
+    /// null call's `EFI_SUCCESS`) unless a call sees an earlier one's data.
+    LeakLoad = 21,
 }
 
 impl Stub {
     /// Whether only the cpl3 mode can contain it: at CPL0 it would halt,
     /// write an MSR, read the kernel, enter the kernel's system call path,
-    /// spin forever or drive a port.
+    /// spin forever, drive a port or write through `%rbp`, which only the
+    /// cpl3 trampoline points at memory of the firmware's.
     pub(crate) fn cpl3_only(self) -> bool {
         self as u32 >= Stub::Halt as u32
     }
