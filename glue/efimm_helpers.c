@@ -156,7 +156,7 @@ struct efimm_mm {
 	 * added a stack and a bounce area, freed with the mm.
 	 */
 	bool user;
-	struct page *stack;
+	void *stack;
 	void *bounce;
 	/* Set while efimm_map_cpl3_area() maps the bounce area. */
 	void *map_vmalloc;
@@ -280,8 +280,7 @@ int efimm_mm_destroy(struct efimm_mm *m)
 	__fput_sync(m->file);
 	if (m->null_page)
 		__free_page(m->null_page);
-	if (m->stack)
-		__free_pages(m->stack, EFIMM_CPL3_STACK_ORDER);
+	vfree(m->stack);
 	vfree(m->bounce);
 	kfree(m);
 	return users;
@@ -462,59 +461,54 @@ static unsigned long efimm_cpl3_bounce_addr(struct efimm_mm *m)
 	return m->own_addr - PAGE_SIZE - EFIMM_CPL3_BOUNCE_SIZE;
 }
 
-/*
- * One VMA of @m at @addr: @order pages of efimm's own, writable, NX, and
- * clean: the CPU marks a page dirty when the firmware writes it, which
- * efimm_cpl3_scrub() reads.
- */
-static struct page *efimm_map_own_pages(struct efimm_mm *m, unsigned long addr,
-					unsigned int order)
+static unsigned long efimm_cpl3_stack_addr(struct efimm_mm *m)
 {
-	struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
-	int ret;
+	return m->own_addr + EFIMM_CPL3_STACK_OFFSET;
+}
 
-	if (!page)
-		return ERR_PTR(-ENOMEM);
-	ret = efimm_map_pfn(m, addr, PAGE_SIZE << order, page_to_pfn(page),
-			    _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_RW | _PAGE_NX,
-			    true, false);
-	if (ret) {
-		__free_pages(page, order);
-		return ERR_PTR(ret);
-	}
-	return page;
+/*
+ * One VMA of @m at @addr over @size bytes of vmalloc_user() memory at
+ * @area, user RW+NX by the VMA's flags, and clean: the CPU marks a page
+ * dirty when the firmware writes it (efimm_cpl3_scrub()). @area is freed
+ * with @m, after its VMAs.
+ */
+static int efimm_map_vmalloc(struct efimm_mm *m, unsigned long addr,
+			     void *area, size_t size)
+{
+	unsigned long ret;
+
+	m->map_vmalloc = area;
+	ret = vm_mmap(m->file, addr, size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_FIXED_NOREPLACE, 0);
+	m->map_vmalloc = NULL;
+	if (IS_ERR_VALUE(ret))
+		return (int)ret;
+	return ret == addr ? 0 : -EFAULT;
 }
 
 /*
  * Map the cpl3 mode's stack above the null call page of a cpl3 mm and its
  * bounce area below, each with an unmapped page on either side (the layout
- * of EFIMM_CPL3_*). The bounce area is large (as large as what efi_test
- * and efivarfs pass the kernel's path), so it is vmalloc()ed. The calling
- * kthread must have entered @m.
+ * of EFIMM_CPL3_*). Both are vmalloc()ed: the bounce area is large (as
+ * large as what efi_test and efivarfs pass the kernel's path), and both
+ * are scrubbed alike. The calling kthread must have entered @m.
  */
 int efimm_map_cpl3_area(struct efimm_mm *m)
 {
-	unsigned long addr, ret;
-	struct page *page;
+	int ret;
 
 	if (current->mm != m->mm || !m->user || !m->null_page || m->stack)
 		return -EINVAL;
-	page = efimm_map_own_pages(m, m->own_addr + EFIMM_CPL3_STACK_OFFSET,
-				   EFIMM_CPL3_STACK_ORDER);
-	if (IS_ERR(page))
-		return PTR_ERR(page);
-	m->stack = page;
+	m->stack = vmalloc_user(EFIMM_CPL3_STACK_SIZE);
 	m->bounce = vmalloc_user(EFIMM_CPL3_BOUNCE_SIZE);
-	if (!m->bounce)
+	if (!m->stack || !m->bounce)
 		return -ENOMEM;
-	addr = efimm_cpl3_bounce_addr(m);
-	m->map_vmalloc = m->bounce;
-	ret = vm_mmap(m->file, addr, EFIMM_CPL3_BOUNCE_SIZE,
-		      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, 0);
-	m->map_vmalloc = NULL;
-	if (IS_ERR_VALUE(ret))
-		return (int)ret;
-	return ret == addr ? 0 : -EFAULT;
+	ret = efimm_map_vmalloc(m, efimm_cpl3_stack_addr(m), m->stack,
+				EFIMM_CPL3_STACK_SIZE);
+	if (ret)
+		return ret;
+	return efimm_map_vmalloc(m, efimm_cpl3_bounce_addr(m), m->bounce,
+				 EFIMM_CPL3_BOUNCE_SIZE);
 }
 
 /*
@@ -936,8 +930,7 @@ static int efimm_cpl3_start(void *data)
 {
 	struct efimm_cpl3_call *c = data;
 	struct pt_regs *regs = current_pt_regs();
-	unsigned long stack = c->m->own_addr + EFIMM_CPL3_STACK_OFFSET;
-	unsigned long sp = stack + (PAGE_SIZE << EFIMM_CPL3_STACK_ORDER) - 48;
+	unsigned long sp = efimm_cpl3_stack_addr(c->m) + EFIMM_CPL3_STACK_SIZE - 48;
 	int sig;
 
 	/*
@@ -1057,42 +1050,78 @@ static unsigned long efimm_cpl3_exit_ip(struct efimm_mm *m, const u8 *insn)
 	return m->own_addr + (insn - efimm_stub_page) + 2;
 }
 
-static int efimm_scrub_pte(pte_t *ptep, unsigned long addr, void *data)
+/* The pages of one of a cpl3 mm's areas that the CPU marked dirty. */
+struct efimm_dirty {
+	unsigned long start;
+	DECLARE_BITMAP(pages, EFIMM_CPL3_BOUNCE_SIZE >> PAGE_SHIFT);
+};
+
+static int efimm_note_dirty(pte_t *ptep, unsigned long addr, void *data)
 {
-	unsigned int *pages = data;
+	struct efimm_dirty *d = data;
 	pte_t pte = ptep_get(ptep);
 
-	if (!pte_present(pte) || !pte_dirty(pte))
-		return 0;
-	clear_page(page_address(pte_page(pte)));
-	set_pte_at(current->active_mm, addr, ptep, pte_mkclean(pte));
-	(*pages)++;
+	if (pte_present(pte) && pte_dirty(pte))
+		__set_bit((addr - d->start) >> PAGE_SHIFT, d->pages);
 	return 0;
 }
 
 /*
- * Zero every page of @m's stack and bounce area that the firmware wrote
- * (the CPU marked it dirty), and mark it clean again: no call finds what
- * an earlier one left, wherever it wrote. Called once the task is gone and
- * efimm's thread has left @m, so that no CPU runs @m: the new TLB
- * generation makes every CPU that enters @m again, lazily loaded or not,
- * flush its stale entries first (switch_mm_irqs_off()), as
- * flush_tlb_mm_range() would leave it with no CPU to interrupt.
- * Returns the number of pages cleared.
+ * Zero the pages of the area of @size bytes at @area, mapped at @start in
+ * @m, that the firmware wrote, and map them again clean. Unmapping them
+ * flushes every TLB that may hold them dirty (zap_vma_range()): else a
+ * CPU could go on writing through such an entry without marking the page
+ * again. Returns the number of pages zeroed.
  */
-static unsigned int efimm_cpl3_scrub(struct efimm_mm *m)
+static unsigned int efimm_scrub_area(struct efimm_mm *m, unsigned long start,
+				     u8 *area, size_t size)
 {
-	unsigned int pages = 0;
+	struct vm_area_struct *vma = vma_lookup(m->mm, start);
+	struct efimm_dirty d = { .start = start };
+	unsigned int first, end, i, pages = 0;
 
+	if (WARN_ON_ONCE(!vma || size > EFIMM_CPL3_BOUNCE_SIZE))
+		return 0;
+	if (apply_to_page_range(m->mm, start, size, efimm_note_dirty, &d))
+		return 0;
+	for_each_set_bitrange(first, end, d.pages, size >> PAGE_SHIFT) {
+		zap_special_vma_range(vma, start + first * PAGE_SIZE,
+				      (end - first) * PAGE_SIZE);
+		for (i = first; i < end; i++) {
+			clear_page(area + i * PAGE_SIZE);
+			/*
+			 * Cannot fail but for memory: the page tables are
+			 * there. A page left unmapped faults the next call.
+			 */
+			if (vm_insert_page(vma, start + i * PAGE_SIZE,
+					   vmalloc_to_page(area + i * PAGE_SIZE)))
+				pr_warn_ratelimited("efimm: cpl3 page at %#lx left unmapped\n",
+						    start + i * PAGE_SIZE);
+		}
+		pages += end - first;
+	}
+	return pages;
+}
+
+/*
+ * Zero every page of @m's stack and bounce area that the firmware wrote
+ * (the CPU marked it dirty) since the last scrub: no call finds what an
+ * earlier one left, wherever it wrote. Called by efimm's thread between
+ * calls, once the caller has read what the call returned. Returns the
+ * number of pages zeroed; 0 for a cpl0 mm.
+ */
+unsigned int efimm_cpl3_scrub(struct efimm_mm *m)
+{
+	unsigned int pages;
+
+	if (!m->user || !m->stack || !m->bounce)
+		return 0;
 	mmap_read_lock(m->mm);
-	apply_to_page_range(m->mm, m->own_addr + EFIMM_CPL3_STACK_OFFSET,
-			    PAGE_SIZE << EFIMM_CPL3_STACK_ORDER,
-			    efimm_scrub_pte, &pages);
-	apply_to_page_range(m->mm, efimm_cpl3_bounce_addr(m),
-			    EFIMM_CPL3_BOUNCE_SIZE, efimm_scrub_pte, &pages);
+	pages = efimm_scrub_area(m, efimm_cpl3_stack_addr(m), m->stack,
+				 EFIMM_CPL3_STACK_SIZE);
+	pages += efimm_scrub_area(m, efimm_cpl3_bounce_addr(m), m->bounce,
+				  EFIMM_CPL3_BOUNCE_SIZE);
 	mmap_read_unlock(m->mm);
-	if (pages)
-		inc_mm_tlb_gen(m->mm);
 	return pages;
 }
 
@@ -1114,7 +1143,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		.timeout_ns = timeout_ns,
 	};
 	u8 *bounce = m->bounce;
-	u64 *stack = page_address(m->stack);
+	u64 *stack = m->stack;
 	struct task_struct *t = NULL;
 	u64 t0, enter_ns;
 	int code, sig;
@@ -1126,7 +1155,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	if (!m->user || !m->bounce)
 		return -EINVAL;
 	/* The fifth argument, 32 bytes above the trampoline's stack pointer. */
-	stack[(PAGE_SIZE << EFIMM_CPL3_STACK_ORDER) / sizeof(u64) - 2] = args[4];
+	stack[EFIMM_CPL3_STACK_SIZE / sizeof(u64) - 2] = args[4];
 	memset(bounce, 0, EFIMM_CPL3_HEADER);
 	*(u32 *)(bounce + EFIMM_CPL3_NR_PORTS) = cpl3_ports.nr;
 	memcpy(bounce + EFIMM_CPL3_PORTS, cpl3_ports.range,
@@ -1189,7 +1218,6 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	if (pid < 0)
 		return pid;
 
-	res->scrubbed_pages = efimm_cpl3_scrub(m);
 	code = t->exit_code;
 	sig = code & 0x7f;
 	exited = !sig && cpl3_exit.orig_ax == __NR_exit;

@@ -58,7 +58,7 @@
  * right below (src/mm.rs keeps the 4M below and the 2M above free).
  */
 #define EFIMM_CPL3_STACK_OFFSET	0x10000
-#define EFIMM_CPL3_STACK_ORDER	3
+#define EFIMM_CPL3_STACK_SIZE	0x8000
 #define EFIMM_CPL3_BOUNCE_SIZE	0x200000
 
 /* What the trampoline needs of <asm/unistd_64.h> and the uapi (asserted). */
@@ -167,6 +167,7 @@ int efimm_mode_param(void);
 u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len);
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		    u64 timeout_ns, struct efimm_call_result *res);
+unsigned int efimm_cpl3_scrub(struct efimm_mm *m);
 void efimm_sort_u64(u64 *v, size_t n);
 void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 		       unsigned long end, void *ctx);

@@ -64,9 +64,17 @@ mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/secur
 {
 	fact cmdline "$(cat /proc/cmdline)"
 	fact cpus "$(nproc)"
-	fact meltdown "$(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null || echo absent)"
+	# The CPU flag: the meltdown file says "Not affected" when PTI is
+	# forced on a CPU without the bug, as TCG's is.
+	if grep -qw pti /proc/cpuinfo; then fact pti on; else fact pti off; fi
 	fact runtime_map_identity "$(identity_map)"
-	if [ -w /sys/kernel/debug/kmemleak ]; then fact kmemleak on; else fact kmemleak off; fi
+	# Any command but "clear" fails with EPERM while kmemleak is off;
+	# "stack=on" is its default.
+	if echo stack=on 2>/dev/null >/sys/kernel/debug/kmemleak; then
+		fact kmemleak on
+	else
+		fact kmemleak off
+	fi
 	fact lockdown "$(cat /sys/kernel/security/lockdown 2>/dev/null || echo absent)"
 	mode=$(sed -n 's/.*efimm[.]mode=\([a-z0-9]*\).*/mode=\1/p' /proc/cmdline)
 	if err=$(insmod "$EFIMM_KO" route=1 $mode 2>&1); then

@@ -245,8 +245,8 @@ def fact_problem(fact, facts):
         if fact == "cpl0" and forks >= reads // 4:
             return f"{reads} routed reads made {forks} tasks: not at CPL0"
     elif fact == "pti":
-        if "PTI" not in (get("meltdown") or ""):
-            return f"meltdown: {get('meltdown')}"
+        if get("pti") != "on":
+            return "no pti flag in /proc/cpuinfo"
     elif fact == "kmemleak":
         if get("kmemleak") != "on":
             return "kmemleak is off"

@@ -192,8 +192,8 @@ class PlanTest(unittest.TestCase):
         self.assertFalse(got["boot proves lowmap"].passed)
 
     def test_facts_tell_the_configurations_apart(self):
-        self.assertIsNone(ktap.fact_problem("pti", {"meltdown": "Mitigation: PTI"}))
-        self.assertIsNotNone(ktap.fact_problem("pti", {"meltdown": "Vulnerable"}))
+        self.assertIsNone(ktap.fact_problem("pti", {"pti": "on"}))
+        self.assertIsNotNone(ktap.fact_problem("pti", {"pti": "off"}))
         self.assertIsNone(ktap.fact_problem("cpl0", dict(FACTS, efimm_mode="cpl0",
                                                          firmware_forks="1")))
         self.assertIsNotNone(ktap.fact_problem("cpl0", dict(FACTS, efimm_mode="cpl0")))

@@ -4,6 +4,7 @@
 //! bounce area as `crate::bounce` plans, around `FirmwareFn::call_cpl3`.
 
 use super::firmware::{
+    scrub_cpl3,
     CallResult,
     Cpl3Args,
     FirmwareFn,
@@ -108,8 +109,8 @@ impl FirmwareFn {
         // SAFETY: The plan's arguments are numbers, or addresses in the
         // bounce area, which it made from `user`.
         let args = unsafe { Cpl3Args::bounced(plan.args) };
-        let mut res = self.call_cpl3(lock, mm, thread, &args, timeout_ns);
-        // SAFETY: As above; `call_cpl3` returned once the firmware's task
+        let mut res = self.run_cpl3(lock, mm, thread, &args, timeout_ns);
+        // SAFETY: As above; `run_cpl3` returned once the firmware's task
         // had exited, so no user code writes the area any more.
         let area = unsafe { core::slice::from_raw_parts_mut(ptr, plan.used) };
         if let Ok(r) = &mut res {
@@ -137,8 +138,13 @@ impl FirmwareFn {
                 }
             }
         }
-        // Nothing of this call for the next one's firmware to read.
+        // Nothing of this call for the next one's firmware to read: what
+        // the kernel copied in, and every page the firmware wrote.
         area.fill(0);
+        let pages = scrub_cpl3(lock, mm, thread);
+        if let Ok(r) = &mut res {
+            r.scrubbed_pages = pages;
+        }
         res
     }
 }

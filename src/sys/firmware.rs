@@ -60,6 +60,7 @@ extern "C" {
         args: *const u64,
         res: *mut CallResult,
     );
+    fn efimm_cpl3_scrub(m: *mut RawMm) -> u32;
     fn efimm_cpl3_call(
         mm: *mut RawMm,
         f: *const c_void,
@@ -156,8 +157,27 @@ impl FirmwareFn {
     /// cpl3 mm `mm`, and kills it after `timeout_ns`. Every exception it
     /// takes, a system call and the timeout end the task, and `faulted`
     /// says so. An error only if no task could be started, or (`EPERM`) it
-    /// could not confine itself with seccomp.
+    /// could not confine itself with seccomp. Then zeroes what the
+    /// firmware wrote in its stack and bounce area (`scrubbed_pages`).
     pub(crate) fn call_cpl3(
+        self,
+        lock: &RuntimeLockGuard,
+        mm: &OwnedMm,
+        thread: &mut OnEfimmThread,
+        args: &Cpl3Args,
+        timeout_ns: u64,
+    ) -> Result<CallResult> {
+        let mut res = self.run_cpl3(lock, mm, thread, args, timeout_ns);
+        let pages = scrub_cpl3(lock, mm, thread);
+        if let Ok(r) = &mut res {
+            r.scrubbed_pages = pages;
+        }
+        res
+    }
+
+    /// `call_cpl3` without the scrub, for a caller that reads the bounce
+    /// area first and then calls [`scrub_cpl3`].
+    pub(super) fn run_cpl3(
         self,
         _lock: &RuntimeLockGuard,
         mm: &OwnedMm,
@@ -187,6 +207,16 @@ impl FirmwareFn {
         })?;
         Ok(res)
     }
+}
+
+/// Zeroes every page of the cpl3 mm `mm`'s stack and bounce area that the
+/// firmware wrote since the last scrub, and returns how many; 0 for a cpl0
+/// mm. On the efimm thread, under the runtime lock, between calls.
+pub(super) fn scrub_cpl3(_lock: &RuntimeLockGuard, mm: &OwnedMm, _thread: &mut OnEfimmThread) -> u32 {
+    // SAFETY: The mm is live (type invariant); no firmware task runs in it
+    // between calls (`run_cpl3` returns once its task has exited), and the
+    // efimm thread, borrowed here, makes no call meanwhile.
+    unsafe { efimm_cpl3_scrub(mm.as_raw()) }
 }
 
 /// The arguments of a cpl3 call: numbers, and addresses in the cpl3 mm's
