@@ -80,6 +80,17 @@ test_seen_during_calls() {
 	[ -n "$SEEN" ]
 }
 
+# The control for the test below: armed the same way at a kernel function
+# every write runs through, the breakpoint fires during the same calls.
+test_breakpoint_fires_at_kernel_code() {
+	local addr hits
+	addr=$(awk '$3 == "ksys_write" { print "0x" $1; exit }' /proc/kallsyms)
+	[ -n "$addr" ] && [ "$addr" != 0x0000000000000000 ] || return 1
+	hits=$(./hwbp "$addr" "echo 'null 100 efimm' >$EFIMM_DEBUGFS/bench") || return 1
+	echo "# 100 null calls through efimm, breakpoint at ksys_write: $hits hits"
+	[ "$hits" -gt 0 ]
+}
+
 test_no_breakpoint_in_firmware() {
 	local page hits
 	page=$(summary null_call_page)
@@ -94,9 +105,11 @@ require_lowmap
 ktap_print_header
 efimm_load || ktap_exit_fail_msg "cannot load efimm"
 insmod "$PROBE_KO" || ktap_exit_fail_msg "cannot load $PROBE_KO"
-ktap_set_plan 3
+ktap_set_plan 4
 ktap_test_result "after calls, at idle, no CPU has the firmware mapped" test_idle_after_calls
 ktap_test_result "while calls run, a CPU has the firmware mapped" test_seen_during_calls
+ktap_test_result "a hardware breakpoint at kernel code fires during efimm calls" \
+	test_breakpoint_fires_at_kernel_code
 ktap_test_result "hardware breakpoints do not fire inside efimm calls" \
 	test_no_breakpoint_in_firmware
 rmmod efimm_mmprobe

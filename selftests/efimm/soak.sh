@@ -46,10 +46,16 @@ spin_and_kernel_path() {
 	done
 }
 
+# The kernel's own count of the times a task was preempted.
+preempted() {
+	awk '$1 == "nonvoluntary_ctxt_switches:" { print $2 }' "/proc/$1/status"
+}
+
 test_soak() {
-	local hogs=() cpu rc=0 out side
+	local hogs=() cpu rc=0 out side thread before
 	echo 1 >"$EFIMM_DEBUGFS/route" && echo 1 >"$EFIMM_DEBUGFS/watch_kernel_path" &&
 		echo 0 >"$EFIMM_DEBUGFS/counters" || return 1
+	thread=$(pgrep -x efimm) && before=$(preempted "$thread") || return 1
 	for cpu in $(seq 0 $(($(nproc) - 1))); do
 		taskset -c "$cpu" sh -c 'while :; do :; done' & hogs+=($!)
 	done
@@ -63,9 +69,14 @@ test_soak() {
 	echo 0 >"$EFIMM_DEBUGFS/route"
 	echo "$out" | sed 's/^/# /'
 	echo "# efimm calls $(efimm_calls), firmware switched out $(efimm_switched_out) times," \
+		"the efimm thread preempted $(($(preempted "$thread") - before)) times (the kernel's count)," \
 		"kernel path calls $(counter kernel.get_time.calls)," \
 		"firmware_overlaps $(counter firmware_overlaps)"
+	# Preemptible, seen both ways: efimm's hook in a call, and the
+	# scheduler's count for the thread.
 	[ $rc -eq 0 ] && [ "$(efimm_calls)" -ge "$CALLS" ] &&
+		[ "$(efimm_switched_out)" -gt 0 ] &&
+		[ "$(($(preempted "$thread") - before))" -gt 0 ] &&
 		[ "$(counter kernel.get_time.calls)" -gt 0 ] &&
 		[ "$(counter firmware_overlaps)" -eq 0 ]
 }
