@@ -258,10 +258,10 @@ SYM_INNER_LABEL(efimm_cpl3_exit_unconfined, SYM_L_GLOBAL)
 	 * Leaves a marker 1M into the bounce area and below its stack
 	 * pointer, and returns EFI_SUCCESS; EFIMM_STUB_LEAK_LOAD returns what
 	 * it finds there, which must be 0: no call sees what an earlier one
-	 * left.
+	 * left. The marker has the error bit set: a call that finds it fails.
 	 */
 	slot EFIMM_STUB_LEAK_STORE
-	movabsq	$0x5a5a5a5a5a5a5a5a, %rax
+	movabsq	$0xa5a5a5a5a5a5a5a5, %rax	/* an error status if returned */
 	movq	%rax, 0x100000(%rbp)
 	movq	%rax, -0x100(%rsp)
 	xorl	%eax, %eax

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SWITCHES=${EFIMM_ROUTE_SWITCHES:-150}
-CYCLES=${EFIMM_ROUTE_CYCLES:-40}
+CYCLES=${EFIMM_ROUTE_CYCLES:-20}
 EFIVARS=/sys/firmware/efi/efivars
 BOOT_ORDER=$EFIVARS/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c
 WORK=$(mktemp -d)

@@ -8,7 +8,7 @@ use super::firmware::{
     CallResult,
     Cpl3Args,
     FirmwareFn,
-    RuntimeLockGuard,
+    RuntimeLockGuard, //
 };
 use super::mm::{
     OwnedMm,

@@ -212,7 +212,11 @@ impl FirmwareFn {
 /// Zeroes every page of the cpl3 mm `mm`'s stack and bounce area that the
 /// firmware wrote since the last scrub, and returns how many; 0 for a cpl0
 /// mm. On the efimm thread, under the runtime lock, between calls.
-pub(super) fn scrub_cpl3(_lock: &RuntimeLockGuard, mm: &OwnedMm, _thread: &mut OnEfimmThread) -> u32 {
+pub(super) fn scrub_cpl3(
+    _lock: &RuntimeLockGuard,
+    mm: &OwnedMm,
+    _thread: &mut OnEfimmThread,
+) -> u32 {
     // SAFETY: The mm is live (type invariant); no firmware task runs in it
     // between calls (`run_cpl3` returns once its task has exited), and the
     // efimm thread, borrowed here, makes no call meanwhile.
