@@ -1050,20 +1050,43 @@ static unsigned long efimm_cpl3_exit_ip(struct efimm_mm *m, const u8 *insn)
 	return m->own_addr + (insn - efimm_stub_page) + 2;
 }
 
-/* The pages of one of a cpl3 mm's areas that the CPU marked dirty. */
+/*
+ * The pages of one of a cpl3 mm's areas that the CPU marked dirty, and
+ * those an earlier scrub could not map again.
+ */
 struct efimm_dirty {
 	unsigned long start;
-	DECLARE_BITMAP(pages, EFIMM_CPL3_BOUNCE_SIZE >> PAGE_SHIFT);
+	DECLARE_BITMAP(dirty, EFIMM_CPL3_BOUNCE_SIZE >> PAGE_SHIFT);
+	DECLARE_BITMAP(missing, EFIMM_CPL3_BOUNCE_SIZE >> PAGE_SHIFT);
 };
+
+static_assert(EFIMM_CPL3_STACK_SIZE <= EFIMM_CPL3_BOUNCE_SIZE);
 
 static int efimm_note_dirty(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct efimm_dirty *d = data;
+	unsigned long i = (addr - d->start) >> PAGE_SHIFT;
 	pte_t pte = ptep_get(ptep);
 
-	if (pte_present(pte) && pte_dirty(pte))
-		__set_bit((addr - d->start) >> PAGE_SHIFT, d->pages);
+	if (pte_none(pte))
+		__set_bit(i, d->missing);
+	else if (pte_present(pte) && pte_dirty(pte))
+		__set_bit(i, d->dirty);
 	return 0;
+}
+
+/* Map page @i of the area at @area, @start in @vma, again. */
+static void efimm_remap_page(struct vm_area_struct *vma, unsigned long start,
+			     u8 *area, unsigned int i)
+{
+	/*
+	 * Cannot fail but for memory: the page tables are there. A page
+	 * left unmapped faults the next call; the next scrub tries again.
+	 */
+	if (vm_insert_page(vma, start + i * PAGE_SIZE,
+			   vmalloc_to_page(area + i * PAGE_SIZE)))
+		pr_warn_ratelimited("efimm: cpl3 page at %#lx left unmapped\n",
+				    start + i * PAGE_SIZE);
 }
 
 /*
@@ -1071,35 +1094,35 @@ static int efimm_note_dirty(pte_t *ptep, unsigned long addr, void *data)
  * @m, that the firmware wrote, and map them again clean. Unmapping them
  * flushes every TLB that may hold them dirty (zap_vma_range()): else a
  * CPU could go on writing through such an entry without marking the page
- * again. Returns the number of pages zeroed.
+ * again. Should the page tables not say what was written, the whole area
+ * is zeroed. Returns the number of pages zeroed.
  */
 static unsigned int efimm_scrub_area(struct efimm_mm *m, unsigned long start,
 				     u8 *area, size_t size)
 {
 	struct vm_area_struct *vma = vma_lookup(m->mm, start);
 	struct efimm_dirty d = { .start = start };
-	unsigned int first, end, i, pages = 0;
+	unsigned int first, end, i, pages = 0, n = size >> PAGE_SHIFT;
 
-	if (WARN_ON_ONCE(!vma || size > EFIMM_CPL3_BOUNCE_SIZE))
-		return 0;
-	if (apply_to_page_range(m->mm, start, size, efimm_note_dirty, &d))
-		return 0;
-	for_each_set_bitrange(first, end, d.pages, size >> PAGE_SHIFT) {
-		zap_special_vma_range(vma, start + first * PAGE_SIZE,
-				      (end - first) * PAGE_SIZE);
+	/* remap_vmalloc_range() made it one VM_MIXEDMAP VMA. */
+	if (WARN_ON_ONCE(!vma || !(vma->vm_flags & VM_MIXEDMAP) ||
+			 !range_in_vma(vma, start, start + size)) ||
+	    apply_to_page_range(m->mm, start, size, efimm_note_dirty, &d)) {
+		memset(area, 0, size);
+		return n;
+	}
+	for_each_set_bitrange(first, end, d.dirty, n) {
+		zap_vma_range(vma, start + first * PAGE_SIZE,
+			      (end - first) * PAGE_SIZE);
 		for (i = first; i < end; i++) {
 			clear_page(area + i * PAGE_SIZE);
-			/*
-			 * Cannot fail but for memory: the page tables are
-			 * there. A page left unmapped faults the next call.
-			 */
-			if (vm_insert_page(vma, start + i * PAGE_SIZE,
-					   vmalloc_to_page(area + i * PAGE_SIZE)))
-				pr_warn_ratelimited("efimm: cpl3 page at %#lx left unmapped\n",
-						    start + i * PAGE_SIZE);
+			efimm_remap_page(vma, start, area, i);
 		}
 		pages += end - first;
 	}
+	/* Zeroed when they were unmapped, and only the kernel's since. */
+	for_each_set_bit(i, d.missing, n)
+		efimm_remap_page(vma, start, area, i);
 	return pages;
 }
 
@@ -1160,7 +1183,11 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	*(u32 *)(bounce + EFIMM_CPL3_NR_PORTS) = cpl3_ports.nr;
 	memcpy(bounce + EFIMM_CPL3_PORTS, cpl3_ports.range,
 	       sizeof(cpl3_ports.range));
-	memset(&cpl3_exit, 0, sizeof(cpl3_exit));
+	/* The probe reads .task on every exit: it stays NULL until the start. */
+	cpl3_exit.ip = 0;
+	cpl3_exit.orig_ax = 0;
+	cpl3_exit.di = 0;
+	cpl3_exit.si = 0;
 	hrtimer_setup_on_stack(&c.timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
 			       HRTIMER_MODE_REL);
 
@@ -1223,12 +1250,13 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	exited = !sig && cpl3_exit.orig_ax == __NR_exit;
 	res->switched_out = t->nvcsw + t->nivcsw;
 	/*
-	 * Returned: exit(0) from the instruction after the call, before the
-	 * timeout; the status is what the function left in %rax. The
-	 * firmware can jump there with a status of its choice, as it can
-	 * return one; a timeout is a fault whatever the task did.
+	 * Returned: exit(0) from the instruction after the call; the status
+	 * is what the function left in %rax. The firmware can jump there
+	 * with a status of its choice, as it can return one. Once in exit(),
+	 * a timeout's SIGKILL changes nothing: the call did return. Anything
+	 * else, a task the timeout killed above all, is a fault.
 	 */
-	if (exited && !READ_ONCE(c.timed_out) && cpl3_exit.di == 0 &&
+	if (exited && cpl3_exit.di == 0 &&
 	    cpl3_exit.ip == efimm_cpl3_exit_ip(m, efimm_cpl3_exit_returned)) {
 		res->status = cpl3_exit.si;
 		goto out;
@@ -1237,7 +1265,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	res->status = EFI_ABORTED;
 	res->faulted = true;
 	res->fault_ip = cpl3_exit.ip;
-	if (READ_ONCE(c.timed_out)) {
+	if (sig == SIGKILL && READ_ONCE(c.timed_out)) {
 		res->fault_vector = EFIMM_FAULT_TIMEOUT;
 	} else if (exited && cpl3_exit.di == 1 &&
 		   cpl3_exit.ip == efimm_cpl3_exit_ip(m, efimm_cpl3_exit_unconfined) &&

@@ -48,6 +48,9 @@ pub(crate) mod ty {
     pub(crate) const MEMORY_MAPPED_IO: u32 = 11;
     pub(crate) const MEMORY_MAPPED_IO_PORT_SPACE: u32 = 12;
     pub(crate) const PAL_CODE: u32 = 13;
+    /// The range the specification reserves for OEMs (firmware).
+    pub(crate) const OEM_FIRST: u32 = 0x7000_0000;
+    pub(crate) const OEM_LAST: u32 = 0x7fff_ffff;
 }
 
 /// The specification's name of a memory type.
@@ -95,11 +98,13 @@ impl MemoryDescriptor {
     }
 
     /// Whether the region is the firmware's own after ExitBootServices():
-    /// its runtime code and data, MMIO, and what it reserved for itself.
-    /// Not the boot services', loader's or conventional memory that the
-    /// kernel reserves for itself by setting `EFI_MEMORY_RUNTIME`
-    /// (`efi_mem_reserve()`: the ESRT, the BGRT image, the MAT, the TPM
-    /// log), nor types the specification does not define.
+    /// its runtime code and data, MMIO, what it reserved for itself, and
+    /// the types the specification leaves to OEMs. Not the boot
+    /// services', loader's or conventional memory that the kernel marks
+    /// `EFI_MEMORY_RUNTIME` to keep for itself (`efi_mem_reserve()`: the
+    /// ESRT, the BGRT image, the MOK table; and every descriptor holding
+    /// memory it reserved early, `efi_reserve_boot_services()`: the MAT,
+    /// the TPM log), nor the types left to the OS loader.
     pub(crate) fn is_firmware_owned(&self) -> bool {
         matches!(
             self.ty,
@@ -110,6 +115,7 @@ impl MemoryDescriptor {
                 | ty::MEMORY_MAPPED_IO
                 | ty::MEMORY_MAPPED_IO_PORT_SPACE
                 | ty::PAL_CODE
+                | ty::OEM_FIRST..=ty::OEM_LAST
         )
     }
 }

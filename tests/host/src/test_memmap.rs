@@ -234,14 +234,14 @@ fn only_the_firmwares_own_types_are_firmware_owned() {
     // What the kernel reserves for itself with EFI_MEMORY_RUNTIME (the MAT,
     // the ESRT, the BGRT image, the TPM log live in boot services data or
     // loader memory), and what it owns anyway.
-    for kernels in [1, 2, 3, 4, 7, 8, 9, 14, 15, 16, 0x7000_0000, 0x8000_0000] {
+    for kernels in [1, 2, 3, 4, 7, 8, 9, 14, 15, 16, 0x6fff_ffff, 0x8000_0000] {
         assert!(
             !desc(kernels, 0x1000, 1, attr::RUNTIME | attr::WB).is_firmware_owned(),
             "type {kernels:#x}"
         );
     }
-    // Runtime code and data, MMIO, and what the firmware reserved.
-    for firmwares in [0, ty::RUNTIME_SERVICES_CODE, 6, 10, 11, 12, 13] {
+    // Runtime code and data, MMIO, what the firmware reserved, OEM types.
+    for firmwares in [0, ty::RUNTIME_SERVICES_CODE, 6, 10, 11, 12, 13, 0x7000_0000, 0x7fff_ffff] {
         assert!(
             desc(firmwares, 0x1000, 1, attr::RUNTIME | attr::UC).is_firmware_owned(),
             "type {firmwares}"
