@@ -56,7 +56,7 @@ others=$(pgrep -c qemu-system || true)
 
 # shellcheck disable=SC2086 # RUNS is a list of names.
 plan=$(python3 "$EFIMM_TOP"/scripts/plan.py list ${RUNS:-}) || die "selftests/boots.txt: no plan"
-while IFS=$'\t' read -r run fw kind append tests; do
+while IFS='|' read -r run fw kind append tests; do
 	out=$OUT/$run
 	if [ "$kind" = reset ]; then
 		stage "check: $run: booting ($fw firmware, $append), ResetSystem(shutdown) through efimm"

@@ -5,8 +5,9 @@
 selftests/boots.txt declares them; scripts/check.sh boots them and
 scripts/ktap.py judges each against its plan. Usage:
 
-    plan.py list [NAME...]   one line per boot, tab-separated:
-                             name, firmware, kind, kernel options, tests
+    plan.py list [NAME...]   one line per boot, fields separated by "|"
+                             (empty ones too): name, firmware, kind,
+                             kernel options, tests
 """
 
 import os
@@ -142,8 +143,8 @@ def main(argv):
                 print(f"plan: boot {name} runs {missing[0]}, which is not installed",
                       file=sys.stderr)
                 return 1
-            print("\t".join([b.name, b.firmware, b.kind, shlex.join(b.options),
-                             " ".join(tests)]))
+            print("|".join([b.name, b.firmware, b.kind, shlex.join(b.options),
+                            " ".join(tests)]))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -212,6 +212,27 @@ class PlanTest(unittest.TestCase):
             with self.assertRaises(plan.PlanError, msg=text):
                 plan.parse(text)
 
+    def test_list_keeps_empty_fields(self):
+        # A boot without kernel options: check.sh splits the line on "|",
+        # which, unlike a tab, never merges empty fields away.
+        import contextlib
+        import io
+        import plan
+        import tempfile
+        d = tempfile.mkdtemp()
+        with open(os.path.join(d, "kselftest-list.txt"), "w") as f:
+            f.write("efimm:load.sh\nefivarfs:efivarfs.sh\nlowmap:lowmap.sh\n")
+        out = io.StringIO()
+        os.environ["EFIMM_KSFT_INSTALL"] = d
+        try:
+            with contextlib.redirect_stdout(out):
+                self.assertEqual(plan.main(["plan.py", "list", "bios-default"]), 0)
+        finally:
+            del os.environ["EFIMM_KSFT_INSTALL"]
+        self.assertEqual(out.getvalue().rstrip("\n").split("|"), [
+            "bios-default", "bios", "tests", "",
+            "efimm:load.sh efivarfs:efivarfs.sh lowmap:lowmap.sh"])
+
     def test_the_real_plan_parses(self):
         import plan
         boots = plan.load()
