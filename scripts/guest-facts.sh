@@ -46,17 +46,20 @@ read_forks() {
 # task of its own, so READS routed reads of a variable (builtins only: no
 # fork of ours) make at least READS tasks; at CPL0 none.
 firmware_forks() {
-	local var before i junk
+	local var before i junk errors=0
 	var=$(find /sys/firmware/efi/efivars -maxdepth 1 -type f -name 'Boot*' | head -n 1)
 	[ -n "$var" ] || var=$(find /sys/firmware/efi/efivars -maxdepth 1 -type f | head -n 1)
 	[ -n "$var" ] || { fact firmware_forks "none: no variable to read"; return; }
 	read_forks
 	before=$FORKS
 	for ((i = 0; i < READS; i++)); do
-		IFS= read -r -d '' -n 64 junk <"$var" || true
+		# read returns 1 at the end of the data, >1 on an error.
+		IFS= read -r -d '' -n 64 junk 2>/dev/null <"$var"
+		[ $? -le 1 ] || errors=$((errors + 1))
 	done
 	read_forks
 	fact firmware_forks $((FORKS - before))
+	fact firmware_read_errors "$errors"
 }
 
 mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/security 2>/dev/null

@@ -240,6 +240,8 @@ def fact_problem(fact, facts):
             return f"no task count: {get('firmware_forks')}"
         # At CPL3 each call is a task; at CPL0 none (a few kernel threads
         # may start meanwhile).
+        if get("firmware_read_errors") != "0":
+            return f"routed reads failed: {get('firmware_read_errors')} of {reads}"
         if fact == "cpl3" and forks < reads:
             return f"{reads} routed reads made only {forks} tasks: not at CPL3"
         if fact == "cpl0" and forks >= reads // 4:

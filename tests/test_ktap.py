@@ -131,7 +131,7 @@ boot pflash-x pflash efi=lowmap
 """
 
 FACTS = {"runtime_map_identity": "yes", "efimm_load": "ok", "efimm_mode": "cpl3",
-         "firmware_reads": "40", "firmware_forks": "41"}
+         "firmware_reads": "40", "firmware_forks": "41", "firmware_read_errors": "0"}
 
 
 class PlanTest(unittest.TestCase):
@@ -186,6 +186,9 @@ class PlanTest(unittest.TestCase):
         # efimm's own word is not enough: the kernel must see a task a call.
         got = self.judged(GOOD, dict(FACTS, firmware_forks="2"))
         self.assertIn("not at CPL3", got["boot proves cpl3"].detail)
+        # Nor tasks that made no call the reads could use.
+        got = self.judged(GOOD, dict(FACTS, firmware_read_errors="40"))
+        self.assertIn("routed reads failed", got["boot proves cpl3"].detail)
 
     def test_no_facts_prove_nothing(self):
         got = self.judged(GOOD, {})
