@@ -11,67 +11,74 @@
 
 . "$(dirname "$0")/lib.sh"
 
-OUT=${CHECK_OUT:-$EFIMM_TOP/out/check}
-rm -rf "$OUT"
-mkdir -p "$OUT"
-# The slowest boot took 8 minutes alone on 2 cores: room for a machine
-# twice as slow, twice over.
-export VM_TIMEOUT=${VM_TIMEOUT:-1800}
+# The whole run is one function, which bash reads before it starts: an
+# edit to this file while a check runs changes nothing under it.
+main() {
+	OUT=${CHECK_OUT:-$EFIMM_TOP/out/check}
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	# Twice the slowest boot seen on 2 cores with other VMs beside it
+	# (pflash-pti, 901 s; 413 s for pflash-lowmap alone).
+	export VM_TIMEOUT=${VM_TIMEOUT:-1800}
 
-total_pass=0
-total_fail=0
-total_skip=0
-# add_counts FILE: add a judge's "passed N failed N [skipped N ...]" line.
-add_counts() {
-	local line
-	line=$(tail -n 1 "$1")
-	[[ "$line" =~ ^passed\ ([0-9]+)\ failed\ ([0-9]+)(\ skipped\ ([0-9]+))?(\ xfail\ ([0-9]+))?$ ]] || {
-		echo "  FAIL: $1 ends without counts"
-		total_fail=$((total_fail + 1))
-		return
+	total_pass=0
+	total_fail=0
+	total_skip=0
+	# add_counts FILE: add a judge's "passed N failed N [skipped N ...]" line.
+	add_counts() {
+		local line
+		line=$(tail -n 1 "$1")
+		[[ "$line" =~ ^passed\ ([0-9]+)\ failed\ ([0-9]+)(\ skipped\ ([0-9]+))?(\ xfail\ ([0-9]+))?$ ]] || {
+			echo "  FAIL: $1 ends without counts"
+			total_fail=$((total_fail + 1))
+			return
+		}
+		total_pass=$((total_pass + BASH_REMATCH[1]))
+		total_fail=$((total_fail + BASH_REMATCH[2]))
+		total_skip=$((total_skip + ${BASH_REMATCH[4]:-0} + ${BASH_REMATCH[6]:-0}))
 	}
-	total_pass=$((total_pass + BASH_REMATCH[1]))
-	total_fail=$((total_fail + BASH_REMATCH[2]))
-	total_skip=$((total_skip + ${BASH_REMATCH[4]:-0} + ${BASH_REMATCH[6]:-0}))
+
+	stage "check: host unit tests"
+	"$EFIMM_TOP"/scripts/host-test.sh >"$OUT/host.log" 2>&1 || true
+	grep -E '^(FAIL|SKIP|XFAIL) ' "$OUT/host.log" | sed 's/^/  /' || true
+	echo "  host: $(tail -n 1 "$OUT/host.log") (each test in $OUT/host.log)"
+	add_counts "$OUT/host.log"
+
+	# What the guests load and run, copied once: a build in this checkout
+	# while the check runs (make, make selftests) changes nothing under them.
+	snap=$OUT/snapshot
+	mkdir -p "$snap"
+	cp -a "$EFIMM_CACHE/kselftest/install" "$snap/kselftest"
+	cp "$EFIMM_TOP/efimm.ko" "$snap/efimm.ko"
+	eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
+	cp "$KBUILD_DIR/drivers/firmware/efi/test/efi_test.ko" "$snap/efi_test.ko"
+	export EFIMM_KO=$snap/efimm.ko EFI_TEST_KO=$snap/efi_test.ko EFIMM_KSFT_INSTALL=$snap/kselftest
+
+	others=$(pgrep -c qemu-system || true)
+	[ "$others" -eq 0 ] || warn "$others QEMU processes already running: boots will be slower"
+
+	# shellcheck disable=SC2086 # RUNS is a list of names.
+	plan=$(python3 "$EFIMM_TOP"/scripts/plan.py list ${RUNS:-}) || die "selftests/boots.txt: no plan"
+	while IFS='|' read -r run fw kind append tests; do
+		out=$OUT/$run
+		if [ "$kind" = reset ]; then
+			stage "check: $run: booting ($fw firmware, $append), ResetSystem(shutdown) through efimm"
+			VM_REBOOT=1 VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
+				"$append" "$EFIMM_TOP/scripts/guest-reset.sh $out" || true
+		else
+			stage "check: $run: booting ($fw firmware${append:+, $append}), $(wc -w <<<"$tests") kselftests"
+			"$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \
+				"$EFIMM_TOP/scripts/guest-tests.sh $out $tests" || true
+		fi
+		python3 "$EFIMM_TOP"/scripts/ktap.py judge "$run" "$out" >"$out/summary.txt" || true
+		grep -Ev '^(passed |  PASS )' "$out/summary.txt" || true
+		add_counts "$out/summary.txt"
+	done <<<"$plan"
+
+	stage "check: finished"
+	echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+	[ "$total_fail" -eq 0 ]
 }
 
-stage "check: host unit tests"
-"$EFIMM_TOP"/scripts/host-test.sh >"$OUT/host.log" 2>&1 || true
-grep -E '^(FAIL|SKIP|XFAIL) ' "$OUT/host.log" | sed 's/^/  /' || true
-echo "  host: $(tail -n 1 "$OUT/host.log") (each test in $OUT/host.log)"
-add_counts "$OUT/host.log"
-
-# What the guests load and run, copied once: a build in this checkout
-# while the check runs (make, make selftests) changes nothing under them.
-snap=$OUT/snapshot
-mkdir -p "$snap"
-cp -a "$EFIMM_CACHE/kselftest/install" "$snap/kselftest"
-cp "$EFIMM_TOP/efimm.ko" "$snap/efimm.ko"
-eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
-cp "$KBUILD_DIR/drivers/firmware/efi/test/efi_test.ko" "$snap/efi_test.ko"
-export EFIMM_KO=$snap/efimm.ko EFI_TEST_KO=$snap/efi_test.ko EFIMM_KSFT_INSTALL=$snap/kselftest
-
-others=$(pgrep -c qemu-system || true)
-[ "$others" -eq 0 ] || warn "$others QEMU processes already running: boots will be slower"
-
-# shellcheck disable=SC2086 # RUNS is a list of names.
-plan=$(python3 "$EFIMM_TOP"/scripts/plan.py list ${RUNS:-}) || die "selftests/boots.txt: no plan"
-while IFS='|' read -r run fw kind append tests; do
-	out=$OUT/$run
-	if [ "$kind" = reset ]; then
-		stage "check: $run: booting ($fw firmware, $append), ResetSystem(shutdown) through efimm"
-		VM_REBOOT=1 VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
-			"$append" "$EFIMM_TOP/scripts/guest-reset.sh $out" || true
-	else
-		stage "check: $run: booting ($fw firmware${append:+, $append}), $(wc -w <<<"$tests") kselftests"
-		"$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \
-			"$EFIMM_TOP/scripts/guest-tests.sh $out $tests" || true
-	fi
-	python3 "$EFIMM_TOP"/scripts/ktap.py judge "$run" "$out" >"$out/summary.txt" || true
-	grep -Ev '^(passed |  PASS )' "$out/summary.txt" || true
-	add_counts "$out/summary.txt"
-done <<<"$plan"
-
-stage "check: finished"
-echo "$total_pass passed, $total_fail failed, $total_skip skipped"
-[ "$total_fail" -eq 0 ]
+main "$@"
+exit
