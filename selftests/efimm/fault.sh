@@ -122,6 +122,15 @@ test_bad_writes() {
 		printf '%s' "$w" 2>/dev/null >"$FAULT" && return 1
 		printf '%s' "$w" 2>/dev/null >"$INJECT" && return 1
 	done
+	# What only a user task can contain: at CPL0 these would halt, write
+	# an MSR or kernel memory through %rbp, or spin forever.
+	for w in hlt wrmsr kernel_read write_ro syscall hang port oversize \
+		huge_size forge leak_store leak_load; do
+		if echo "$w" 2>/dev/null >"$INJECT"; then
+			echo "# inject_fault took $w at CPL0"
+			return 1
+		fi
+	done
 	[ "$(cat "$INJECT")" = none ]
 }
 
@@ -149,6 +158,6 @@ ktap_test_result "GP fault: contained, counted, refused until re-armed" test_gp
 ktap_test_result "invalid opcode: contained, counted, refused until re-armed" test_ud
 ktap_test_result "divide error: contained, counted, refused until re-armed" test_de
 ktap_test_result "int3: contained, counted, refused until re-armed" test_int3
-ktap_test_result "malformed writes to fault and inject_fault are refused" test_bad_writes
+ktap_test_result "malformed writes to fault and inject_fault, and cpl3-only faults, are refused" test_bad_writes
 ktap_test_result "unloading while disarmed frees the mm" test_unload_disarmed
 ktap_finished
