@@ -362,10 +362,12 @@ impl Counters {
                 p.irq_flags_corrupted.load(Relaxed)
             )?;
         }
+        let watched = sys::kernel_firmware_calls();
+        writeln!(f, "kernel.watched_calls {}", watched.calls)?;
         writeln!(
             f,
             "kernel.watched_max_preempt_off_ns {}",
-            sys::kernel_firmware_calls().max_preempt_off_ns
+            watched.max_preempt_off_ns
         )?;
         writeln!(f, "firmware_overlaps {}", sys::firmware_overlaps())
     }
