@@ -208,6 +208,10 @@ static int efimm_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct efimm_mm *m = file->private_data;
 
+	/* Only efimm's thread maps, in @m: the file maps physical memory. */
+	if (current->mm != m->mm)
+		return -EPERM;
+
 	vma->vm_ops = &efimm_vm_ops;
 	/* The bounce area: vmalloc_user() pages, user RW+NX by the VMA's flags. */
 	if (m->map_vmalloc)
@@ -222,9 +226,16 @@ static int efimm_mmap(struct file *file, struct vm_area_struct *vma)
 			       vma->vm_end - vma->vm_start, m->prot);
 }
 
-/* No .owner: efimm_mm_destroy() drops the last file reference itself. */
+static long efimm_cpl3_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long status);
+
+/*
+ * No .owner: efimm_mm_destroy() drops the last file reference itself,
+ * after the firmware task, which holds the other, has exited.
+ */
 static const struct file_operations efimm_map_fops = {
 	.mmap = efimm_mmap,
+	.unlocked_ioctl = efimm_cpl3_ioctl,
 };
 
 struct efimm_mm *efimm_mm_create(bool user)
@@ -272,6 +283,7 @@ int efimm_mm_destroy(struct efimm_mm *m)
 	struct mm_struct *mm = m->mm;
 	int users;
 
+	efimm_cpl3_task_end(m);
 	mmgrab(mm);	/* keep the struct around to read the count */
 	/* Unmaps every VMA; their file references go, ours stays the last. */
 	mmput(mm);
@@ -836,44 +848,87 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 /* The firmware at CPL3 (mode=cpl3) ------------------------------------ */
 
 /*
- * In cpl3 mode each call runs in a task of its own, created for it: a user
- * task sharing the cpl3 mm, which enters the trampoline on the null call
- * page in user mode (efimm_stubs.S). The firmware cannot reach the kernel
- * (every entry it can reach is a user one, and SMEP, SMAP and page-table
- * isolation apply as to any process), makes no system call but exit() (a
- * seccomp filter, which the trampoline sets before the call) and drives
- * only the ports it was granted. Any exception it takes ends the task with
- * a signal; so do a system call (SIGSYS) and the call's timeout (SIGKILL).
- * It runs preemptible, with its FPU state switched like any task's.
- * efimm's thread waits for the task in kernel_clone()'s vfork wait, then
- * until it has exited.
+ * In cpl3 mode the firmware runs in one user task that lives across calls:
+ * created by efimm's thread with the cpl3 mm, it enters the trampoline on
+ * the null call page in user mode (efimm_stubs.S), confines itself and
+ * then waits in the kernel, in an ioctl() on the cpl3 mm's file, for each
+ * call: efimm_cpl3_ioctl() points its user registers at the call and
+ * returns into the trampoline, which calls the function and makes the
+ * same ioctl() again with the status. Only that ioctl(), from that one
+ * instruction, ends a call as returned; a firmware that jumps there
+ * returns a status of its choice, as it can by returning one.
+ *
+ * The firmware cannot reach the kernel (every entry it can reach is a
+ * user one, and SMEP, SMAP and page-table isolation apply as to any
+ * process), makes no system call but that ioctl() (a seccomp filter,
+ * which the trampoline sets before any call) and drives only the ports
+ * it was granted. Any exception it takes ends the task with a signal; so
+ * do any other system call (SIGSYS) and the call's timeout (SIGKILL); the
+ * next call starts a new task. It runs preemptible, with its FPU state
+ * switched like any task's. No fork, exit or mm switch of efimm's thread
+ * per call: the thread hands the call over and sleeps until the task
+ * returns or has exited.
  */
 /* A trap number no exception sets: the task's signal came from elsewhere. */
 #define EFIMM_NO_TRAP	(~0UL)
 
-struct efimm_cpl3_call {
-	struct efimm_mm *m;
-	unsigned long fn;
-	const u64 *args;
-	/* The task, referenced by efimm_cpl3_start(). */
-	struct task_struct *task;
-	struct hrtimer timeout;
-	u64 timeout_ns;
-	bool timed_out;
+/* Where the firmware's task is between efimm's thread and the firmware. */
+enum efimm_fw_state {
+	EFIMM_FW_STARTING,	/* confining itself */
+	EFIMM_FW_IDLE,		/* waiting in its ioctl() for a call */
+	EFIMM_FW_CALL,		/* a call handed over, not taken yet */
+	EFIMM_FW_RUNNING,	/* in the firmware */
+	EFIMM_FW_RETURNED,	/* back in its ioctl(); status is valid */
 };
 
 /*
- * The task's user registers when it exits, recorded by the
- * sched_process_exit probe before exit_mm() wakes efimm's thread: one
- * call at a time, and the probe only writes while cpl3_exit.task is set.
- * How the call ended is read from them: the trampoline's exit() leaves
- * the system call number in orig_ax, its argument in di and the status in
- * si, from an instruction whose address ip follows.
+ * The cpl3 mm's firmware task, and the call in flight. efimm's thread
+ * writes the call and moves the state to CALL; the task moves it to
+ * RUNNING, then RETURNED, and the thread back to IDLE; each move is a
+ * release that the other side's wait acquires. The exit probe records the
+ * task's user registers as it exits, before exit_mm() and the wake-up of
+ * the thread: how a call ended that did not return is read from them (a
+ * signal of an exception, exit(1) of a task that could not confine
+ * itself). One cpl3 mm, one call at a time.
  */
 static struct {
+	struct efimm_mm *m;
+	/* The task, referenced; NULL until the next call starts one. */
 	struct task_struct *task;
+	int fd;
+	enum efimm_fw_state state;
+	/* Set by the exit probe once the task is in do_exit(). */
+	bool exiting;
+	unsigned long fn;
+	u64 args[4];
+	unsigned long status;
+	/* The task's involuntary switches when it took the call, returned. */
+	unsigned long nivcsw_start, nivcsw_end;
+	/* The task's user registers at exit. */
 	unsigned long ip, orig_ax, di, si;
-} cpl3_exit;
+} cpl3_task;
+
+static DECLARE_WAIT_QUEUE_HEAD(cpl3_task_wq);
+
+/* Each side's moves of the state publish what it wrote before them. */
+static void efimm_fw_set_state(enum efimm_fw_state state)
+{
+	/* Pairs with efimm_fw_state(). */
+	smp_store_release(&cpl3_task.state, state);
+	wake_up(&cpl3_task_wq);
+}
+
+static enum efimm_fw_state efimm_fw_state(void)
+{
+	/* Pairs with efimm_fw_set_state(). */
+	return smp_load_acquire(&cpl3_task.state);
+}
+
+static bool efimm_fw_exiting(void)
+{
+	/* Pairs with the exit probe's release: its record is complete. */
+	return smp_load_acquire(&cpl3_task.exiting);
+}
 
 static struct tracepoint *process_exit_tp;
 
@@ -888,12 +943,15 @@ static void efimm_process_exit_probe(void *data, struct task_struct *p,
 {
 	struct pt_regs *regs = task_pt_regs(p);
 
-	if (p != READ_ONCE(cpl3_exit.task))
+	if (p != READ_ONCE(cpl3_task.task))
 		return;
-	cpl3_exit.ip = regs->ip;
-	cpl3_exit.orig_ax = regs->orig_ax;
-	cpl3_exit.di = regs->di;
-	cpl3_exit.si = regs->si;
+	cpl3_task.ip = regs->ip;
+	cpl3_task.orig_ax = regs->orig_ax;
+	cpl3_task.di = regs->di;
+	cpl3_task.si = regs->si;
+	/* Publishes the record above to the thread's acquire of .exiting. */
+	smp_store_release(&cpl3_task.exiting, true);
+	wake_up(&cpl3_task_wq);
 }
 
 int efimm_cpl3_probe_register(void)
@@ -914,25 +972,108 @@ void efimm_cpl3_probe_unregister(void)
 
 static enum hrtimer_restart efimm_cpl3_timeout(struct hrtimer *t)
 {
-	struct efimm_cpl3_call *c = container_of(t, struct efimm_cpl3_call,
-						 timeout);
-
-	WRITE_ONCE(c->timed_out, true);
-	send_sig(SIGKILL, c->task, 1);
+	send_sig(SIGKILL, cpl3_task.task, 1);
 	return HRTIMER_NORESTART;
+}
+
+/* The user address of a label in efimm_stubs.S, in @m. */
+static unsigned long efimm_stub_addr(struct efimm_mm *m, const u8 *label)
+{
+	return m->own_addr + (label - efimm_stub_page);
+}
+
+/* The user address right after the system call at @label: 2 bytes long. */
+static unsigned long efimm_cpl3_syscall_ip(struct efimm_mm *m, const u8 *label)
+{
+	return efimm_stub_addr(m, label) + 2;
+}
+
+/*
+ * Point the task's user registers at the call: efimm_cpl3_call with the
+ * function in %rbx, its first four arguments in %r12-%r15, the bounce
+ * area's header in %rbp, the file's fd in %rdi, %rsp 16-byte aligned over
+ * 32 bytes of shadow space and the fifth argument, which the thread wrote,
+ * every other register zero: nothing of an earlier call's. start_thread()
+ * resets the flags and segments as for a new program.
+ */
+static void efimm_cpl3_enter_call(struct pt_regs *regs, struct efimm_mm *m)
+{
+	start_thread(regs, efimm_stub_addr(m, efimm_cpl3_call_entry),
+		     efimm_cpl3_stack_addr(m) + EFIMM_CPL3_STACK_SIZE - 48);
+	regs->ax = 0;
+	regs->cx = 0;
+	regs->dx = 0;
+	regs->si = 0;
+	regs->r8 = 0;
+	regs->r9 = 0;
+	regs->r10 = 0;
+	regs->r11 = 0;
+	regs->di = cpl3_task.fd;
+	regs->bp = efimm_cpl3_bounce_addr(m);
+	regs->bx = cpl3_task.fn;
+	regs->r12 = cpl3_task.args[0];
+	regs->r13 = cpl3_task.args[1];
+	regs->r14 = cpl3_task.args[2];
+	regs->r15 = cpl3_task.args[3];
+}
+
+/*
+ * The firmware task's ioctl(), from the trampoline's efimm_cpl3_wait: the
+ * end of its set-up or of a call, with the status the function returned
+ * in @status; then the wait for the next call, which it returns into. A
+ * signal ends the wait: SIGKILL the task, one whose default is to ignore
+ * it restarts the ioctl(), which finds no call to end. Made by anything
+ * else, from anywhere else: refused, and the firmware's own system call
+ * kills the task (SIGSYS), as one the filter refuses does.
+ */
+static long efimm_cpl3_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long status)
+{
+	struct efimm_mm *m = file->private_data;
+	struct pt_regs *regs = current_pt_regs();
+
+	if (current != READ_ONCE(cpl3_task.task) || m != cpl3_task.m)
+		return -EPERM;
+	if (cmd != EFIMM_CPL3_IOCTL ||
+	    regs->ip != efimm_cpl3_syscall_ip(m, efimm_cpl3_wait)) {
+		force_sig(SIGSYS);
+		return -EPERM;
+	}
+	switch (cpl3_task.state) {
+	case EFIMM_FW_RUNNING:
+		cpl3_task.status = status;
+		cpl3_task.nivcsw_end = current->nivcsw;
+		efimm_fw_set_state(EFIMM_FW_RETURNED);
+		break;
+	case EFIMM_FW_STARTING:
+		efimm_fw_set_state(EFIMM_FW_IDLE);
+		break;
+	default:
+		break;
+	}
+	/* Interruptible: an idle task counts in no load average. */
+	if (wait_event_interruptible(cpl3_task_wq,
+				     efimm_fw_state() == EFIMM_FW_CALL))
+		return -ERESTARTSYS;
+	cpl3_task.nivcsw_start = current->nivcsw;
+	WRITE_ONCE(cpl3_task.state, EFIMM_FW_RUNNING);
+	efimm_cpl3_enter_call(regs, m);
+	return 0;
 }
 
 /*
  * The new task's first function, in kernel mode, before ret_from_fork()
- * returns to user mode: point its user registers at the trampoline.
+ * returns to user mode: a descriptor of the cpl3 mm's file for its
+ * ioctl(), and its user registers pointed at the trampoline's set-up.
  */
-static int efimm_cpl3_start(void *data)
+static int efimm_cpl3_task_start(void *data)
 {
-	struct efimm_cpl3_call *c = data;
+	struct efimm_mm *m = data;
 	struct pt_regs *regs = current_pt_regs();
-	unsigned long sp = efimm_cpl3_stack_addr(c->m) + EFIMM_CPL3_STACK_SIZE - 48;
-	int sig;
+	int sig, fd;
 
+	/* First: the exit probe must know the task however it ends. */
+	WRITE_ONCE(cpl3_task.task, get_task_struct(current));
 	/*
 	 * The default action for every signal, which the kernel thread it was
 	 * cloned from ignores, SIGKILL included: the timeout's SIGKILL must
@@ -951,22 +1092,23 @@ static int efimm_cpl3_start(void *data)
 	current->flags |= PF_NOFREEZE;
 	/* Nothing it does may gain privileges; seccomp needs no capability. */
 	task_set_no_new_privs(current);
-	c->task = get_task_struct(current);
-	WRITE_ONCE(cpl3_exit.task, current);
-	start_thread(regs, c->m->own_addr +
-		     EFIMM_STUB_CPL3_ENTRY * EFIMM_STUB_SLOT, sp);
-	regs->bx = c->fn;
-	regs->r12 = c->args[0];
-	regs->r13 = c->args[1];
-	regs->r14 = c->args[2];
-	regs->r15 = c->args[3];
-	regs->bp = efimm_cpl3_bounce_addr(c->m);
-	hrtimer_start(&c->timeout, ns_to_ktime(c->timeout_ns), HRTIMER_MODE_REL);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		force_sig(SIGKILL);
+		return 0;
+	}
+	fd_install(fd, get_file(m->file));
+	cpl3_task.fd = fd;
+	start_thread(regs, efimm_stub_addr(m, efimm_cpl3_setup),
+		     efimm_cpl3_stack_addr(m) + EFIMM_CPL3_STACK_SIZE - 48);
+	regs->r12 = fd;
+	regs->bp = efimm_cpl3_bounce_addr(m);
 	return 0;
 }
 
 static_assert(EFIMM_NR_GETPID == __NR_getpid && EFIMM_NR_EXIT == __NR_exit &&
 	      EFIMM_NR_IOPERM == __NR_ioperm && EFIMM_NR_PRCTL == __NR_prctl);
+static_assert(__NR_ioctl == EFIMM_NR_IOCTL);
 static_assert(PR_SET_SECCOMP == EFIMM_PR_SET_SECCOMP);
 static_assert(SECCOMP_MODE_FILTER == EFIMM_SECCOMP_MODE_FILTER);
 static_assert(SECCOMP_RET_KILL_PROCESS == EFIMM_SECCOMP_RET_KILL_PROCESS);
@@ -1018,7 +1160,7 @@ u32 efimm_pm_timer_port(void)
 /* mode=cpl0|cpl3, which the Rust module macro of 7.2 cannot declare. */
 static char mode_param[8] = "cpl0";
 module_param_string(mode, mode_param, sizeof(mode_param), 0444);
-MODULE_PARM_DESC(mode, "Where the firmware runs: cpl0 (kernel mode, the default) or cpl3 (a user task per call)");
+MODULE_PARM_DESC(mode, "Where the firmware runs: cpl0 (kernel mode, the default) or cpl3 (a user task)");
 
 /* 0 for cpl0, 3 for cpl3, -EINVAL for anything else. */
 int efimm_mode_param(void)
@@ -1041,13 +1183,6 @@ u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len)
 	*user = efimm_cpl3_bounce_addr(m) + EFIMM_CPL3_HEADER;
 	*len = EFIMM_CPL3_BOUNCE_SIZE - EFIMM_CPL3_HEADER;
 	return (u8 *)m->bounce + EFIMM_CPL3_HEADER;
-}
-
-/* The user address right after one of the trampoline's exit() calls. */
-static unsigned long efimm_cpl3_exit_ip(struct efimm_mm *m, const u8 *insn)
-{
-	/* syscall is two bytes long. */
-	return m->own_addr + (insn - efimm_stub_page) + 2;
 }
 
 /*
@@ -1149,132 +1284,117 @@ unsigned int efimm_cpl3_scrub(struct efimm_mm *m)
 }
 
 /*
- * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
- * pointer (the firmware sees only the user mappings of @m), and kill it
- * after @timeout_ns. The caller is efimm's thread, outside any mm, holding
- * the EFI runtime lock. Returns an error only if no task could be created;
- * else @res says how the call ended. The firmware's own writes into the
- * bounce area are the caller's to read.
+ * Wait until the firmware task has exited and release it: its mm
+ * reference is gone once exit_state is set. Polled as well as woken: a
+ * tracer that attached to the task gets the wake-up of its parent instead.
  */
-int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
-		    u64 timeout_ns, struct efimm_call_result *res)
+static void efimm_cpl3_task_reap(void)
 {
-	struct efimm_cpl3_call c = {
-		.m = m,
-		.fn = (unsigned long)fn,
-		.args = args,
-		.timeout_ns = timeout_ns,
-	};
-	u8 *bounce = m->bounce;
-	u64 *stack = m->stack;
-	struct task_struct *t = NULL;
+	struct task_struct *t = cpl3_task.task;
+
+	while (!READ_ONCE(t->exit_state))
+		wait_event_idle_timeout(current->signal->wait_chldexit,
+					READ_ONCE(t->exit_state), HZ / 10);
+	/*
+	 * Pairs with the full barrier exit_mm() has between the exit probe
+	 * and exit_notify(): the probe's record is the task's last word.
+	 */
+	smp_rmb();
+	WRITE_ONCE(cpl3_task.task, NULL);
+	put_task_struct(t);
+}
+
+/*
+ * Start @m's firmware task from efimm's thread, which enters @m for the
+ * task to inherit it (user_mode_thread() shares the creator's mm), and
+ * wait until the task has confined itself. Returns the longest stretch
+ * with preemption off in @preempt_off_ns; -EPERM if the task could not
+ * confine itself, another error if it could not start.
+ */
+static int efimm_cpl3_task_create(struct efimm_mm *m, u64 *preempt_off_ns)
+{
+	struct task_struct *t;
 	u64 t0, enter_ns;
-	int code, sig;
-	bool exited;
+	bool unconfined;
 	pid_t pid;
 
-	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
-		return -EOPNOTSUPP;
-	if (!m->user || !m->bounce)
-		return -EINVAL;
-	/* The fifth argument, 32 bytes above the trampoline's stack pointer. */
-	stack[EFIMM_CPL3_STACK_SIZE / sizeof(u64) - 2] = args[4];
-	memset(bounce, 0, EFIMM_CPL3_HEADER);
-	*(u32 *)(bounce + EFIMM_CPL3_NR_PORTS) = cpl3_ports.nr;
-	memcpy(bounce + EFIMM_CPL3_PORTS, cpl3_ports.range,
+	memset(m->bounce, 0, EFIMM_CPL3_HEADER);
+	*(u32 *)(m->bounce + EFIMM_CPL3_NR_PORTS) = cpl3_ports.nr;
+	memcpy(m->bounce + EFIMM_CPL3_PORTS, cpl3_ports.range,
 	       sizeof(cpl3_ports.range));
-	/* The probe reads .task on every exit: it stays NULL until the start. */
-	cpl3_exit.ip = 0;
-	cpl3_exit.orig_ax = 0;
-	cpl3_exit.di = 0;
-	cpl3_exit.si = 0;
-	hrtimer_setup_on_stack(&c.timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
-			       HRTIMER_MODE_REL);
+	cpl3_task.m = m;
+	cpl3_task.exiting = false;
+	cpl3_task.state = EFIMM_FW_STARTING;
+	cpl3_task.ip = 0;
+	cpl3_task.orig_ax = 0;
+	cpl3_task.di = 0;
+	cpl3_task.si = 0;
 
-	efimm_fw_enter();
 	/*
 	 * Not efimm_use_mm(): the task would inherit disabled migration. The
 	 * thread may move while it waits; a CPU it leaves keeps the mm lazily,
 	 * as for any process's mm, whose pages the cpl3 mm's all are. The
-	 * call's only stretches with preemption off are efimm's, entering and
-	 * leaving the mm: the firmware runs as a user task.
+	 * upper bound of kthread_use_mm()'s section with interrupts off is
+	 * timed without disabling preemption: it takes task_lock(), which
+	 * sleeps on PREEMPT_RT.
 	 */
 	m->entered = true;
-	/*
-	 * An upper bound of kthread_use_mm()'s section with interrupts off
-	 * (timed without disabling preemption: it takes task_lock(), which
-	 * sleeps on PREEMPT_RT).
-	 */
 	t0 = local_clock();
 	kthread_use_mm(m->mm);
 	enter_ns = local_clock() - t0;
-	/*
-	 * Sleeps, killably and freezably, until the task released the mm in
-	 * exit_mm(): a kernel thread takes no signal, so only its end ends
-	 * the wait. The thread may freeze in it, the task (PF_NOFREEZE) not.
-	 */
-	pid = user_mode_thread(efimm_cpl3_start, &c, CLONE_VFORK | SIGCHLD);
-	/* The firmware cannot run once its task left the mm. */
-	hrtimer_cancel(&c.timeout);
+	pid = user_mode_thread(efimm_cpl3_task_start, m, SIGCHLD);
 	preempt_disable();
 	t0 = local_clock();
 	efimm_leave_mm(m);
-	res->preempt_off_ns = max(enter_ns, local_clock() - t0);
+	*preempt_off_ns = max(enter_ns, local_clock() - t0);
 	preempt_enable();
-
-	if (pid >= 0) {
-		/*
-		 * The vfork wait ends before the task's mmput(): wait until it has
-		 * exited (its exit_state is set after), so that no task holds the
-		 * mm once a call returns. Polled as well: a tracer that attached
-		 * to the task gets the wake-up instead.
-		 */
-		t = c.task;
-		while (!READ_ONCE(t->exit_state))
-			wait_event_idle_timeout(current->signal->wait_chldexit,
-						READ_ONCE(t->exit_state), HZ / 10);
-		/*
-		 * Pairs with the full barrier exit_mm() has between the exit
-		 * probe and exit_notify(): cpl3_exit is the task's last word.
-		 */
-		smp_rmb();
-	}
-	efimm_fw_leave();
-	destroy_hrtimer_on_stack(&c.timeout);
-	WRITE_ONCE(cpl3_exit.task, NULL);
 	if (pid < 0)
 		return pid;
 
-	code = t->exit_code;
-	sig = code & 0x7f;
-	exited = !sig && cpl3_exit.orig_ax == __NR_exit;
-	res->switched_out = t->nvcsw + t->nivcsw;
-	/*
-	 * Returned: exit(0) from the instruction after the call; the status
-	 * is what the function left in %rax. The firmware can jump there
-	 * with a status of its choice, as it can return one. Once in exit(),
-	 * a timeout's SIGKILL changes nothing: the call did return. Anything
-	 * else, a task the timeout killed above all, is a fault.
-	 */
-	if (exited && cpl3_exit.di == 0 &&
-	    cpl3_exit.ip == efimm_cpl3_exit_ip(m, efimm_cpl3_exit_returned)) {
-		res->status = cpl3_exit.si;
-		goto out;
-	}
+	/* The task sets cpl3_task.task before it can end. */
+	wait_event_freezable(cpl3_task_wq,
+			     efimm_fw_state() != EFIMM_FW_STARTING ||
+			     efimm_fw_exiting());
+	if (efimm_fw_state() == EFIMM_FW_IDLE)
+		return 0;
+	t = get_task_struct(cpl3_task.task);
+	efimm_cpl3_task_reap();
+	unconfined = !(t->exit_code & 0x7f) && cpl3_task.orig_ax == __NR_exit &&
+		     cpl3_task.di == 1 &&
+		     cpl3_task.ip == efimm_cpl3_syscall_ip(m, efimm_cpl3_unconfined) &&
+		     efimm_seccomp_mode(t) == SECCOMP_MODE_DISABLED;
+	pr_err("efimm: the firmware task %s (exit code %#x at %#lx)\n",
+	       unconfined ? "could not confine itself" : "ended in its set-up",
+	       t->exit_code, cpl3_task.ip);
+	put_task_struct(t);
+	return unconfined ? -EPERM : -ECHILD;
+}
+
+/*
+ * End @m's firmware task, if it has one, and wait until it has exited:
+ * before the mm goes, or the thread that is its parent.
+ */
+void efimm_cpl3_task_end(struct efimm_mm *m)
+{
+	if (!cpl3_task.task || cpl3_task.m != m)
+		return;
+	send_sig(SIGKILL, cpl3_task.task, 1);
+	efimm_cpl3_task_reap();
+}
+
+/* How the call in flight ended, its task having exited: always a fault. */
+static void efimm_cpl3_fault(struct task_struct *t, bool timed_out,
+			     struct efimm_call_result *res)
+{
+	int code = t->exit_code, sig = code & 0x7f;
 
 	res->status = EFI_ABORTED;
 	res->faulted = true;
-	res->fault_ip = cpl3_exit.ip;
-	if (sig == SIGKILL && READ_ONCE(c.timed_out)) {
+	res->fault_ip = cpl3_task.ip;
+	if (sig == SIGKILL && timed_out) {
 		res->fault_vector = EFIMM_FAULT_TIMEOUT;
-	} else if (exited && cpl3_exit.di == 1 &&
-		   cpl3_exit.ip == efimm_cpl3_exit_ip(m, efimm_cpl3_exit_unconfined) &&
-		   efimm_seccomp_mode(t) == SECCOMP_MODE_DISABLED) {
-		/* The trampoline's exit(1): the task could not confine itself. */
-		put_task_struct(t);
-		return -EPERM;
 	} else if (!sig || sig == SIGSYS) {
-		/* exit() of its own, or a system call the filter refused. */
+		/* exit() of its own, or a system call refused. */
 		res->fault_vector = EFIMM_FAULT_SYSCALL;
 	} else if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
 		    sig == SIGFPE || sig == SIGTRAP) &&
@@ -1288,7 +1408,82 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		res->fault_vector = EFIMM_FAULT_KILLED;
 		res->fault_error_code = code;
 	}
-out:
+}
+
+/*
+ * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
+ * pointer (the firmware sees only the user mappings of @m), and kill its
+ * task after @timeout_ns. The caller is efimm's thread, outside any mm,
+ * holding the EFI runtime lock. Starts the firmware task first if there is
+ * none (at the first call, and after a call that did not return). Returns
+ * an error only if no task could be started; else @res says how the call
+ * ended. The firmware's own writes into the bounce area are the caller's
+ * to read.
+ */
+int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
+		    u64 timeout_ns, struct efimm_call_result *res)
+{
+	u64 *stack = m->stack;
+	struct hrtimer timeout;
+	struct task_struct *t;
+	bool timed_out, running;
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
+		return -EOPNOTSUPP;
+	if (!m->user || !m->bounce)
+		return -EINVAL;
+	/* One the last call's timeout killed as it returned. */
+	if (cpl3_task.task && efimm_fw_exiting())
+		efimm_cpl3_task_reap();
+	if (!cpl3_task.task) {
+		ret = efimm_cpl3_task_create(m, &res->preempt_off_ns);
+		if (ret)
+			return ret;
+	}
+	t = cpl3_task.task;
+	/* The fifth argument, 32 bytes above the trampoline's stack pointer. */
+	stack[EFIMM_CPL3_STACK_SIZE / sizeof(u64) - 2] = args[4];
+	cpl3_task.fn = (unsigned long)fn;
+	memcpy(cpl3_task.args, args, sizeof(cpl3_task.args));
+	hrtimer_setup_on_stack(&timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
+			       HRTIMER_MODE_REL);
+
+	efimm_fw_enter();
+	efimm_fw_set_state(EFIMM_FW_CALL);
+	hrtimer_start(&timeout, ns_to_ktime(timeout_ns), HRTIMER_MODE_REL);
+	/*
+	 * Sleeps until the task returns or has started to exit: a kernel
+	 * thread takes no signal. The thread may freeze in it, the task
+	 * (PF_NOFREEZE) not.
+	 */
+	wait_event_freezable(cpl3_task_wq,
+			     efimm_fw_state() == EFIMM_FW_RETURNED ||
+			     efimm_fw_exiting());
+	timed_out = hrtimer_cancel(&timeout) == 0;
+	destroy_hrtimer_on_stack(&timeout);
+
+	/*
+	 * Returned: the ioctl() from the instruction after the call, with
+	 * the status the function left in %rax. Once there, a timeout's
+	 * SIGKILL changes nothing: the call did return. Anything else, a
+	 * task the timeout killed above all, is a fault.
+	 */
+	if (efimm_fw_state() == EFIMM_FW_RETURNED) {
+		efimm_fw_leave();
+		res->status = cpl3_task.status;
+		res->switched_out = cpl3_task.nivcsw_end - cpl3_task.nivcsw_start;
+		WRITE_ONCE(cpl3_task.state, EFIMM_FW_IDLE);
+		return 0;
+	}
+	/* Taken: the firmware ran, and may have been preempted. */
+	running = READ_ONCE(cpl3_task.state) == EFIMM_FW_RUNNING;
+	get_task_struct(t);
+	efimm_cpl3_task_reap();
+	efimm_fw_leave();
+	if (running)
+		res->switched_out = t->nivcsw - cpl3_task.nivcsw_start;
+	efimm_cpl3_fault(t, timed_out, res);
 	put_task_struct(t);
 	return 0;
 }

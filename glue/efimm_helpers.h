@@ -28,24 +28,26 @@
 #define EFIMM_STUB_SYSCALL	12	/* getpid() */
 #define EFIMM_STUB_HANG		13	/* spins forever */
 #define EFIMM_STUB_PORT		14	/* outb to port 0x80 */
-/* The cpl3 trampoline, two slots long: not a function to call. */
-#define EFIMM_STUB_CPL3_ENTRY	15
 /* cpl3 only: returns EFI_SUCCESS with 1M in its fourth argument's u64 */
-#define EFIMM_STUB_OVERSIZE	17
+#define EFIMM_STUB_OVERSIZE	15
 /* cpl3 only: returns EFI_BUFFER_TOO_SMALL with 2^64 - 1 in the same u64 */
-#define EFIMM_STUB_HUGE_SIZE	18
+#define EFIMM_STUB_HUGE_SIZE	16
 /* cpl3 only: writes a completion record into the bounce header, hangs */
-#define EFIMM_STUB_FORGE	19
+#define EFIMM_STUB_FORGE	17
 /* cpl3 only: leaves a marker in the bounce area and on the stack */
-#define EFIMM_STUB_LEAK_STORE	20
+#define EFIMM_STUB_LEAK_STORE	18
 /* cpl3 only: returns what it finds where LEAK_STORE leaves its markers */
-#define EFIMM_STUB_LEAK_LOAD	21
-#define EFIMM_STUBS		22
+#define EFIMM_STUB_LEAK_LOAD	19
+/* cpl3 only: makes the trampoline's return ioctl() from its own code */
+#define EFIMM_STUB_FAKE_RETURN	20
+#define EFIMM_STUBS		21
+/* The cpl3 trampoline follows the last slot (efimm_cpl3_setup etc.). */
 
 /*
- * The header of the cpl3 bounce area, which the trampoline reads before it
- * calls the function (the port ranges to ask for). How the call ended the
- * kernel reads from the task's registers at exit, never from here.
+ * The header of the cpl3 bounce area, which the trampoline reads as the
+ * firmware task sets itself up (the port ranges to ask for). How a call
+ * ended the kernel learns from the task's ioctl() or its exit, never from
+ * here.
  */
 #define EFIMM_CPL3_NR_PORTS	16	/* u32 */
 #define EFIMM_CPL3_PORTS	24	/* u32 pairs: first port, count */
@@ -66,6 +68,7 @@
 #define EFIMM_NR_EXIT		60
 #define EFIMM_NR_IOPERM		173
 #define EFIMM_NR_PRCTL		157
+#define EFIMM_NR_IOCTL		16
 #define EFIMM_PR_SET_SECCOMP	22
 #define EFIMM_SECCOMP_MODE_FILTER 2
 #define EFIMM_SECCOMP_RET_KILL_PROCESS 0x80000000
@@ -73,12 +76,14 @@
 #define EFIMM_AUDIT_ARCH_X86_64	0xc000003e
 #define EFIMM_SECCOMP_DATA_NR	0
 #define EFIMM_SECCOMP_DATA_ARCH	4
+/* The firmware task's ioctl() on the cpl3 mm's file: a call ended. */
+#define EFIMM_CPL3_IOCTL	0xef00
 
 /*
  * What a cpl3 call reports as its fault vector when the firmware took no
  * CPU exception: above every x86 vector.
  */
-#define EFIMM_FAULT_SYSCALL	256	/* a system call (seccomp), or exit() */
+#define EFIMM_FAULT_SYSCALL	256	/* a system call of the firmware's own */
 #define EFIMM_FAULT_TIMEOUT	257	/* killed after the call's timeout */
 #define EFIMM_FAULT_KILLED	258	/* any other way the task ended */
 
@@ -132,8 +137,12 @@ struct task_struct;
 /* glue/efimm_thunk.S, called by efimm_helpers.c */
 efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 extern const u8 efimm_thunk_returned[];
-/* glue/efimm_stubs.S: the cpl3 trampoline's two exit() instructions. */
-extern const u8 efimm_cpl3_exit_returned[], efimm_cpl3_exit_unconfined[];
+/*
+ * glue/efimm_stubs.S: the cpl3 trampoline's set-up and call entries, its
+ * ioctl() and its exit(1) instructions.
+ */
+extern const u8 efimm_cpl3_setup[], efimm_cpl3_call_entry[];
+extern const u8 efimm_cpl3_wait[], efimm_cpl3_unconfined[];
 
 /* Implemented in C (efimm_helpers.c), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);
@@ -168,6 +177,7 @@ u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len);
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		    u64 timeout_ns, struct efimm_call_result *res);
 unsigned int efimm_cpl3_scrub(struct efimm_mm *m);
+void efimm_cpl3_task_end(struct efimm_mm *m);
 void efimm_sort_u64(u64 *v, size_t n);
 void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 		       unsigned long end, void *ctx);

@@ -139,93 +139,6 @@ SYM_DATA_START(efimm_stub_page)
 	ud2
 
 	/*
-	 * The cpl3 mode's way into a function, entered in user mode from
-	 * efimm_cpl3_start() with the function in %rbx, its first four
-	 * arguments in %r12-%r15, the bounce area's header in %rbp and %rsp
-	 * 16-byte aligned over 32 bytes of shadow space and the fifth
-	 * argument. It asks for the header's port ranges (ioperm), confines
-	 * the task with a seccomp filter that allows exit() alone (strict
-	 * mode would also allow read and write, and make RDTSC fault, which
-	 * firmware timers use), resets the FPU control words as UEFI
-	 * requires, calls the function with the MS x64 ABI, stores what it
-	 * returned in the header and exits. Exit status 1: the task could not
-	 * confine itself.
-	 */
-	slot EFIMM_STUB_CPL3_ENTRY
-	movl	EFIMM_CPL3_NR_PORTS(%rbp), %r9d
-	leaq	EFIMM_CPL3_PORTS(%rbp), %r8
-1:	testl	%r9d, %r9d
-	jz	2f
-	movl	(%r8), %edi
-	movl	4(%r8), %esi
-	movl	$1, %edx
-	movl	$EFIMM_NR_IOPERM, %eax
-	syscall
-	addq	$8, %r8
-	decl	%r9d
-	jmp	1b
-	/* struct sock_fprog { 6 instructions, the filter below } */
-2:	leaq	6f(%rip), %rax
-	pushq	%rax
-	pushq	$6
-	movl	$EFIMM_NR_PRCTL, %eax
-	movl	$EFIMM_PR_SET_SECCOMP, %edi
-	movl	$EFIMM_SECCOMP_MODE_FILTER, %esi
-	movq	%rsp, %rdx
-	syscall
-	addq	$16, %rsp
-	testl	%eax, %eax
-	jnz	3f
-	fninit
-	ldmxcsr	4f(%rip)
-	movq	%r12, %rcx
-	movq	%r13, %rdx
-	movq	%r14, %r8
-	movq	%r15, %r9
-	call	*%rbx
-	/*
-	 * exit(0) from this instruction, with the status in %rsi: the kernel
-	 * reads both from the task's registers as it exits, where nothing the
-	 * firmware wrote to memory can forge them.
-	 */
-	movq	%rax, %rsi
-	xorl	%edi, %edi
-	movl	$EFIMM_NR_EXIT, %eax
-SYM_INNER_LABEL(efimm_cpl3_exit_returned, SYM_L_GLOBAL)
-	syscall
-	ud2
-	/* exit(1): the task could not confine itself. */
-3:	movl	$1, %edi
-	movl	$EFIMM_NR_EXIT, %eax
-SYM_INNER_LABEL(efimm_cpl3_exit_unconfined, SYM_L_GLOBAL)
-	syscall
-	ud2
-4:	.long	0x1f80			/* MXCSR: all exceptions masked */
-	/*
-	 * The filter, as struct sock_filter { u16 code; u8 jt, jf; u32 k }:
-	 * x86-64 system calls only, and of them exit().
-	 */
-	.balign	8
-6:	.short	0x20			/* BPF_LD | BPF_W | BPF_ABS */
-	.byte	0, 0
-	.long	EFIMM_SECCOMP_DATA_ARCH
-	.short	0x15			/* BPF_JMP | BPF_JEQ | BPF_K */
-	.byte	0, 3			/* other arch: kill */
-	.long	EFIMM_AUDIT_ARCH_X86_64
-	.short	0x20
-	.byte	0, 0
-	.long	EFIMM_SECCOMP_DATA_NR
-	.short	0x15
-	.byte	0, 1			/* exit: allow, else kill */
-	.long	EFIMM_NR_EXIT
-	.short	0x06			/* BPF_RET | BPF_K */
-	.byte	0, 0
-	.long	EFIMM_SECCOMP_RET_ALLOW
-	.short	0x06
-	.byte	0, 0
-	.long	EFIMM_SECCOMP_RET_KILL_PROCESS
-
-	/*
 	 * GetVariable that claims a 1M variable fits any buffer: EFI_SUCCESS
 	 * with 1M in *DataSize, its fourth argument (cpl3 only: at CPL0 it
 	 * would write wherever %r9 points).
@@ -272,5 +185,132 @@ SYM_INNER_LABEL(efimm_cpl3_exit_unconfined, SYM_L_GLOBAL)
 	orq	-0x100(%rsp), %rax
 	ret
 
+	/*
+	 * The trampoline's return ioctl(), made from the firmware's own code
+	 * with EFI_SUCCESS, then a hang: only the one at efimm_cpl3_wait
+	 * ends a call, and this is a system call of the firmware's.
+	 */
+	slot EFIMM_STUB_FAKE_RETURN
+	xorl	%edx, %edx
+	movl	$EFIMM_CPL3_IOCTL, %esi
+	movl	$EFIMM_NR_IOCTL, %eax
+	syscall
+1:	jmp	1b
+
 	.org efimm_stub_page + EFIMM_STUBS * EFIMM_STUB_SLOT
+
+	/*
+	 * The cpl3 mode's firmware task, in user mode. efimm_cpl3_task_start()
+	 * enters efimm_cpl3_setup once, with the descriptor of its ioctl() in
+	 * %r12 and the bounce area's header in %rbp. It asks for the header's
+	 * port ranges (ioperm), confines itself with a seccomp filter that
+	 * allows ioctl() alone (strict mode would also allow read and write,
+	 * and make RDTSC fault, which firmware timers use) and waits for a
+	 * call in the ioctl() at efimm_cpl3_wait. Exit status 1: it could
+	 * not confine itself.
+	 *
+	 * The kernel answers that ioctl() with a call, returning into
+	 * efimm_cpl3_call_entry with the function in %rbx, its first four
+	 * arguments in %r12-%r15, the descriptor in %rdi, %rsp 16-byte
+	 * aligned over 32 bytes of shadow space and the fifth argument, and
+	 * every other register zero. The entry resets the FPU control words
+	 * as UEFI requires and clears the vector registers, calls the
+	 * function with the MS x64 ABI (which keeps %rdi) and makes the
+	 * ioctl() again with the status in %rdx: the kernel reads it from the
+	 * registers of that system call, where nothing the firmware wrote to
+	 * memory can forge it.
+	 */
+SYM_INNER_LABEL(efimm_cpl3_setup, SYM_L_GLOBAL)
+	movl	EFIMM_CPL3_NR_PORTS(%rbp), %r9d
+	leaq	EFIMM_CPL3_PORTS(%rbp), %r8
+1:	testl	%r9d, %r9d
+	jz	2f
+	movl	(%r8), %edi
+	movl	4(%r8), %esi
+	movl	$1, %edx
+	movl	$EFIMM_NR_IOPERM, %eax
+	syscall
+	addq	$8, %r8
+	decl	%r9d
+	jmp	1b
+	/* struct sock_fprog { 6 instructions, the filter below } */
+2:	leaq	6f(%rip), %rax
+	pushq	%rax
+	pushq	$6
+	movl	$EFIMM_NR_PRCTL, %eax
+	movl	$EFIMM_PR_SET_SECCOMP, %edi
+	movl	$EFIMM_SECCOMP_MODE_FILTER, %esi
+	movq	%rsp, %rdx
+	syscall
+	addq	$16, %rsp
+	testl	%eax, %eax
+	jnz	3f
+	movl	%r12d, %edi
+	xorl	%edx, %edx
+	jmp	5f
+
+SYM_INNER_LABEL(efimm_cpl3_call_entry, SYM_L_GLOBAL)
+	fninit
+	ldmxcsr	4f(%rip)
+	pxor	%xmm0, %xmm0
+	pxor	%xmm1, %xmm1
+	pxor	%xmm2, %xmm2
+	pxor	%xmm3, %xmm3
+	pxor	%xmm4, %xmm4
+	pxor	%xmm5, %xmm5
+	pxor	%xmm6, %xmm6
+	pxor	%xmm7, %xmm7
+	pxor	%xmm8, %xmm8
+	pxor	%xmm9, %xmm9
+	pxor	%xmm10, %xmm10
+	pxor	%xmm11, %xmm11
+	pxor	%xmm12, %xmm12
+	pxor	%xmm13, %xmm13
+	pxor	%xmm14, %xmm14
+	pxor	%xmm15, %xmm15
+	movq	%r12, %rcx
+	movq	%r13, %rdx
+	movq	%r14, %r8
+	movq	%r15, %r9
+	call	*%rbx
+	movq	%rax, %rdx
+5:	movl	$EFIMM_CPL3_IOCTL, %esi
+	movl	$EFIMM_NR_IOCTL, %eax
+SYM_INNER_LABEL(efimm_cpl3_wait, SYM_L_GLOBAL)
+	syscall
+	/* It returns only into efimm_cpl3_call_entry, or failed. */
+	ud2
+	/* exit(1): the task could not confine itself. */
+3:	movl	$1, %edi
+	movl	$EFIMM_NR_EXIT, %eax
+SYM_INNER_LABEL(efimm_cpl3_unconfined, SYM_L_GLOBAL)
+	syscall
+	ud2
+4:	.long	0x1f80			/* MXCSR: all exceptions masked */
+	/*
+	 * The filter, as struct sock_filter { u16 code; u8 jt, jf; u32 k }:
+	 * x86-64 system calls only, and of them ioctl().
+	 */
+	.balign	8
+6:	.short	0x20			/* BPF_LD | BPF_W | BPF_ABS */
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_DATA_ARCH
+	.short	0x15			/* BPF_JMP | BPF_JEQ | BPF_K */
+	.byte	0, 3			/* other arch: kill */
+	.long	EFIMM_AUDIT_ARCH_X86_64
+	.short	0x20
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_DATA_NR
+	.short	0x15
+	.byte	0, 1			/* ioctl: allow, else kill */
+	.long	EFIMM_NR_IOCTL
+	.short	0x06			/* BPF_RET | BPF_K */
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_RET_ALLOW
+	.short	0x06
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_RET_KILL_PROCESS
+
+	/* One page: the build fails here if the code outgrows it. */
+	.org efimm_stub_page + 4096
 SYM_DATA_END_LABEL(efimm_stub_page, SYM_L_GLOBAL, efimm_stub_page_end)

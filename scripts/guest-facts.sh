@@ -42,24 +42,66 @@ read_forks() {
 	done </proc/stat
 }
 
-# Where the firmware runs, seen from the kernel: at CPL3 every call is a
-# task of its own, so READS routed reads of a variable (builtins only: no
-# fork of ours) make at least READS tasks; at CPL0 none.
-firmware_forks() {
-	local var before i junk errors=0
+# Every runtime code region (type 5) of the runtime map, as "start end"
+# into CODE_RANGES: where efi=lowmap maps it, 1:1.
+read_code_ranges() {
+	local d type addr pages
+	CODE_RANGES=()
+	for d in /sys/firmware/efi/runtime-map/*/; do
+		read -r type <"$d/type" && read -r addr <"$d/phys_addr" &&
+			read -r pages <"$d/num_pages" || continue
+		[ "$((type))" -eq 5 ] && CODE_RANGES+=("$((addr)) $((addr + pages * 4096))")
+	done
+}
+
+# The processes whose maps, as the kernel shows them, have a VMA inside
+# runtime code, into CODE_PIDS, with builtins only: at CPL3 the firmware's
+# task; at CPL0 none (no kernel thread's mm is shown).
+read_code_pids() {
+	local f start end rest r pid
+	CODE_PIDS=()
+	for f in /proc/[0-9]*/maps; do
+		pid=${f#/proc/}
+		while IFS=' -' read -r start end rest; do
+			for r in "${CODE_RANGES[@]}"; do
+				if [ "$((16#$start))" -ge "${r% *}" ] && [ "$((16#$start))" -lt "${r#* }" ]; then
+					CODE_PIDS+=("${pid%/maps}")
+					break 2
+				fi
+			done
+		done 2>/dev/null <"$f"
+	done
+}
+
+# Where the firmware runs, seen from the kernel, over READS routed reads of
+# a variable (builtins only: no fork of ours): the tasks created meanwhile
+# (none per call in either mode), and the processes mapping runtime code
+# halfway through and at the end (at CPL3 one, the same: the firmware's
+# task lives across calls; at CPL0 none).
+firmware_tasks() {
+	local var before i junk errors=0 half
 	var=$(find /sys/firmware/efi/efivars -maxdepth 1 -type f -name 'Boot*' | head -n 1)
 	[ -n "$var" ] || var=$(find /sys/firmware/efi/efivars -maxdepth 1 -type f | head -n 1)
 	[ -n "$var" ] || { fact firmware_forks "none: no variable to read"; return; }
+	read_code_ranges
+	fact runtime_code_regions "${#CODE_RANGES[@]}"
 	read_forks
 	before=$FORKS
 	for ((i = 0; i < READS; i++)); do
 		# read returns 1 at the end of the data, >1 on an error.
 		IFS= read -r -d '' -n 64 junk 2>/dev/null <"$var"
 		[ $? -le 1 ] || errors=$((errors + 1))
+		if [ "$i" -eq $((READS / 2)) ]; then
+			read_code_pids
+			half="${CODE_PIDS[*]}"
+		fi
 	done
+	read_code_pids
 	read_forks
 	fact firmware_forks $((FORKS - before))
 	fact firmware_read_errors "$errors"
+	fact firmware_code_pids_half "${half:-none}"
+	fact firmware_code_pids "${CODE_PIDS[*]:-none}"
 }
 
 mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/security 2>/dev/null
@@ -85,7 +127,7 @@ mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/secur
 		fact efimm_mode "$(head -n 1 /sys/kernel/debug/efimm/mode)"
 		fact inject_fault "$([ -e /sys/kernel/debug/efimm/inject_fault ] && echo yes || echo no)"
 		fact firmware_reads "$READS"
-		firmware_forks
+		firmware_tasks
 		rmmod efimm || fact efimm_unload failed
 	else
 		fact efimm_load "refused: $err"

@@ -238,14 +238,21 @@ def fact_problem(fact, facts):
             reads, forks = int(get("firmware_reads")), int(get("firmware_forks"))
         except (TypeError, ValueError):
             return f"no task count: {get('firmware_forks')}"
-        # At CPL3 each call is a task; at CPL0 none (a few kernel threads
-        # may start meanwhile).
         if get("firmware_read_errors") != "0":
             return f"routed reads failed: {get('firmware_read_errors')} of {reads}"
-        if fact == "cpl3" and forks < reads:
-            return f"{reads} routed reads made only {forks} tasks: not at CPL3"
-        if fact == "cpl0" and forks >= reads // 4:
-            return f"{reads} routed reads made {forks} tasks: not at CPL0"
+        # No task per call in either mode (a few kernel threads may start
+        # meanwhile).
+        if forks >= reads // 4:
+            return f"{reads} routed reads made {forks} tasks: a task per call"
+        # At CPL3 one process maps runtime code, the same one throughout;
+        # at CPL0 none.
+        pids, half = get("firmware_code_pids"), get("firmware_code_pids_half")
+        if fact == "cpl3" and (len((pids or "").split()) != 1 or pids == "none"):
+            return f"processes mapping runtime code: {pids}: not at CPL3"
+        if fact == "cpl3" and half != pids:
+            return f"the firmware's task changed during the reads: {half}, then {pids}"
+        if fact == "cpl0" and pids != "none":
+            return f"processes mapping runtime code: {pids}: not at CPL0"
     elif fact == "pti":
         if get("pti") != "on":
             return "no pti flag in /proc/cpuinfo"

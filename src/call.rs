@@ -89,7 +89,7 @@ pub(crate) enum InjectedFault {
 
 impl InjectedFault {
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
-    pub(crate) const ALL: [InjectedFault; 20] = [
+    pub(crate) const ALL: [InjectedFault; 21] = [
         InjectedFault::NonExecutable,
         InjectedFault::Unmapped,
         InjectedFault::Stub(Stub::GeneralProtection),
@@ -110,6 +110,7 @@ impl InjectedFault {
         InjectedFault::Stub(Stub::Forge),
         InjectedFault::Stub(Stub::LeakStore),
         InjectedFault::Stub(Stub::LeakLoad),
+        InjectedFault::Stub(Stub::FakeReturn),
     ];
 
     /// Its name in `inject_fault`.
@@ -135,6 +136,7 @@ impl InjectedFault {
             InjectedFault::Stub(Stub::Forge) => "forge",
             InjectedFault::Stub(Stub::LeakStore) => "leak_store",
             InjectedFault::Stub(Stub::LeakLoad) => "leak_load",
+            InjectedFault::Stub(Stub::FakeReturn) => "fake_return",
         }
     }
 
@@ -461,6 +463,8 @@ impl ThreadMain for Shared {
             Ok(entries) => {
                 self.set_state(State::Ready);
                 self.serve(thread, &entries);
+                // Its child: reaped by this thread, before it goes.
+                sys::end_cpl3_task(&self.mm, thread);
             }
             Err(e) => self.set_state(State::Failed(e)),
         }

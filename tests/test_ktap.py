@@ -131,7 +131,8 @@ boot pflash-x pflash efi=lowmap
 """
 
 FACTS = {"runtime_map_identity": "yes", "efimm_load": "ok", "efimm_mode": "cpl3",
-         "firmware_reads": "40", "firmware_forks": "41", "firmware_read_errors": "0"}
+         "firmware_reads": "40", "firmware_forks": "1", "firmware_read_errors": "0",
+         "firmware_code_pids_half": "203", "firmware_code_pids": "203"}
 
 
 class PlanTest(unittest.TestCase):
@@ -183,8 +184,16 @@ class PlanTest(unittest.TestCase):
     def test_a_boot_at_cpl0_is_no_cpl3_boot(self):
         got = self.judged(GOOD, dict(FACTS, efimm_mode="cpl0"))
         self.assertFalse(got["boot proves cpl3"].passed)
-        # efimm's own word is not enough: the kernel must see a task a call.
-        got = self.judged(GOOD, dict(FACTS, firmware_forks="2"))
+        # efimm's own word is not enough: the kernel must show a process
+        # that maps the firmware's code.
+        got = self.judged(GOOD, dict(FACTS, firmware_code_pids="none"))
+        self.assertIn("not at CPL3", got["boot proves cpl3"].detail)
+        # One, living across calls: not a task per call.
+        got = self.judged(GOOD, dict(FACTS, firmware_forks="41"))
+        self.assertIn("a task per call", got["boot proves cpl3"].detail)
+        got = self.judged(GOOD, dict(FACTS, firmware_code_pids_half="190"))
+        self.assertIn("task changed", got["boot proves cpl3"].detail)
+        got = self.judged(GOOD, dict(FACTS, firmware_code_pids="203 204"))
         self.assertIn("not at CPL3", got["boot proves cpl3"].detail)
         # Nor tasks that made no call the reads could use.
         got = self.judged(GOOD, dict(FACTS, firmware_read_errors="40"))
@@ -197,8 +206,10 @@ class PlanTest(unittest.TestCase):
     def test_facts_tell_the_configurations_apart(self):
         self.assertIsNone(ktap.fact_problem("pti", {"pti": "on"}))
         self.assertIsNotNone(ktap.fact_problem("pti", {"pti": "off"}))
-        self.assertIsNone(ktap.fact_problem("cpl0", dict(FACTS, efimm_mode="cpl0",
-                                                         firmware_forks="1")))
+        cpl0 = dict(FACTS, efimm_mode="cpl0", firmware_code_pids_half="none",
+                    firmware_code_pids="none")
+        self.assertIsNone(ktap.fact_problem("cpl0", cpl0))
+        self.assertIsNotNone(ktap.fact_problem("cpl0", dict(cpl0, firmware_code_pids="203")))
         self.assertIsNotNone(ktap.fact_problem("cpl0", dict(FACTS, efimm_mode="cpl0")))
         self.assertIsNone(ktap.fact_problem("default", {
             "runtime_map_identity": "no (0 of 9)",

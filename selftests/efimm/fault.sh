@@ -125,7 +125,7 @@ test_bad_writes() {
 	# What only a user task can contain: at CPL0 these would halt, write
 	# an MSR or kernel memory through %rbp, or spin forever.
 	for w in hlt wrmsr kernel_read write_ro syscall hang port oversize \
-		huge_size forge leak_store leak_load; do
+		huge_size forge leak_store leak_load fake_return; do
 		if echo "$w" 2>/dev/null >"$INJECT"; then
 			echo "# inject_fault took $w at CPL0"
 			return 1

@@ -61,6 +61,7 @@ extern "C" {
         res: *mut CallResult,
     );
     fn efimm_cpl3_scrub(m: *mut RawMm) -> u32;
+    fn efimm_cpl3_task_end(m: *mut RawMm);
     fn efimm_cpl3_call(
         mm: *mut RawMm,
         f: *const c_void,
@@ -153,8 +154,9 @@ impl FirmwareFn {
         res
     }
 
-    /// Calls the function at CPL3, in a user task of its own sharing the
-    /// cpl3 mm `mm`, and kills it after `timeout_ns`. Every exception it
+    /// Calls the function at CPL3, in the firmware task of the cpl3 mm
+    /// `mm` (started at the first call and after a call that did not
+    /// return), and kills the task after `timeout_ns`. Every exception it
     /// takes, a system call and the timeout end the task, and `faulted`
     /// says so. An error only if no task could be started, or (`EPERM`) it
     /// could not confine itself with seccomp. Then zeroes what the
@@ -217,10 +219,20 @@ pub(super) fn scrub_cpl3(
     mm: &OwnedMm,
     _thread: &mut OnEfimmThread,
 ) -> u32 {
-    // SAFETY: The mm is live (type invariant); no firmware task runs in it
-    // between calls (`run_cpl3` returns once its task has exited), and the
+    // SAFETY: The mm is live (type invariant); between calls its firmware
+    // task waits in the kernel and touches none of its user memory
+    // (`run_cpl3` returns once the task has returned or exited), and the
     // efimm thread, borrowed here, makes no call meanwhile.
     unsafe { efimm_cpl3_scrub(mm.as_raw()) }
+}
+
+/// Ends the firmware task of the cpl3 mm `mm`, if it has one, and waits
+/// until it has exited; the next cpl3 call would start another. For the
+/// efimm thread, whose child the task is, before it returns.
+pub(crate) fn end_cpl3_task(mm: &OwnedMm, _thread: &mut OnEfimmThread) {
+    // SAFETY: The mm is live (type invariant); the efimm thread, borrowed
+    // here, makes no call meanwhile, so no call is in flight.
+    unsafe { efimm_cpl3_task_end(mm.as_raw()) }
 }
 
 /// The arguments of a cpl3 call: numbers, and addresses in the cpl3 mm's
@@ -287,18 +299,21 @@ pub(crate) enum Stub {
     Port = 14,
     /// Returns `EFI_SUCCESS` with 1M in the `u64` its fourth argument
     /// points to: a GetVariable that claims any buffer holds a 1M variable.
-    Oversize = 17,
+    Oversize = 15,
     /// Returns `EFI_BUFFER_TOO_SMALL` with 2^64 - 1 in the same `u64`.
-    HugeSize = 18,
+    HugeSize = 16,
     /// Writes a completion record into its bounce area's header, then
     /// hangs: the call must end as a timeout.
-    Forge = 19,
+    Forge = 17,
     /// Leaves a marker deep in the bounce area and below its stack
     /// pointer, and returns `EFI_SUCCESS`.
-    LeakStore = 20,
+    LeakStore = 18,
     /// Returns what it finds where `LeakStore` leaves its markers: 0 (the
     /// null call's `EFI_SUCCESS`) unless a call sees an earlier one's data.
-    LeakLoad = 21,
+    LeakLoad = 19,
+    /// Makes the trampoline's return `ioctl()` from its own code, with
+    /// `EFI_SUCCESS`, then hangs: the call must end as a system call.
+    FakeReturn = 20,
 }
 
 impl Stub {

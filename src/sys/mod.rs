@@ -45,6 +45,7 @@ pub(crate) use cpl3::{
     Mode, //
 };
 pub(crate) use firmware::{
+    end_cpl3_task,
     CallResult,
     Cpl3Args,
     FirmwareFn,
