@@ -59,6 +59,12 @@ bool efimm_runtime_services_enabled(void)
 	return efi_enabled(EFI_RUNTIME_SERVICES);
 }
 
+/* Set for good by efi_runtime_seal(): see efimm_seal_param(). */
+bool efimm_runtime_sealed(void)
+{
+	return efi_enabled(EFI_RUNTIME_SEALED);
+}
+
 bool efimm_booted_lowmap(void)
 {
 	return efi_enabled(EFI_LOWMAP);
@@ -1162,6 +1168,21 @@ static char mode_param[8] = "cpl0";
 module_param_string(mode, mode_param, sizeof(mode_param), 0444);
 MODULE_PARM_DESC(mode, "Where the firmware runs: cpl0 (kernel mode, the default) or cpl3 (a user task)");
 
+/*
+ * seal=1|0 (a bool, which the Rust module macro of 7.2 cannot declare):
+ * whether a cpl3 call of the firmware seals runtime services off from
+ * kernel mode (efi_runtime_seal()). Only tests that compare efimm with the
+ * kernel's own path in one boot turn it off.
+ */
+static bool seal_param = true;
+module_param_named(seal, seal_param, bool, 0444);
+MODULE_PARM_DESC(seal, "mode=cpl3: once the firmware ran at CPL3, refuse to call it in kernel mode until reboot (default: 1)");
+
+bool efimm_seal_param(void)
+{
+	return seal_param;
+}
+
 /* 0 for cpl0, 3 for cpl3, -EINVAL for anything else. */
 int efimm_mode_param(void)
 {
@@ -1474,6 +1495,9 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		res->status = cpl3_task.status;
 		res->switched_out = cpl3_task.nivcsw_end - cpl3_task.nivcsw_start;
 		WRITE_ONCE(cpl3_task.state, EFIMM_FW_IDLE);
+		/* Killed as it returned: gone before the next call comes. */
+		if (timed_out)
+			efimm_cpl3_task_reap();
 		return 0;
 	}
 	/* Taken: the firmware ran, and may have been preempted. */

@@ -146,6 +146,7 @@ extern const u8 efimm_cpl3_wait[], efimm_cpl3_unconfined[];
 
 /* Implemented in C (efimm_helpers.c), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);
+bool efimm_runtime_sealed(void);
 bool efimm_booted_lowmap(void);
 unsigned long efimm_user_limit(void);
 bool efimm_p4d_folded(void);
@@ -173,6 +174,7 @@ void efimm_cpl3_probe_unregister(void);
 int efimm_cpl3_allow_ports(u32 first, u32 count);
 u32 efimm_pm_timer_port(void);
 int efimm_mode_param(void);
+bool efimm_seal_param(void);
 u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len);
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		    u64 timeout_ns, struct efimm_call_result *res);

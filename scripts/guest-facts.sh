@@ -121,7 +121,8 @@ mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/secur
 		fact kmemleak off
 	fi
 	fact lockdown "$(cat /sys/kernel/security/lockdown 2>/dev/null || echo absent)"
-	mode=$(sed -n 's/.*efimm[.]mode=\([a-z0-9]*\).*/mode=\1/p' /proc/cmdline)
+	mode=$(tr ' ' '\n' </proc/cmdline |
+		sed -n 's/^efimm[.]\(mode=[a-z0-9]*\)$/\1/p; s/^efimm[.]\(seal=[01]\)$/\1/p' | tr '\n' ' ')
 	if err=$(insmod "$EFIMM_KO" route=1 $mode 2>&1); then
 		fact efimm_load ok
 		fact efimm_mode "$(head -n 1 /sys/kernel/debug/efimm/mode)"
@@ -129,6 +130,8 @@ mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/secur
 		fact firmware_reads "$READS"
 		firmware_tasks
 		rmmod efimm || fact efimm_unload failed
+		# The kernel's own word that a cpl3 call sealed its path.
+		fact sealed "$(dmesg | grep -c 'efi: runtime services sealed')"
 	else
 		fact efimm_load "refused: $err"
 	fi

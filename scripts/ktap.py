@@ -253,6 +253,9 @@ def fact_problem(fact, facts):
             return f"the firmware's task changed during the reads: {half}, then {pids}"
         if fact == "cpl0" and pids != "none":
             return f"processes mapping runtime code: {pids}: not at CPL0"
+    elif fact == "sealed":
+        if get("sealed") != "1":
+            return f"the kernel said {get('sealed')} times that runtime services were sealed"
     elif fact == "pti":
         if get("pti") != "on":
             return "no pti flag in /proc/cpuinfo"

@@ -20,7 +20,7 @@ BOOTS_TXT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 # What a boot may claim to prove, checked against scripts/guest-facts.sh.
 FACTS = ("lowmap", "default", "cpl0", "cpl3", "pti", "kmemleak", "smp",
-         "inject_fault", "lockdown")
+         "inject_fault", "lockdown", "sealed")
 
 
 @dataclass

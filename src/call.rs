@@ -378,8 +378,11 @@ impl Shared {
                 return Err(EIO);
             }
             // The kernel stopped calling the firmware (a fault on its own
-            // path): so does efimm.
-            if !sys::runtime_services_enabled() {
+            // path): so does efimm. Sealed off from kernel mode instead,
+            // it still takes cpl3 calls, the only ones left.
+            if !sys::runtime_services_enabled()
+                && !(self.mode() == Mode::Cpl3 && sys::runtime_sealed())
+            {
                 return Err(ENODEV);
             }
             if !slot.busy {
@@ -572,8 +575,13 @@ impl EntryPoints {
             (Mode::Cpl3, Call::Own(_)) => {
                 f.call_cpl3(&lock, mm, thread, &Cpl3Args::none(), shared.cpl3_timeout_ns)
             }
-            // The firmware at CPL3 cannot reach the caller's buffers.
+            // The firmware at CPL3 cannot reach the caller's buffers. Once
+            // it has run there, it may have rewritten anything a call in
+            // kernel mode would trust: seal that off first.
             (Mode::Cpl3, Call::Service(r)) => {
+                if sys::seal_requested() {
+                    sys::seal(&lock);
+                }
                 f.call_bounced(&lock, mm, thread, r, shared.cpl3_timeout_ns)
             }
         }

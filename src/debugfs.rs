@@ -161,7 +161,9 @@ fn write_mode(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(out, "{}", mode.name())?;
     if mode == Mode::Cpl3 {
         writeln!(out, "cpl3_timeout_ms {}", f.shared.cpl3_timeout_ns() / 1_000_000)?;
+        writeln!(out, "seal {}", u8::from(sys::seal_requested()))?;
     }
+    writeln!(out, "sealed {}", u8::from(sys::runtime_sealed()))?;
     Ok(())
 }
 

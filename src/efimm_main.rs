@@ -146,7 +146,13 @@ impl kernel::Module for Efimm {
             pr_err!("cpl3_timeout_ms={timeout_ms}: must be 1 to 600000\n");
             return Err(EINVAL);
         }
-        if !sys::runtime_services_enabled() {
+        // Sealed by an earlier cpl3 call: the firmware may have rewritten
+        // what a call in kernel mode would trust.
+        if sys::runtime_sealed() && mode == Mode::Cpl0 {
+            pr_err!("mode=cpl0: the firmware has run at CPL3 in this boot, and may not run in kernel mode again until reboot\n");
+            return Err(EPERM);
+        }
+        if !sys::runtime_services_enabled() && !sys::runtime_sealed() {
             pr_err!("EFI runtime services are not available\n");
             return Err(ENODEV);
         }

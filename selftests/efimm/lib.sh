@@ -12,19 +12,24 @@ efimm_loaded() {
 }
 
 # The mode a boot's efimm.mode=MODE names on the kernel command line (the
-# cpl3 boot of make check), as a module parameter; nothing by default.
+# cpl3 boots of make check), and its efimm.seal=N, as module parameters;
+# nothing by default (insmod reads no kernel command line).
 efimm_boot_mode() {
-	sed -n 's/.*efimm[.]mode=\([a-z0-9]*\).*/mode=\1/p' /proc/cmdline
+	tr ' ' '\n' </proc/cmdline | sed -n 's/^efimm[.]\(mode=[a-z0-9]*\)$/\1/p; s/^efimm[.]\(seal=[01]\)$/\1/p' |
+		tr '\n' ' '
 }
 
-# efimm_load [PARAM...]: in the boot's mode unless PARAM names one.
+# efimm_load [PARAM...]: with the boot's parameters (efimm_boot_mode)
+# that no PARAM names.
 efimm_load() {
-	local mode
-	case " $* " in
-	*" mode="*) mode= ;;
-	*) mode=$(efimm_boot_mode) ;;
-	esac
-	efimm_loaded || insmod "$EFIMM_KO" $mode "$@"
+	local p boot=()
+	for p in $(efimm_boot_mode); do
+		case " $* " in
+		*" ${p%%=*}="*) ;;
+		*) boot+=("$p") ;;
+		esac
+	done
+	efimm_loaded || insmod "$EFIMM_KO" "${boot[@]}" "$@"
 }
 
 # A debugfs file open keeps efimm loaded: give callers in flight 5 s to

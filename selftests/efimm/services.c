@@ -106,9 +106,14 @@ FIXTURE_SETUP(services)
 {
 	if (!booted_lowmap())
 		SKIP(return, "efimm needs a kernel booted with efi=lowmap");
-	/* In the mode a boot's efimm.mode= names (lib.sh's efimm_load). */
+	/*
+	 * In the mode and with the seal a boot's efimm.mode= and efimm.seal=
+	 * name (lib.sh's efimm_boot_mode).
+	 */
 	ASSERT_EQ(0, system("grep -q '^efimm ' /proc/modules || insmod \"$EFIMM_KO\" "
-			    "$(sed -n 's/.*efimm[.]mode=\\([a-z0-9]*\\).*/mode=\\1/p' /proc/cmdline)"));
+			    "$(tr ' ' '\\n' </proc/cmdline | sed -n "
+			    "'s/^efimm[.]\\(mode=[a-z0-9]*\\)$/\\1/p; "
+			    "s/^efimm[.]\\(seal=[01]\\)$/\\1/p')"));
 	ASSERT_EQ(0, system("grep -q '^efi_test ' /proc/modules || insmod \"$EFI_TEST_KO\""));
 	self->fd = open("/dev/efi_test", O_RDWR);
 	ASSERT_LE(0, self->fd);

@@ -11,6 +11,7 @@ use kernel::{
 
 extern "C" {
     fn efimm_runtime_services_enabled() -> bool;
+    fn efimm_runtime_sealed() -> bool;
     fn efimm_booted_lowmap() -> bool;
     fn efimm_user_limit() -> c_ulong;
     fn efimm_p4d_folded() -> bool;
@@ -23,6 +24,14 @@ extern "C" {
 pub(crate) fn runtime_services_enabled() -> bool {
     // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
     unsafe { efimm_runtime_services_enabled() }
+}
+
+/// Whether runtime services were sealed off from kernel mode for the rest
+/// of this boot (`efi_runtime_seal()`, by a cpl3 call): then the kernel's
+/// own path refuses every call, and only the cpl3 mode may call.
+pub(crate) fn runtime_sealed() -> bool {
+    // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
+    unsafe { efimm_runtime_sealed() }
 }
 
 /// `Err(EPERM)` if kernel lockdown forbids userspace to drive runtime

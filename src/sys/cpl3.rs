@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The cpl3 mode's kernel facilities: the `mode` parameter, the ports the
-//! firmware's task is granted, and the probe that records where the task
-//! was when it ended. The call itself is `FirmwareFn::call_cpl3`.
+//! The cpl3 mode's kernel facilities: the `mode` and `seal` parameters,
+//! the seal itself, the ports the firmware's task is granted, and the probe
+//! that records where the task was when it ended. The call itself is
+//! `FirmwareFn::call_cpl3`.
 
+use super::firmware::RuntimeLockGuard;
 use kernel::{
     error::to_result,
     prelude::*, //
@@ -11,6 +13,8 @@ use kernel::{
 
 extern "C" {
     fn efimm_mode_param() -> c_int;
+    fn efimm_seal_param() -> bool;
+    fn efi_runtime_seal();
     fn efimm_pm_timer_port() -> u32;
     fn efimm_cpl3_allow_ports(first: u32, count: u32) -> c_int;
     fn efimm_cpl3_probe_register() -> c_int;
@@ -44,6 +48,24 @@ impl Mode {
             Mode::Cpl3 => "cpl3",
         }
     }
+}
+
+/// Whether a cpl3 call of the firmware seals runtime services off from
+/// kernel mode: the `seal` parameter, on unless a test compares efimm with
+/// the kernel's own path.
+pub(crate) fn seal_requested() -> bool {
+    // SAFETY: Reads the module's own parameter; no preconditions.
+    unsafe { efimm_seal_param() }
+}
+
+/// Seals runtime services off from kernel mode until reboot, before the
+/// firmware first runs at CPL3, where it may rewrite what the kernel's own
+/// path would trust: from then on that path refuses every call, and only
+/// the cpl3 mode calls the firmware. Idempotent.
+pub(crate) fn seal(_lock: &RuntimeLockGuard) {
+    // SAFETY: We hold the runtime lock (guard), as `efi_runtime_seal()`
+    // requires: no call in kernel mode is in flight.
+    unsafe { efi_runtime_seal() };
 }
 
 /// The I/O port of the ACPI PM timer, if the FADT has one in port space.

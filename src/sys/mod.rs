@@ -34,6 +34,7 @@ pub(crate) use boot::{
     memory_attributes,
     memory_map,
     p4d_folded,
+    runtime_sealed,
     runtime_services_enabled,
     runtime_table,
     user_limit, //
@@ -41,6 +42,8 @@ pub(crate) use boot::{
 pub(crate) use cpl3::{
     allow_ports,
     pm_timer_port,
+    seal,
+    seal_requested,
     ExitProbe,
     Mode, //
 };

@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mode=cpl3 with the seal on (the default): once the firmware has run in
+# user mode, where it may rewrite its own code, data and the runtime
+# services table, the kernel never calls it in kernel mode again in this
+# boot. Run in a boot whose facts already made cpl3 calls: every path the
+# kernel has into the firmware is closed (its own efivarfs path refuses,
+# and probes on its firmware bracket see no call), efimm may not load at
+# cpl0, the seal outlives efimm, and routed through efimm at CPL3 the same
+# reads and writes still work.
+
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
+. "$(dirname "$0")/lib.sh"
+
+EFIVARS=/sys/firmware/efi/efivars
+# A variable of efimm's own tests (the efivarfs kselftest's GUID).
+TEST_VAR=$EFIVARS/efimm-seal-test-210be57c-9849-4fc7-a635-e6382d1aec27
+
+mode_field() {
+	awk -v k="$1" '$1 == k { print $2 }' "$EFIMM_DEBUGFS/mode"
+}
+
+route() {
+	echo "$1" >"$EFIMM_DEBUGFS/route"
+}
+
+# watched CMD...: run CMD with probes on the kernel's own firmware bracket
+# (watch_kernel_path); WATCHED is how many calls they saw.
+watched() {
+	local before rc
+	echo 1 >"$EFIMM_DEBUGFS/watch_kernel_path" || return 1
+	before=$(counter kernel.watched_calls)
+	"$@"
+	rc=$?
+	WATCHED=$(($(counter kernel.watched_calls) - before))
+	echo 0 >"$EFIMM_DEBUGFS/watch_kernel_path"
+	return $rc
+}
+
+read_boot_order() {
+	cat "$EFIVARS"/BootOrder-* >/dev/null 2>&1
+}
+
+# Four attribute bytes (non-volatile, boot and runtime access), one of data.
+write_test_var() {
+	printf '\x07\x00\x00\x00\x5a' >"$TEST_VAR" 2>/dev/null
+}
+
+# The attributes alone: SetVariable with no data deletes the variable.
+delete_test_var() {
+	printf '\x07\x00\x00\x00' >"$TEST_VAR"
+}
+
+test_sealed_once() {
+	local n
+	efimm_load || return 1
+	n=$(dmesg | grep -c 'efi: runtime services sealed')
+	echo "# seal messages: $n; efimm: sealed $(mode_field sealed), seal $(mode_field seal)"
+	[ "$n" = 1 ] && [ "$(mode_field sealed)" = 1 ] && [ "$(head -n 1 "$EFIMM_DEBUGFS/mode")" = cpl3 ]
+}
+
+test_cpl0_refused() {
+	local out
+	efimm_unload || return 1
+	dmesg_mark
+	if out=$(insmod "$EFIMM_KO" mode=cpl0 2>&1); then
+		echo "# efimm loaded at cpl0"
+		efimm_unload
+		return 1
+	fi
+	echo "# insmod: $out"
+	dmesg_new | grep -q 'efimm: mode=cpl0: the firmware has run at CPL3 in this boot'
+}
+
+# Unrouted, efivarfs takes the kernel's own path, which refuses: reads and
+# writes fail, and not one call reaches the firmware's bracket.
+test_kernel_path_closed() {
+	efimm_load route=0 || return 1
+	if watched read_boot_order; then
+		echo "# the kernel's path read BootOrder"
+		return 1
+	fi
+	local reads=$WATCHED
+	if watched write_test_var; then
+		echo "# the kernel's path wrote a variable"
+		return 1
+	fi
+	echo "# kernel path: firmware calls seen: read $reads, write $WATCHED"
+	[ "$reads" = 0 ] && [ "$WATCHED" = 0 ] &&
+		dmesg | grep -q 'EFI Runtime Services are disabled'
+}
+
+# Routed, the same read and write go through efimm at CPL3.
+test_routed_at_cpl3() {
+	local calls
+	route 1 || return 1
+	calls=$(counter efimm.get_variable.calls)
+	watched read_boot_order || { echo "# routed read failed"; return 1; }
+	local reads=$WATCHED
+	watched write_test_var || { echo "# routed write failed"; return 1; }
+	local writes=$WATCHED
+	delete_test_var || { echo "# routed delete failed"; return 1; }
+	echo "# routed: efimm get_variable calls +$(($(counter efimm.get_variable.calls) - calls))," \
+		"kernel path calls: read $reads, write $writes"
+	[ "$reads" = 0 ] && [ "$writes" = 0 ] &&
+		[ "$(counter efimm.get_variable.calls)" -gt "$calls" ] && route 0
+}
+
+# A one-way door: unloaded and loaded again, even with seal=0, efimm finds
+# the kernel's path closed, and cpl3 calls still work.
+test_seal_outlives_efimm() {
+	efimm_unload && efimm_load seal=0 route=1 || return 1
+	echo "# reloaded: sealed $(mode_field sealed), seal $(mode_field seal)"
+	[ "$(mode_field sealed)" = 1 ] && [ "$(mode_field seal)" = 0 ] && read_boot_order &&
+		route 0 && ! read_boot_order && efimm_unload
+}
+
+require_lowmap
+ktap_print_header
+ktap_set_plan 5
+ktap_test_result "the first cpl3 call sealed the kernel's path, once" test_sealed_once
+ktap_test_result "efimm refuses mode=cpl0 once sealed, and says why" test_cpl0_refused
+ktap_test_result "the kernel's own path refuses efivarfs and enters no firmware" test_kernel_path_closed
+ktap_test_result "routed through efimm at CPL3, the same read and write work" test_routed_at_cpl3
+ktap_test_result "the seal outlives efimm: reloaded with seal=0, still sealed" test_seal_outlives_efimm
+efimm_unload
+ktap_finished
