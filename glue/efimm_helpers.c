@@ -21,6 +21,7 @@
 #include <linux/acpi.h>
 #include <linux/anon_inodes.h>
 #include <linux/audit.h>
+#include <linux/cred.h>
 #include <linux/efi.h>
 #include <linux/file.h>
 #include <linux/freezer.h>
@@ -31,6 +32,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mman.h>
 #include <linux/mutex.h>
+#include <linux/oom.h>
 #include <linux/ptdump.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
@@ -1023,6 +1025,21 @@ static void efimm_cpl3_enter_call(struct pt_regs *regs, struct efimm_mm *m)
 	regs->r15 = cpl3_task.args[3];
 }
 
+/* Clear every capability of the current task. */
+static int efimm_cpl3_drop_caps(void)
+{
+	struct cred *new = prepare_creds();
+
+	if (!new)
+		return -ENOMEM;
+	cap_clear(new->cap_inheritable);
+	cap_clear(new->cap_permitted);
+	cap_clear(new->cap_effective);
+	cap_clear(new->cap_bset);
+	cap_clear(new->cap_ambient);
+	return commit_creds(new);
+}
+
 /*
  * The firmware task's ioctl(), from the trampoline's efimm_cpl3_wait: the
  * end of its set-up or of a call, with the status the function returned
@@ -1052,14 +1069,24 @@ static long efimm_cpl3_ioctl(struct file *file, unsigned int cmd,
 		efimm_fw_set_state(EFIMM_FW_RETURNED);
 		break;
 	case EFIMM_FW_STARTING:
+		/* Set up: nothing the firmware does needs a capability. */
+		if (efimm_cpl3_drop_caps()) {
+			force_sig(SIGKILL);
+			return -ENOMEM;
+		}
 		efimm_fw_set_state(EFIMM_FW_IDLE);
 		break;
 	default:
 		break;
 	}
-	/* Interruptible: an idle task counts in no load average. */
+	/*
+	 * Interruptible: an idle task counts in no load average. A task with
+	 * a signal pending (SIGKILL: it ignores every other) leaves the call
+	 * it did not take for the next task.
+	 */
 	if (wait_event_interruptible(cpl3_task_wq,
-				     efimm_fw_state() == EFIMM_FW_CALL))
+				     efimm_fw_state() == EFIMM_FW_CALL) ||
+	    signal_pending(current))
 		return -ERESTARTSYS;
 	cpl3_task.nivcsw_start = current->nivcsw;
 	WRITE_ONCE(cpl3_task.state, EFIMM_FW_RUNNING);
@@ -1081,12 +1108,16 @@ static int efimm_cpl3_task_start(void *data)
 	/* First: the exit probe must know the task however it ends. */
 	WRITE_ONCE(cpl3_task.task, get_task_struct(current));
 	/*
-	 * The default action for every signal, which the kernel thread it was
-	 * cloned from ignores, SIGKILL included: the timeout's SIGKILL must
-	 * kill the task, as the signal of an exception does.
+	 * Every signal ignored, as by the kernel thread it was cloned from,
+	 * but SIGKILL, which the timeout sends: nothing else may end a call
+	 * (a shutdown's SIGTERM, a SIGSTOP). The signal of an exception or of
+	 * seccomp is forced, and kills the task whatever the handler. The
+	 * OOM killer leaves it alone: it holds no memory worth its calls.
 	 */
 	for (sig = 1; sig <= _NSIG; sig++)
-		kernel_sigaction(sig, SIG_DFL);
+		kernel_sigaction(sig, sig == SIGKILL ? SIG_DFL : SIG_IGN);
+	current->signal->oom_score_adj = OOM_SCORE_ADJ_MIN;
+	current->signal->oom_score_adj_min = OOM_SCORE_ADJ_MIN;
 	/*
 	 * Copied from the kernel thread: no trap of its own may be read as
 	 * the firmware's, and no freezer may stop the firmware mid-call (the
@@ -1122,6 +1153,8 @@ static_assert(SECCOMP_RET_ALLOW == EFIMM_SECCOMP_RET_ALLOW);
 static_assert(AUDIT_ARCH_X86_64 == EFIMM_AUDIT_ARCH_X86_64);
 static_assert(offsetof(struct seccomp_data, nr) == EFIMM_SECCOMP_DATA_NR);
 static_assert(offsetof(struct seccomp_data, arch) == EFIMM_SECCOMP_DATA_ARCH);
+/* ioctl() takes the command's low 32 bits, which the filter compares. */
+static_assert(offsetof(struct seccomp_data, args[1]) == EFIMM_SECCOMP_DATA_ARG1);
 
 static_assert(EFIMM_CPL3_PORTS + EFIMM_CPL3_MAX_PORT_RANGES * 8 <=
 	      EFIMM_CPL3_HEADER);
@@ -1373,9 +1406,9 @@ static int efimm_cpl3_task_create(struct efimm_mm *m, u64 *preempt_off_ns)
 		return pid;
 
 	/* The task sets cpl3_task.task before it can end. */
-	wait_event_freezable(cpl3_task_wq,
-			     efimm_fw_state() != EFIMM_FW_STARTING ||
-			     efimm_fw_exiting());
+	wait_event_idle(cpl3_task_wq,
+			efimm_fw_state() != EFIMM_FW_STARTING ||
+			efimm_fw_exiting());
 	if (efimm_fw_state() == EFIMM_FW_IDLE)
 		return 0;
 	t = get_task_struct(cpl3_task.task);
@@ -1432,55 +1465,31 @@ static void efimm_cpl3_fault(struct task_struct *t, bool timed_out,
 }
 
 /*
- * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
- * pointer (the firmware sees only the user mappings of @m), and kill its
- * task after @timeout_ns. The caller is efimm's thread, outside any mm,
- * holding the EFI runtime lock. Starts the firmware task first if there is
- * none (at the first call, and after a call that did not return). Returns
- * an error only if no task could be started; else @res says how the call
- * ended. The firmware's own writes into the bounce area are the caller's
- * to read.
+ * Hand the call in cpl3_task to the firmware task and wait until it
+ * returned or exited. Returns false if the task exited without taking the
+ * call (killed while idle): nothing ran, and the call may go to a new task.
  */
-int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
-		    u64 timeout_ns, struct efimm_call_result *res)
+static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
+			   struct efimm_call_result *res)
 {
-	u64 *stack = m->stack;
+	struct task_struct *t = cpl3_task.task;
 	struct hrtimer timeout;
-	struct task_struct *t;
-	bool timed_out, running;
-	int ret;
+	enum efimm_fw_state state;
+	bool timed_out;
 
-	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
-		return -EOPNOTSUPP;
-	if (!m->user || !m->bounce)
-		return -EINVAL;
-	/* One the last call's timeout killed as it returned. */
-	if (cpl3_task.task && efimm_fw_exiting())
-		efimm_cpl3_task_reap();
-	if (!cpl3_task.task) {
-		ret = efimm_cpl3_task_create(m, &res->preempt_off_ns);
-		if (ret)
-			return ret;
-	}
-	t = cpl3_task.task;
-	/* The fifth argument, 32 bytes above the trampoline's stack pointer. */
-	stack[EFIMM_CPL3_STACK_SIZE / sizeof(u64) - 2] = args[4];
-	cpl3_task.fn = (unsigned long)fn;
-	memcpy(cpl3_task.args, args, sizeof(cpl3_task.args));
 	hrtimer_setup_on_stack(&timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
 			       HRTIMER_MODE_REL);
-
 	efimm_fw_enter();
 	efimm_fw_set_state(EFIMM_FW_CALL);
 	hrtimer_start(&timeout, ns_to_ktime(timeout_ns), HRTIMER_MODE_REL);
 	/*
-	 * Sleeps until the task returns or has started to exit: a kernel
-	 * thread takes no signal. The thread may freeze in it, the task
-	 * (PF_NOFREEZE) not.
+	 * Sleeps until the task returns or has started to exit, and does not
+	 * freeze meanwhile: suspend waits for the call (bounded by its
+	 * timeout), as the task (PF_NOFREEZE) runs on.
 	 */
-	wait_event_freezable(cpl3_task_wq,
-			     efimm_fw_state() == EFIMM_FW_RETURNED ||
-			     efimm_fw_exiting());
+	wait_event_idle(cpl3_task_wq,
+			efimm_fw_state() == EFIMM_FW_RETURNED ||
+			efimm_fw_exiting());
 	timed_out = hrtimer_cancel(&timeout) == 0;
 	destroy_hrtimer_on_stack(&timeout);
 
@@ -1488,9 +1497,11 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	 * Returned: the ioctl() from the instruction after the call, with
 	 * the status the function left in %rax. Once there, a timeout's
 	 * SIGKILL changes nothing: the call did return. Anything else, a
-	 * task the timeout killed above all, is a fault.
+	 * task the timeout killed above all, is a fault, but for a task
+	 * that never took the call.
 	 */
-	if (efimm_fw_state() == EFIMM_FW_RETURNED) {
+	state = efimm_fw_state();
+	if (state == EFIMM_FW_RETURNED) {
 		efimm_fw_leave();
 		res->status = cpl3_task.status;
 		res->switched_out = cpl3_task.nivcsw_end - cpl3_task.nivcsw_start;
@@ -1498,18 +1509,61 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		/* Killed as it returned: gone before the next call comes. */
 		if (timed_out)
 			efimm_cpl3_task_reap();
-		return 0;
+		return true;
 	}
-	/* Taken: the firmware ran, and may have been preempted. */
-	running = READ_ONCE(cpl3_task.state) == EFIMM_FW_RUNNING;
 	get_task_struct(t);
 	efimm_cpl3_task_reap();
 	efimm_fw_leave();
-	if (running)
+	if (state == EFIMM_FW_CALL && !timed_out) {
+		put_task_struct(t);
+		return false;
+	}
+	/* Taken: the firmware ran, and may have been preempted. */
+	if (state == EFIMM_FW_RUNNING)
 		res->switched_out = t->nivcsw - cpl3_task.nivcsw_start;
 	efimm_cpl3_fault(t, timed_out, res);
 	put_task_struct(t);
-	return 0;
+	return true;
+}
+
+/*
+ * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
+ * pointer (the firmware sees only the user mappings of @m), and kill its
+ * task after @timeout_ns. The caller is efimm's thread, outside any mm,
+ * holding the EFI runtime lock. Starts the firmware task first if there is
+ * none (at the first call, and after a call that did not return), and
+ * once more if the task was killed before it took the call. Returns an
+ * error only if no task could be started; else @res says how the call
+ * ended. The firmware's own writes into the bounce area are the caller's
+ * to read.
+ */
+int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
+		    u64 timeout_ns, struct efimm_call_result *res)
+{
+	u64 *stack = m->stack;
+	int ret, tries;
+
+	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
+		return -EOPNOTSUPP;
+	if (!m->user || !m->bounce)
+		return -EINVAL;
+	for (tries = 0; tries < 2; tries++) {
+		/* One killed since the last call. */
+		if (cpl3_task.task && efimm_fw_exiting())
+			efimm_cpl3_task_reap();
+		if (!cpl3_task.task) {
+			ret = efimm_cpl3_task_create(m, &res->preempt_off_ns);
+			if (ret)
+				return ret;
+		}
+		/* The fifth argument, 32 bytes above the trampoline's %rsp. */
+		stack[EFIMM_CPL3_STACK_SIZE / sizeof(u64) - 2] = args[4];
+		cpl3_task.fn = (unsigned long)fn;
+		memcpy(cpl3_task.args, args, sizeof(cpl3_task.args));
+		if (efimm_cpl3_run(m, timeout_ns, res))
+			return 0;
+	}
+	return -ECHILD;
 }
 
 static int efimm_cmp_u64(const void *a, const void *b)

@@ -76,6 +76,7 @@
 #define EFIMM_AUDIT_ARCH_X86_64	0xc000003e
 #define EFIMM_SECCOMP_DATA_NR	0
 #define EFIMM_SECCOMP_DATA_ARCH	4
+#define EFIMM_SECCOMP_DATA_ARG1	24
 /* The firmware task's ioctl() on the cpl3 mm's file: a call ended. */
 #define EFIMM_CPL3_IOCTL	0xef00
 

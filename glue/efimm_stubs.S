@@ -204,7 +204,7 @@ SYM_DATA_START(efimm_stub_page)
 	 * enters efimm_cpl3_setup once, with the descriptor of its ioctl() in
 	 * %r12 and the bounce area's header in %rbp. It asks for the header's
 	 * port ranges (ioperm), confines itself with a seccomp filter that
-	 * allows ioctl() alone (strict mode would also allow read and write,
+	 * allows its ioctl() alone (strict mode would also allow read and write,
 	 * and make RDTSC fault, which firmware timers use) and waits for a
 	 * call in the ioctl() at efimm_cpl3_wait. Exit status 1: it could
 	 * not confine itself.
@@ -233,10 +233,10 @@ SYM_INNER_LABEL(efimm_cpl3_setup, SYM_L_GLOBAL)
 	addq	$8, %r8
 	decl	%r9d
 	jmp	1b
-	/* struct sock_fprog { 6 instructions, the filter below } */
+	/* struct sock_fprog { 8 instructions, the filter below } */
 2:	leaq	6f(%rip), %rax
 	pushq	%rax
-	pushq	$6
+	pushq	$8
 	movl	$EFIMM_NR_PRCTL, %eax
 	movl	$EFIMM_PR_SET_SECCOMP, %edi
 	movl	$EFIMM_SECCOMP_MODE_FILTER, %esi
@@ -289,21 +289,28 @@ SYM_INNER_LABEL(efimm_cpl3_unconfined, SYM_L_GLOBAL)
 4:	.long	0x1f80			/* MXCSR: all exceptions masked */
 	/*
 	 * The filter, as struct sock_filter { u16 code; u8 jt, jf; u32 k }:
-	 * x86-64 system calls only, and of them ioctl().
+	 * x86-64 system calls only, of them ioctl(), and of its commands
+	 * efimm's alone (not those the VFS answers before the file does).
 	 */
 	.balign	8
 6:	.short	0x20			/* BPF_LD | BPF_W | BPF_ABS */
 	.byte	0, 0
 	.long	EFIMM_SECCOMP_DATA_ARCH
 	.short	0x15			/* BPF_JMP | BPF_JEQ | BPF_K */
-	.byte	0, 3			/* other arch: kill */
+	.byte	0, 5			/* other arch: kill */
 	.long	EFIMM_AUDIT_ARCH_X86_64
 	.short	0x20
 	.byte	0, 0
 	.long	EFIMM_SECCOMP_DATA_NR
 	.short	0x15
-	.byte	0, 1			/* ioctl: allow, else kill */
+	.byte	0, 3			/* not ioctl: kill */
 	.long	EFIMM_NR_IOCTL
+	.short	0x20
+	.byte	0, 0
+	.long	EFIMM_SECCOMP_DATA_ARG1	/* the command's low half: all of it */
+	.short	0x15
+	.byte	0, 1			/* efimm's: allow, else kill */
+	.long	EFIMM_CPL3_IOCTL
 	.short	0x06			/* BPF_RET | BPF_K */
 	.byte	0, 0
 	.long	EFIMM_SECCOMP_RET_ALLOW

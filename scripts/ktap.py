@@ -253,6 +253,9 @@ def fact_problem(fact, facts):
             return f"the firmware's task changed during the reads: {half}, then {pids}"
         if fact == "cpl0" and pids != "none":
             return f"processes mapping runtime code: {pids}: not at CPL0"
+        # efimm.seal=0: the reads must have left the kernel's path open.
+        if "efimm.seal=0" in (get("cmdline") or "").split() and get("sealed") != "0":
+            return f"sealed with efimm.seal=0: the kernel said so {get('sealed')} times"
     elif fact == "sealed":
         if get("sealed") != "1":
             return f"the kernel said {get('sealed')} times that runtime services were sealed"

@@ -42,9 +42,11 @@ build() {
 		KSFT_INSTALL_PATH="$KSFT_INSTALL" KDIR="$KBUILD_DIR" \
 		RUSTC="$RUSTC" BINDGEN="$BINDGEN" install >"$KSFT_OUT/build.log" 2>&1 ||
 		{ tail -n 40 "$KSFT_OUT/build.log" >&2; die "selftests failed to build; log: $KSFT_OUT/build.log"; }
-	# The test module loads under lockdown too: sign the installed copy.
-	"$EFIMM_TOP"/scripts/sign-module.sh "$KBUILD_DIR" \
-		"$KSFT_INSTALL/efimm/mmprobe/efimm_mmprobe.ko"
+	# The test modules load under lockdown too: sign the installed copies.
+	for m in efimm_mmprobe efimm_hostile; do
+		"$EFIMM_TOP"/scripts/sign-module.sh "$KBUILD_DIR" \
+			"$KSFT_INSTALL/efimm/mmprobe/$m.ko"
+	done
 	for s in $TARGETS; do
 		grep -q "^$s:" "$KSFT_INSTALL/kselftest-list.txt" ||
 			die "suite $s is missing from $KSFT_INSTALL/kselftest-list.txt"

@@ -575,13 +575,8 @@ impl EntryPoints {
             (Mode::Cpl3, Call::Own(_)) => {
                 f.call_cpl3(&lock, mm, thread, &Cpl3Args::none(), shared.cpl3_timeout_ns)
             }
-            // The firmware at CPL3 cannot reach the caller's buffers. Once
-            // it has run there, it may have rewritten anything a call in
-            // kernel mode would trust: seal that off first.
+            // The firmware at CPL3 cannot reach the caller's buffers.
             (Mode::Cpl3, Call::Service(r)) => {
-                if sys::seal_requested() {
-                    sys::seal(&lock);
-                }
                 f.call_bounced(&lock, mm, thread, r, shared.cpl3_timeout_ns)
             }
         }

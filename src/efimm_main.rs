@@ -36,6 +36,7 @@ use sys::{
     Mode,
     OwnedMm,
     Probes,
+    RuntimeLockGuard,
     Thread, //
 };
 
@@ -172,6 +173,15 @@ impl kernel::Module for Efimm {
             debugfs::create(core.shared.clone(), routes.0.clone()),
             GFP_KERNEL,
         )?;
+        // The firmware may rewrite at CPL3 what a kernel-mode call would
+        // trust: no kernel-mode call from now on, before the first at CPL3.
+        if mode == Mode::Cpl3 && sys::seal_requested() {
+            sys::seal(&RuntimeLockGuard::lock()?).inspect_err(|e| {
+                if *e == EBUSY {
+                    pr_err!("mode=cpl3: this machine powers off only through the firmware, which the seal would close to the kernel; seal=0 runs the firmware at CPL3 unsealed\n");
+                }
+            })?;
+        }
         // Last: nothing after it can fail and unroute again.
         routes.0.set(route == 1)?;
         pr_info!(

@@ -195,9 +195,19 @@ class PlanTest(unittest.TestCase):
         self.assertIn("task changed", got["boot proves cpl3"].detail)
         got = self.judged(GOOD, dict(FACTS, firmware_code_pids="203 204"))
         self.assertIn("not at CPL3", got["boot proves cpl3"].detail)
+        # efimm.seal=0 must leave the kernel's path open.
+        unsealed = dict(FACTS, cmdline="efi=lowmap efimm.mode=cpl3 efimm.seal=0")
+        self.assertIn("sealed with efimm.seal=0",
+                      self.judged(GOOD, dict(unsealed, sealed="1"))["boot proves cpl3"].detail)
+        self.assertTrue(self.judged(GOOD, dict(unsealed, sealed="0"))["boot proves cpl3"].passed)
         # Nor tasks that made no call the reads could use.
         got = self.judged(GOOD, dict(FACTS, firmware_read_errors="40"))
         self.assertIn("routed reads failed", got["boot proves cpl3"].detail)
+
+    def test_sealed_needs_the_kernels_word(self):
+        self.assertIsNone(ktap.fact_problem("sealed", {"sealed": "1"}))
+        self.assertIsNotNone(ktap.fact_problem("sealed", {"sealed": "0"}))
+        self.assertIsNotNone(ktap.fact_problem("sealed", {"sealed": "2"}))
 
     def test_no_facts_prove_nothing(self):
         got = self.judged(GOOD, {})

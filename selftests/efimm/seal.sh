@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mode=cpl3 with the seal on (the default): once the firmware has run in
-# user mode, where it may rewrite its own code, data and the runtime
-# services table, the kernel never calls it in kernel mode again in this
-# boot. Run in a boot whose facts already made cpl3 calls: every path the
-# kernel has into the firmware is closed (its own efivarfs path refuses,
-# and probes on its firmware bracket see no call), efimm may not load at
-# cpl0, the seal outlives efimm, and routed through efimm at CPL3 the same
-# reads and writes still work.
+# mode=cpl3 with the seal on (the default): the firmware may rewrite at
+# CPL3 its own code, data and the runtime services table, so loading efimm
+# in cpl3 mode seals runtime services off from kernel mode for the rest of
+# the boot. Run in a boot whose facts already loaded it: every path the
+# kernel has into the firmware is closed (efivarfs' and the non-blocking
+# ones refuse, and probes on its firmware bracket see no call), efimm may
+# not load at cpl0, the seal outlives efimm, and routed through efimm at
+# CPL3 the same reads and writes still work.
 
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +16,9 @@
 EFIVARS=/sys/firmware/efi/efivars
 # A variable of efimm's own tests (the efivarfs kselftest's GUID).
 TEST_VAR=$EFIVARS/efimm-seal-test-210be57c-9849-4fc7-a635-e6382d1aec27
+HOSTILE_KO=$(dirname "$0")/mmprobe/efimm_hostile.ko
+NB=/sys/kernel/debug/efimm_kernel_nb
+EFI_DEVICE_ERROR=0x8000000000000007
 
 mode_field() {
 	awk -v k="$1" '$1 == k { print $2 }' "$EFIMM_DEBUGFS/mode"
@@ -47,9 +50,9 @@ write_test_var() {
 	printf '\x07\x00\x00\x00\x5a' >"$TEST_VAR" 2>/dev/null
 }
 
-# The attributes alone: SetVariable with no data deletes the variable.
+# efivarfs makes a variable immutable but for its own kselftest's way.
 delete_test_var() {
-	printf '\x07\x00\x00\x00' >"$TEST_VAR"
+	chattr -i "$TEST_VAR" && rm "$TEST_VAR"
 }
 
 test_sealed_once() {
@@ -74,21 +77,38 @@ test_cpl0_refused() {
 }
 
 # Unrouted, efivarfs takes the kernel's own path, which refuses: reads and
-# writes fail, and not one call reaches the firmware's bracket.
+# writes fail with EIO (BootOrder exists: routed, it reads below), and not
+# one call reaches the firmware's bracket.
 test_kernel_path_closed() {
+	local err
 	efimm_load route=0 || return 1
 	if watched read_boot_order; then
 		echo "# the kernel's path read BootOrder"
 		return 1
 	fi
 	local reads=$WATCHED
+	err=$(cat "$EFIVARS"/BootOrder-* 2>&1 >/dev/null)
 	if watched write_test_var; then
 		echo "# the kernel's path wrote a variable"
 		return 1
 	fi
-	echo "# kernel path: firmware calls seen: read $reads, write $WATCHED"
-	[ "$reads" = 0 ] && [ "$WATCHED" = 0 ] &&
-		dmesg | grep -q 'EFI Runtime Services are disabled'
+	echo "# kernel path: read: $err; firmware calls seen: read $reads, write $WATCHED"
+	[ "$reads" = 0 ] && [ "$WATCHED" = 0 ] && [[ $err == *"Input/output error"* ]]
+}
+
+# The kernel's non-blocking variable services (efi-pstore's at panic),
+# which call the firmware directly rather than through efi_rts_wq: both
+# refuse with EFI_DEVICE_ERROR, and reach no firmware.
+test_nonblocking_closed() {
+	efimm_load route=0 && insmod "$HOSTILE_KO" || return 1
+	watched sh -c "echo 1 >$NB"
+	local calls=$WATCHED
+	echo "# $(tr '\n' ' ' <"$NB")firmware calls seen: $calls"
+	local set query
+	set=$(awk '$1 == "set_variable_nonblocking" { print $2 }' "$NB")
+	query=$(awk '$1 == "query_variable_info_nonblocking" { print $2 }' "$NB")
+	rmmod efimm_hostile || return 1
+	[ "$set" = "$EFI_DEVICE_ERROR" ] && [ "$query" = "$EFI_DEVICE_ERROR" ] && [ "$calls" = 0 ]
 }
 
 # Routed, the same read and write go through efimm at CPL3.
@@ -118,10 +138,11 @@ test_seal_outlives_efimm() {
 
 require_lowmap
 ktap_print_header
-ktap_set_plan 5
-ktap_test_result "the first cpl3 call sealed the kernel's path, once" test_sealed_once
+ktap_set_plan 6
+ktap_test_result "loading at cpl3 sealed the kernel's path, once" test_sealed_once
 ktap_test_result "efimm refuses mode=cpl0 once sealed, and says why" test_cpl0_refused
 ktap_test_result "the kernel's own path refuses efivarfs and enters no firmware" test_kernel_path_closed
+ktap_test_result "the kernel's non-blocking calls refuse and enter no firmware" test_nonblocking_closed
 ktap_test_result "routed through efimm at CPL3, the same read and write work" test_routed_at_cpl3
 ktap_test_result "the seal outlives efimm: reloaded with seal=0, still sealed" test_seal_outlives_efimm
 efimm_unload

@@ -14,7 +14,7 @@ use kernel::{
 extern "C" {
     fn efimm_mode_param() -> c_int;
     fn efimm_seal_param() -> bool;
-    fn efi_runtime_seal();
+    fn efi_runtime_seal() -> c_int;
     fn efimm_pm_timer_port() -> u32;
     fn efimm_cpl3_allow_ports(first: u32, count: u32) -> c_int;
     fn efimm_cpl3_probe_register() -> c_int;
@@ -58,14 +58,15 @@ pub(crate) fn seal_requested() -> bool {
     unsafe { efimm_seal_param() }
 }
 
-/// Seals runtime services off from kernel mode until reboot, before the
-/// firmware first runs at CPL3, where it may rewrite what the kernel's own
-/// path would trust: from then on that path refuses every call, and only
-/// the cpl3 mode calls the firmware. Idempotent.
-pub(crate) fn seal(_lock: &RuntimeLockGuard) {
+/// Seals runtime services off from kernel mode until reboot: from then on
+/// the kernel's own path refuses every call, and only the cpl3 mode calls
+/// the firmware, which may rewrite at CPL3 what a kernel-mode call would
+/// trust. Idempotent. `EBUSY` on a machine that powers off only through
+/// the firmware.
+pub(crate) fn seal(_lock: &RuntimeLockGuard) -> Result {
     // SAFETY: We hold the runtime lock (guard), as `efi_runtime_seal()`
     // requires: no call in kernel mode is in flight.
-    unsafe { efi_runtime_seal() };
+    to_result(unsafe { efi_runtime_seal() })
 }
 
 /// The I/O port of the ACPI PM timer, if the FADT has one in port space.

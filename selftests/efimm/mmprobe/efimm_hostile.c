@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * efimm_hostile: hostile firmware, made from outside efimm. Test-only, for
+ * the efimm kselftests (hostile.sh).
+ *
+ * /sys/kernel/debug/efimm_hostile: write "arm" to rewrite the entry of the
+ * real firmware's GetTime so that it stores the address of
+ * hostile_target(), a function of this module, into the GetVariable slot
+ * of the firmware's runtime services table and returns EFI_SUCCESS; write
+ * "disarm" to put the code and the slot back. Read three lines:
+ * "armed <0|1>", "slot_rewritten <0|1>" (the table's GetVariable slot holds
+ * hostile_target() now: the payload ran) and "target_calls <n>" (how often
+ * hostile_target() ran: each run is a call in kernel mode of an address a
+ * firmware store chose).
+ *
+ * /sys/kernel/debug/efimm_kernel_nb: write "1" to call the kernel's two
+ * non-blocking variable services, as efi-pstore does at panic, through
+ * efi.*: SetVariable deleting a variable of the tests' GUID, and
+ * QueryVariableInfo. Read their statuses, "set_variable_nonblocking
+ * <status>" and "query_variable_info_nonblocking <status>", in hex.
+ *
+ * Needs efi=lowmap: the firmware's virtual addresses are its physical ones.
+ */
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/efi.h>
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+static atomic64_t target_calls;
+
+/*
+ * Where the kernel lands if it calls the GetVariable slot after the
+ * payload ran. Returns EFI_SUCCESS and touches nothing the firmware ABI
+ * asks a callee to keep.
+ */
+static noinline efi_status_t hostile_target(void)
+{
+	atomic64_inc(&target_calls);
+	return EFI_SUCCESS;
+}
+
+/*
+ * movabs $hostile_target, %rax; movabs %rax, <GetVariable slot>;
+ * xor %eax, %eax; ret
+ */
+#define PAYLOAD_LEN	23
+
+static DEFINE_MUTEX(hostile_lock);
+static u8 saved_code[PAYLOAD_LEN];
+static u64 saved_slot;
+static bool armed;
+static struct dentry *hostile_file;
+
+static u64 table_addr(void)
+{
+	return (u64)efi.runtime;
+}
+
+static u64 slot_addr(void)
+{
+	return table_addr() + offsetof(efi_runtime_services_t, get_variable);
+}
+
+/* The GetVariable slot as the firmware's table holds it now. */
+static int read_slot(u64 *val)
+{
+	u64 *p = memremap(slot_addr(), sizeof(*p), MEMREMAP_WB);
+
+	if (!p)
+		return -ENOMEM;
+	*val = READ_ONCE(*p);
+	memunmap(p);
+	return 0;
+}
+
+static int write_slot(u64 val)
+{
+	u64 *p = memremap(slot_addr(), sizeof(*p), MEMREMAP_WB);
+
+	if (!p)
+		return -ENOMEM;
+	WRITE_ONCE(*p, val);
+	memunmap(p);
+	return 0;
+}
+
+/* The GetTime entry, read from the firmware's table. */
+static int get_time_entry(u64 *entry)
+{
+	efi_runtime_services_t *rt = memremap(table_addr(), sizeof(*rt),
+					      MEMREMAP_WB);
+
+	if (!rt)
+		return -ENOMEM;
+	*entry = (u64)READ_ONCE(rt->get_time);
+	memunmap(rt);
+	return *entry ? 0 : -ENOENT;
+}
+
+static int hostile_arm(void)
+{
+	u64 entry, target = (u64)hostile_target, slot = slot_addr();
+	u8 *code;
+	int ret;
+
+	if (armed)
+		return -EBUSY;
+	ret = get_time_entry(&entry) ?: read_slot(&saved_slot);
+	if (ret)
+		return ret;
+	code = memremap(entry, PAYLOAD_LEN, MEMREMAP_WB);
+	if (!code)
+		return -ENOMEM;
+	memcpy(saved_code, code, PAYLOAD_LEN);
+	code[0] = 0x48;		/* movabs $target, %rax */
+	code[1] = 0xb8;
+	memcpy(&code[2], &target, 8);
+	code[10] = 0x48;	/* movabs %rax, slot */
+	code[11] = 0xa3;
+	memcpy(&code[12], &slot, 8);
+	code[20] = 0x31;	/* xor %eax, %eax */
+	code[21] = 0xc0;
+	code[22] = 0xc3;	/* ret */
+	memunmap(code);
+	armed = true;
+	return 0;
+}
+
+static int hostile_disarm(void)
+{
+	u64 entry;
+	u8 *code;
+	int ret;
+
+	if (!armed)
+		return 0;
+	ret = get_time_entry(&entry);
+	if (ret)
+		return ret;
+	code = memremap(entry, PAYLOAD_LEN, MEMREMAP_WB);
+	if (!code)
+		return -ENOMEM;
+	memcpy(code, saved_code, PAYLOAD_LEN);
+	memunmap(code);
+	ret = write_slot(saved_slot);
+	if (!ret)
+		armed = false;
+	return ret;
+}
+
+static int hostile_show(struct seq_file *m, void *v)
+{
+	u64 slot = 0;
+
+	mutex_lock(&hostile_lock);
+	read_slot(&slot);
+	seq_printf(m, "armed %d\nslot_rewritten %d\ntarget_calls %lld\n",
+		   armed, slot == (u64)hostile_target,
+		   atomic64_read(&target_calls));
+	mutex_unlock(&hostile_lock);
+	return 0;
+}
+
+static int hostile_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, hostile_show, NULL);
+}
+
+static ssize_t hostile_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	char buf[16];
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	mutex_lock(&hostile_lock);
+	if (sysfs_streq(buf, "arm"))
+		ret = hostile_arm();
+	else if (sysfs_streq(buf, "disarm"))
+		ret = hostile_disarm();
+	else
+		ret = -EINVAL;
+	mutex_unlock(&hostile_lock);
+	return ret ?: len;
+}
+
+static const struct file_operations hostile_fops = {
+	.owner = THIS_MODULE,
+	.open = hostile_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = hostile_write,
+};
+
+static efi_status_t nb_set_status, nb_query_status;
+static struct dentry *nb_file;
+
+static int nb_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&hostile_lock);
+	seq_printf(m, "set_variable_nonblocking %#lx\nquery_variable_info_nonblocking %#lx\n",
+		   nb_set_status, nb_query_status);
+	mutex_unlock(&hostile_lock);
+	return 0;
+}
+
+static int nb_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, nb_show, NULL);
+}
+
+static ssize_t nb_write(struct file *file, const char __user *ubuf,
+			size_t len, loff_t *ppos)
+{
+	static efi_char16_t name[] = { 'E', 'f', 'i', 'm', 'm', 'N', 'b', 0 };
+	efi_guid_t guid = EFI_GUID(0x210be57c, 0x9849, 0x4fc7, 0xa6, 0x35,
+				   0xe6, 0x38, 0x2d, 0x1a, 0xec, 0x27);
+	u32 attr = EFI_VARIABLE_NON_VOLATILE | EFI_VARIABLE_BOOTSERVICE_ACCESS |
+		   EFI_VARIABLE_RUNTIME_ACCESS;
+	u64 storage, remaining, max_size;
+
+	if (!efi.set_variable_nonblocking || !efi.query_variable_info_nonblocking)
+		return -EOPNOTSUPP;
+	mutex_lock(&hostile_lock);
+	nb_set_status = efi.set_variable_nonblocking(name, &guid, attr, 0, NULL);
+	nb_query_status = efi.query_variable_info_nonblocking(attr, &storage,
+							      &remaining,
+							      &max_size);
+	mutex_unlock(&hostile_lock);
+	return len;
+}
+
+static const struct file_operations nb_fops = {
+	.owner = THIS_MODULE,
+	.open = nb_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = nb_write,
+};
+
+static int __init hostile_init(void)
+{
+	if (!efi_enabled(EFI_BOOT) || !efi.runtime)
+		return -ENODEV;
+	hostile_file = debugfs_create_file("efimm_hostile", 0600, NULL, NULL,
+					   &hostile_fops);
+	if (IS_ERR(hostile_file))
+		return PTR_ERR(hostile_file);
+	nb_file = debugfs_create_file("efimm_kernel_nb", 0600, NULL, NULL,
+				      &nb_fops);
+	if (IS_ERR(nb_file)) {
+		debugfs_remove(hostile_file);
+		return PTR_ERR(nb_file);
+	}
+	return 0;
+}
+
+static void __exit hostile_exit(void)
+{
+	debugfs_remove(nb_file);
+	debugfs_remove(hostile_file);
+	mutex_lock(&hostile_lock);
+	if (hostile_disarm())
+		pr_err("efimm_hostile: the firmware's GetTime stays rewritten\n");
+	mutex_unlock(&hostile_lock);
+}
+
+module_init(hostile_init);
+module_exit(hostile_exit);
+MODULE_DESCRIPTION("efimm kselftest: firmware that makes the kernel call what it chose; the kernel's non-blocking calls");
+MODULE_LICENSE("GPL");
