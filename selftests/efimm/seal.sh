@@ -127,6 +127,25 @@ test_routed_at_cpl3() {
 		[ "$(counter efimm.get_variable.calls)" -gt "$calls" ] && route 0
 }
 
+# ResetSystem: refused through efimm at CPL3 (the firmware would need the
+# reset ports, which it is not granted), and by the kernel's own path once
+# sealed (reboot's way in, called here from the test module): the machine
+# stays up, and efimm armed. Were either called, the boot would end here.
+test_reset_refused() {
+	local out
+	dmesg_mark
+	efimm_load route=0 || return 1
+	if out=$(echo shutdown 2>&1 >"$EFIMM_DEBUGFS/reset"); then
+		echo "# ResetSystem through efimm returned success"
+		return 1
+	fi
+	echo "# through efimm: $out"
+	insmod "$HOSTILE_KO" && echo shutdown >"$NB" && rmmod efimm_hostile || return 1
+	echo "# kernel path: $(dmesg_new | grep -A1 'failed to invoke the reset_system' | tr '\n' ' ')"
+	dmesg_new | grep -q 'EFI runtime services are disabled' &&
+		grep -q '^state armed' "$EFIMM_DEBUGFS/fault"
+}
+
 # A one-way door: unloaded and loaded again, even with seal=0, efimm finds
 # the kernel's path closed, and cpl3 calls still work.
 test_seal_outlives_efimm() {
@@ -138,12 +157,13 @@ test_seal_outlives_efimm() {
 
 require_lowmap
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 7
 ktap_test_result "loading at cpl3 sealed the kernel's path, once" test_sealed_once
 ktap_test_result "efimm refuses mode=cpl0 once sealed, and says why" test_cpl0_refused
 ktap_test_result "the kernel's own path refuses efivarfs and enters no firmware" test_kernel_path_closed
 ktap_test_result "the kernel's non-blocking calls refuse and enter no firmware" test_nonblocking_closed
 ktap_test_result "routed through efimm at CPL3, the same read and write work" test_routed_at_cpl3
+ktap_test_result "ResetSystem is refused at CPL3 and on the kernel's path; the VM stays up" test_reset_refused
 ktap_test_result "the seal outlives efimm: reloaded with seal=0, still sealed" test_seal_outlives_efimm
 efimm_unload
 ktap_finished

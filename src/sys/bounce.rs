@@ -92,7 +92,8 @@ impl FirmwareFn {
         let ptr = area;
         // SAFETY: `plan.used <= capacity`, and the plan's offsets lie below
         // it. Between calls only the efimm thread touches the area: the
-        // call below starts the firmware's task after this borrow ends.
+        // call below hands it to the firmware's task after this borrow
+        // ends.
         let area = unsafe { core::slice::from_raw_parts_mut(ptr, plan.used) };
         for c in plan.copies.iter().flatten().filter(|c| c.copy_in) {
             let dst = &mut area[c.offset..c.offset + c.len];
@@ -111,7 +112,8 @@ impl FirmwareFn {
         let args = unsafe { Cpl3Args::bounced(plan.args) };
         let mut res = self.run_cpl3(lock, mm, thread, &args, timeout_ns);
         // SAFETY: As above; `run_cpl3` returned once the firmware's task
-        // had exited, so no user code writes the area any more.
+        // had returned or exited: no user code writes the area until the
+        // next call.
         let area = unsafe { core::slice::from_raw_parts_mut(ptr, plan.used) };
         if let Ok(r) = &mut res {
             if r.faulted {

@@ -17,7 +17,10 @@
  * non-blocking variable services, as efi-pstore does at panic, through
  * efi.*: SetVariable deleting a variable of the tests' GUID, and
  * QueryVariableInfo. Read their statuses, "set_variable_nonblocking
- * <status>" and "query_variable_info_nonblocking <status>", in hex.
+ * <status>" and "query_variable_info_nonblocking <status>", in hex. Write
+ * "shutdown" to call efi.reset_system(EFI_RESET_SHUTDOWN), as reboot does:
+ * the write returns only if the firmware was not called, or did not power
+ * the machine off.
  *
  * Needs efi=lowmap: the firmware's virtual addresses are its physical ones.
  */
@@ -231,6 +234,21 @@ static ssize_t nb_write(struct file *file, const char __user *ubuf,
 		   EFI_VARIABLE_RUNTIME_ACCESS;
 	u64 storage, remaining, max_size;
 
+	char buf[16];
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sysfs_streq(buf, "shutdown")) {
+		if (!efi.reset_system)
+			return -EOPNOTSUPP;
+		efi.reset_system(EFI_RESET_SHUTDOWN, EFI_SUCCESS, 0, NULL);
+		return len;
+	}
+	if (!sysfs_streq(buf, "1"))
+		return -EINVAL;
 	if (!efi.set_variable_nonblocking || !efi.query_variable_info_nonblocking)
 		return -EOPNOTSUPP;
 	mutex_lock(&hostile_lock);
