@@ -999,9 +999,10 @@ static unsigned long efimm_cpl3_syscall_ip(struct efimm_mm *m, const u8 *label)
 /*
  * Point the task's user registers at the call: efimm_cpl3_call with the
  * function in %rbx, its first four arguments in %r12-%r15, the bounce
- * area's header in %rbp, the file's fd in %rdi, %rsp 16-byte aligned over
- * 32 bytes of shadow space and the fifth argument, which the thread wrote,
- * every other register zero: nothing of an earlier call's. start_thread()
+ * area's header in %rbp, the file's fd in %rdi, whether XSAVE is on in
+ * %r10, %rsp 16-byte aligned over 32 bytes of shadow space and the fifth
+ * argument, which the thread wrote, every other register zero: nothing of
+ * an earlier call's (the trampoline resets the FPU and vector state). start_thread()
  * resets the flags and segments as for a new program.
  */
 static void efimm_cpl3_enter_call(struct pt_regs *regs, struct efimm_mm *m)
@@ -1014,9 +1015,10 @@ static void efimm_cpl3_enter_call(struct pt_regs *regs, struct efimm_mm *m)
 	regs->si = 0;
 	regs->r8 = 0;
 	regs->r9 = 0;
-	regs->r10 = 0;
 	regs->r11 = 0;
 	regs->di = cpl3_task.fd;
+	/* The trampoline resets the FPU and vector state with XRSTOR. */
+	regs->r10 = boot_cpu_has(X86_FEATURE_OSXSAVE);
 	regs->bp = efimm_cpl3_bounce_addr(m);
 	regs->bx = cpl3_task.fn;
 	regs->r12 = cpl3_task.args[0];

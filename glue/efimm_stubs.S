@@ -168,21 +168,27 @@ SYM_DATA_START(efimm_stub_page)
 1:	jmp	1b
 
 	/*
-	 * Leaves a marker 1M into the bounce area and below its stack
-	 * pointer, and returns EFI_SUCCESS; EFIMM_STUB_LEAK_LOAD returns what
-	 * it finds there, which must be 0: no call sees what an earlier one
-	 * left. The marker has the error bit set: a call that finds it fails.
+	 * Leaves a marker 1M into the bounce area, below its stack pointer
+	 * and in the upper half of ymm1 (AVX), and returns EFI_SUCCESS;
+	 * EFIMM_STUB_LEAK_LOAD returns what it finds there, which must be 0:
+	 * no call sees what an earlier one left. The marker has the error bit
+	 * set: a call that finds it fails.
 	 */
 	slot EFIMM_STUB_LEAK_STORE
 	movabsq	$0xa5a5a5a5a5a5a5a5, %rax	/* an error status if returned */
 	movq	%rax, 0x100000(%rbp)
 	movq	%rax, -0x100(%rsp)
+	vcmpps	$0xf, %ymm1, %ymm1, %ymm1	/* "true": every bit of ymm1 */
 	xorl	%eax, %eax
 	ret
 
+	/* Also ORs in the upper half of ymm1, which SSE code leaves alone. */
 	slot EFIMM_STUB_LEAK_LOAD
 	movq	0x100000(%rbp), %rax
 	orq	-0x100(%rsp), %rax
+	vextractf128 $1, %ymm1, %xmm1
+	movq	%xmm1, %rdx
+	orq	%rdx, %rax
 	ret
 
 	/*
@@ -211,10 +217,11 @@ SYM_DATA_START(efimm_stub_page)
 	 *
 	 * The kernel answers that ioctl() with a call, returning into
 	 * efimm_cpl3_call_entry with the function in %rbx, its first four
-	 * arguments in %r12-%r15, the descriptor in %rdi, %rsp 16-byte
-	 * aligned over 32 bytes of shadow space and the fifth argument, and
-	 * every other register zero. The entry resets the FPU control words
-	 * as UEFI requires and clears the vector registers, calls the
+	 * arguments in %r12-%r15, the descriptor in %rdi, whether XSAVE is on
+	 * in %r10, %rsp 16-byte aligned over 32 bytes of shadow space and
+	 * the fifth argument, and every other register zero. The entry puts
+	 * the FPU and vector state back to its initial one (with the control
+	 * words UEFI requires), calls the
 	 * function with the MS x64 ABI (which keeps %rdi) and makes the
 	 * ioctl() again with the status in %rdx: the kernel reads it from the
 	 * registers of that system call, where nothing the firmware wrote to
@@ -250,8 +257,20 @@ SYM_INNER_LABEL(efimm_cpl3_setup, SYM_L_GLOBAL)
 	jmp	5f
 
 SYM_INNER_LABEL(efimm_cpl3_call_entry, SYM_L_GLOBAL)
-	fninit
-	ldmxcsr	4f(%rip)
+	/*
+	 * Every register state XCR0 enables back to its initial state, as
+	 * XRSTOR does for a header that says none is in use (8f): vector,
+	 * mask and x87 registers zero, FCW 0x37f, MXCSR 0x1f80 (loaded from
+	 * the area), PKRU 0; but AMX's, which XFD may guard. Without XSAVE
+	 * (%r10 zero): fninit, and the sixteen xmm registers zeroed.
+	 */
+	testq	%r10, %r10
+	jz	7f
+	movl	$0xfff9ffff, %eax
+	movl	$0xffffffff, %edx
+	xrstor64 8f(%rip)
+	jmp	9f
+7:	fninit
 	pxor	%xmm0, %xmm0
 	pxor	%xmm1, %xmm1
 	pxor	%xmm2, %xmm2
@@ -268,6 +287,10 @@ SYM_INNER_LABEL(efimm_cpl3_call_entry, SYM_L_GLOBAL)
 	pxor	%xmm13, %xmm13
 	pxor	%xmm14, %xmm14
 	pxor	%xmm15, %xmm15
+9:	ldmxcsr	4f(%rip)
+	xorl	%eax, %eax
+	xorl	%edx, %edx
+	xorl	%r10d, %r10d
 	movq	%r12, %rcx
 	movq	%r13, %rdx
 	movq	%r14, %r8
@@ -317,6 +340,17 @@ SYM_INNER_LABEL(efimm_cpl3_unconfined, SYM_L_GLOBAL)
 	.short	0x06
 	.byte	0, 0
 	.long	EFIMM_SECCOMP_RET_KILL_PROCESS
+
+	/*
+	 * An XSAVE area in standard form that holds no state: a legacy area
+	 * with FCW and MXCSR at their initial values, then a header whose
+	 * XSTATE_BV and XCOMP_BV are 0.
+	 */
+	.balign	64
+8:	.short	0x37f			/* FCW */
+	.fill	22, 1, 0
+	.long	0x1f80			/* MXCSR, at byte 24 */
+	.fill	576 - 28, 1, 0
 
 	/* One page: the build fails here if the code outgrows it. */
 	.org efimm_stub_page + 4096

@@ -261,8 +261,9 @@ CASES=(
 )
 
 # Nothing a call writes reaches a later call: one leaves markers 1M into
-# the bounce area and below its stack pointer, the next returns what it
-# finds there as its status, which must be 0 (EFI_SUCCESS).
+# the bounce area, below its stack pointer and in the upper half of ymm1,
+# the next returns what it finds there as its status, which must be 0
+# (EFI_SUCCESS).
 test_no_leftovers() {
 	echo leak_store >"$INJECT" && own_calls null 1 || return 1
 	echo leak_load >"$INJECT" || return 1
@@ -294,7 +295,7 @@ ktap_test_result "GetTime at CPL3 drives the RTC and PM timer ports it is grante
 ktap_test_result "routed efivarfs reads and writes go through CPL3" test_routed_efivarfs
 ktap_test_result "a size larger than the caller's buffer is refused" oversized_size_refused oversize
 ktap_test_result "a needed size of 2^64 - 1 is refused" oversized_size_refused huge_size
-ktap_test_result "no call finds what an earlier one left in its bounce area or stack" test_no_leftovers
+ktap_test_result "no call finds what an earlier one left in its bounce area, stack or registers" test_no_leftovers
 for c in "${CASES[@]}"; do
 	ktap_test_result "contained at CPL3: ${c%%|*}" eval "${c#*|}"
 done
