@@ -59,6 +59,10 @@ show() {
 	[ "$(sum wx_pages)" = "$(sum planned_wx_pages)" ] || bad="$bad wx_pages=$(sum wx_pages)"
 	echo "page tables: ${bad:-as planned: $kind, non-global, every runtime page mapped, nothing else}"
 	echo "firmware runs at: ${mode:-cpl0}"
+	# mode=cpl3 seals the kernel's own path at load: its column fails.
+	if grep -qx 'sealed 1' "$d/mode"; then
+		echo "kernel's path: sealed (the firmware ran at CPL3): it refuses every call until reboot"
+	fi
 	echo "firmware faults: $(awk '$1 == "faults" { print $2 }' "$d/fault")"
 	printf '%-26s %6s %14s %14s %14s\n' service calls "efimm median" "kernel median" \
 		"errors e/k"
