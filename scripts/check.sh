@@ -65,6 +65,10 @@ main() {
 			stage "check: $run: booting ($fw firmware, $append), ResetSystem(shutdown) through efimm"
 			VM_REBOOT=1 VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-reset.sh $out" || true
+		elif [ "$kind" = reboot ]; then
+			stage "check: $run: booting ($fw firmware, $append), sealed, then reboot(2)"
+			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
+				"$append" "$EFIMM_TOP/scripts/guest-reboot.sh $out" || true
 		else
 			stage "check: $run: booting ($fw firmware${append:+, $append}), $(wc -w <<<"$tests") kselftests"
 			"$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \

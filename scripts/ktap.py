@@ -385,6 +385,57 @@ def reset_problems(reset_log, console, timed_out):
     return problems
 
 
+EFI_SEALED = "efi: runtime services sealed"
+EFI_RESET_REFUSED = ("failed to invoke the reset_system() runtime service",
+                     "EFI runtime services are disabled")
+
+
+def reboot_problems(reboot_log, console, timed_out):
+    """Why a restart of a sealed boot (reboot(2) with reboot=efi) did not
+    show the kernel refusing its own EFI reset and restarting the machine
+    another way: sealed first, the kernel's ResetSystem refused, none made
+    through efimm, a second boot, which powered off.
+
+    After EFI, reboot=efi falls back to the BIOS reset vector, a restart
+    QEMU does not see: the second boot says so and powers off."""
+    if reboot_log is None or "REBOOT-REQUESTED" not in reboot_log:
+        detail = (reboot_log or "").strip()[:200]
+        return ["the guest never asked for the restart" + (f": {detail}" if detail else "")]
+    problems = []
+    if "REBOOT-RETURNED" in reboot_log:
+        problems.append("the restart returned")
+    if "REBOOTED" not in reboot_log:
+        problems.append("no second boot ran")
+    if EFI_SEALED not in console:
+        problems.append(f"no '{EFI_SEALED}' in the kernel log")
+    if not all(s in console for s in EFI_RESET_REFUSED):
+        problems.append("the kernel did not refuse its EFI reset: no '"
+                        + "' / '".join(EFI_RESET_REFUSED) + "' in its log")
+    if re.search(r"ResetSystem\(\w+\) through efimm", console):
+        problems.append("efimm made a ResetSystem call")
+    if timed_out:
+        problems.append("QEMU did not exit: the runner ended it at the time limit")
+    causes = QEMU_SHUTDOWN.findall(console)
+    if causes != [GUEST_SHUTDOWN]:
+        problems.append(f"QEMU's shutdown causes {causes}, not [{GUEST_SHUTDOWN}] (the second boot's power-off)")
+    boots = console.count("Linux version")
+    if boots != 2:
+        problems.append(f"{boots} boots, not 2")
+    return problems
+
+
+def judge_reboot(run, outdir):
+    timing = read_boot_time(outdir)
+    console = read(f"{outdir}/console.log") or ""
+    problems = reboot_problems(read(f"{outdir}/reboot.log"), console,
+                               timing.get("timed_out") == "1")
+    bad = kernel_problems(console)
+    results = [Result("sealed, the kernel refuses its EFI reset and restarts the VM another way",
+                      not problems, detail="; ".join(problems)),
+               Result("kernel log clean", not bad, detail="; ".join(bad[:3]))]
+    return report(run, outdir, results, timing)
+
+
 def judge_reset(run, outdir):
     timing = read_boot_time(outdir)
     console = read(f"{outdir}/console.log") or ""
@@ -402,6 +453,8 @@ def main(argv):
         boot = plan.find(argv[2])
         if boot.kind == "reset":
             return 0 if judge_reset(argv[2], argv[3]) else 1
+        if boot.kind == "reboot":
+            return 0 if judge_reboot(argv[2], argv[3]) else 1
         planned = boot.tests(plan.installed_tests(os.environ["EFIMM_KSFT_INSTALL"]))
         return 0 if judge(argv[2], argv[3], boot, planned) else 1
     print(__doc__, file=sys.stderr)

@@ -82,8 +82,8 @@ def parse(text, where="boots.txt"):
         if boot is None:
             raise bad("indented line outside a boot")
         if key == "kind":
-            if args not in (["tests"], ["reset"]):
-                raise bad("kind tests|reset")
+            if args not in (["tests"], ["reset"], ["reboot"]):
+                raise bad("kind tests|reset|reboot")
             boot.kind = args[0]
         elif key == "proves":
             unknown = [a for a in args if a not in FACTS]

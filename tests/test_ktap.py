@@ -392,5 +392,39 @@ class ResetTest(unittest.TestCase):
         self.assertEqual(len(p), 1)
 
 
+class RebootTest(unittest.TestCase):
+    BOOT = "[    0.0] Linux version 7.2.13+ (root@host)\n"
+    GOOD = (BOOT + "[    9.0] efi: runtime services sealed: no firmware call in kernel mode until reboot\n"
+            "[   10.0] efi: failed to invoke the reset_system() runtime service:\n"
+            "[   10.0] EFI runtime services are disabled\n" + BOOT +
+            "qemu_system_shutdown_request reason=6\n")
+    LOG = "REBOOT-REQUESTED\nREBOOTED\n"
+
+    def test_refused_then_restarted_passes(self):
+        self.assertEqual(ktap.reboot_problems(self.LOG, self.GOOD, False), [])
+
+    def test_a_reset_by_the_firmware_fails(self):
+        # The kernel's path made the call: no refusal in its log, and QEMU
+        # saw the firmware's reset.
+        console = (self.BOOT + "[    9.0] efi: runtime services sealed\n"
+                   "qemu_system_shutdown_request reason=7\n")
+        p = ktap.reboot_problems("REBOOT-REQUESTED\n", console, False)
+        self.assertEqual(len(p), 4)
+        self.assertTrue(any("did not refuse" in x for x in p))
+
+    def test_an_unsealed_boot_fails(self):
+        console = self.GOOD.replace("runtime services sealed", "runtime services")
+        self.assertEqual(len(ktap.reboot_problems(self.LOG, console, False)), 1)
+
+    def test_the_runner_ending_qemu_fails(self):
+        console = self.GOOD.replace("qemu_system_shutdown_request reason=6\n", "")
+        self.assertEqual(len(ktap.reboot_problems(self.LOG, console, True)), 2)
+
+    def test_not_requested_or_returned_fails(self):
+        self.assertEqual(len(ktap.reboot_problems("REBOOT-NOT-REQUESTED: not sealed", self.GOOD, False)), 1)
+        p = ktap.reboot_problems("REBOOT-REQUESTED\nREBOOT-RETURNED: 0\n", self.GOOD, False)
+        self.assertEqual(p, ["the restart returned", "no second boot ran"])
+
+
 if __name__ == "__main__":
     unittest.main()
