@@ -424,26 +424,23 @@ def reboot_problems(reboot_log, console, timed_out):
     return problems
 
 
-def judge_reboot(run, outdir):
-    timing = read_boot_time(outdir)
-    console = read(f"{outdir}/console.log") or ""
-    problems = reboot_problems(read(f"{outdir}/reboot.log"), console,
-                               timing.get("timed_out") == "1")
-    bad = kernel_problems(console)
-    results = [Result("sealed, the kernel refuses its EFI reset and restarts the VM another way",
-                      not problems, detail="; ".join(problems)),
-               Result("kernel log clean", not bad, detail="; ".join(bad[:3]))]
-    return report(run, outdir, results, timing)
+# The boots that end the machine rather than run tests: what each leaves
+# in OUTDIR, how it is judged, and what passing means.
+RESTART_KINDS = {
+    "reset": ("reset.log", reset_problems,
+              "ResetSystem(shutdown) through efimm powers the VM off"),
+    "reboot": ("reboot.log", reboot_problems,
+               "sealed, the kernel refuses its EFI reset and restarts the VM another way"),
+}
 
 
-def judge_reset(run, outdir):
+def judge_restart(run, outdir, kind):
+    log, problems_of, title = RESTART_KINDS[kind]
     timing = read_boot_time(outdir)
     console = read(f"{outdir}/console.log") or ""
-    problems = reset_problems(read(f"{outdir}/reset.log"), console,
-                              timing.get("timed_out") == "1")
+    problems = problems_of(read(f"{outdir}/{log}"), console, timing.get("timed_out") == "1")
     bad = kernel_problems(console)
-    results = [Result("ResetSystem(shutdown) through efimm powers the VM off",
-                      not problems, detail="; ".join(problems)),
+    results = [Result(title, not problems, detail="; ".join(problems)),
                Result("kernel log clean", not bad, detail="; ".join(bad[:3]))]
     return report(run, outdir, results, timing)
 
@@ -451,10 +448,8 @@ def judge_reset(run, outdir):
 def main(argv):
     if len(argv) == 4 and argv[1] in ("judge", "judge-reset"):
         boot = plan.find(argv[2])
-        if boot.kind == "reset":
-            return 0 if judge_reset(argv[2], argv[3]) else 1
-        if boot.kind == "reboot":
-            return 0 if judge_reboot(argv[2], argv[3]) else 1
+        if boot.kind in RESTART_KINDS:
+            return 0 if judge_restart(argv[2], argv[3], boot.kind) else 1
         planned = boot.tests(plan.installed_tests(os.environ["EFIMM_KSFT_INSTALL"]))
         return 0 if judge(argv[2], argv[3], boot, planned) else 1
     print(__doc__, file=sys.stderr)
