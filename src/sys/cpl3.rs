@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The cpl3 mode's kernel facilities: the `mode` and `seal` parameters,
-//! the seal itself, the ports the firmware's task is granted, and the probe
-//! that records where the task was when it ended. The call itself is
-//! `FirmwareFn::call_cpl3`.
+//! the ports the firmware's task is granted, and the probe that records
+//! where the task was when it ended. The call itself is
+//! `FirmwareFn::call_cpl3`, the seal `firmware::seal`, beside the lock it
+//! needs.
 
-use super::firmware::RuntimeLockGuard;
 use kernel::{
     error::to_result,
     prelude::*, //
@@ -14,7 +14,6 @@ use kernel::{
 extern "C" {
     fn efimm_mode_param() -> c_int;
     fn efimm_seal_param() -> bool;
-    fn efi_runtime_seal() -> c_int;
     fn efimm_pm_timer_port() -> u32;
     fn efimm_cpl3_allow_ports(first: u32, count: u32) -> c_int;
     fn efimm_cpl3_probe_register() -> c_int;
@@ -56,17 +55,6 @@ impl Mode {
 pub(crate) fn seal_requested() -> bool {
     // SAFETY: Reads the module's own parameter; no preconditions.
     unsafe { efimm_seal_param() }
-}
-
-/// Seals runtime services off from kernel mode until reboot: from then on
-/// the kernel's own path refuses every call, and only the cpl3 mode calls
-/// the firmware, which may rewrite at CPL3 what a kernel-mode call would
-/// trust. Idempotent. `EBUSY` on a machine that powers off only through
-/// the firmware.
-pub(crate) fn seal(_lock: &RuntimeLockGuard) -> Result {
-    // SAFETY: We hold the runtime lock (guard), as `efi_runtime_seal()`
-    // requires: no call in kernel mode is in flight.
-    to_result(unsafe { efi_runtime_seal() })
 }
 
 /// The I/O port of the ACPI PM timer, if the FADT has one in port space.

@@ -62,6 +62,7 @@ extern "C" {
     );
     fn efimm_cpl3_scrub(m: *mut RawMm) -> u32;
     fn efimm_cpl3_task_end(m: *mut RawMm);
+    fn efi_runtime_seal() -> c_int;
     fn efimm_cpl3_call(
         mm: *mut RawMm,
         f: *const c_void,
@@ -224,6 +225,17 @@ pub(super) fn scrub_cpl3(
     // (`run_cpl3` returns once the task has returned or exited), and the
     // efimm thread, borrowed here, makes no call meanwhile.
     unsafe { efimm_cpl3_scrub(mm.as_raw()) }
+}
+
+/// Seals runtime services off from kernel mode until reboot: from then on
+/// the kernel's own path refuses every call, and only the cpl3 mode calls
+/// the firmware, which may rewrite at CPL3 what a kernel-mode call would
+/// trust. Idempotent. `EBUSY` on a machine that powers off only through
+/// the firmware.
+pub(crate) fn seal(_lock: &RuntimeLockGuard) -> Result {
+    // SAFETY: We hold the runtime lock (guard), as `efi_runtime_seal()`
+    // requires: no call in kernel mode is in flight.
+    to_result(unsafe { efi_runtime_seal() })
 }
 
 /// Ends the firmware task of the cpl3 mm `mm`, if it has one, and waits

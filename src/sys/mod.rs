@@ -42,13 +42,13 @@ pub(crate) use boot::{
 pub(crate) use cpl3::{
     allow_ports,
     pm_timer_port,
-    seal,
     seal_requested,
     ExitProbe,
     Mode, //
 };
 pub(crate) use firmware::{
     end_cpl3_task,
+    seal,
     CallResult,
     Cpl3Args,
     FirmwareFn,
