@@ -18,11 +18,15 @@ vng's exit status is never consulted. Usage:
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import plan
 
 END_MARKER = "# EFIMM-END"
+# How many of a failed test's last diagnostic lines a report shows.
+NOTES_SHOWN = 12
+# What the runner and the KTAP helpers print around every test: no note.
+RUNNER_NOISE_RE = re.compile(r"^(# )?(TAP version \d+|timeout set to \d+|Totals: )")
 
 RESULT_RE = re.compile(
     r"^(?P<ok>ok|not ok) (?P<num>\d+) (?P<desc>[^#]*?)\s*(?:#\s*(?P<dir>.*))?$")
@@ -51,6 +55,9 @@ class Result:
     skipped: bool = False
     detail: str = ""
     xfail: bool = False
+    # The diagnostic lines the test printed before this result: shown with
+    # a failure, so that CI's log says why without the output directory.
+    notes: list = field(default_factory=list)
 
     @property
     def tag(self):
@@ -96,6 +103,7 @@ def parse(text):
     results, problems, programs = [], [], []
     plan = None
     pending, sub_plan = [], None
+    notes = []
     seen_end = False
     top = 0
     running = None
@@ -113,7 +121,7 @@ def parse(text):
             m = RUNNER_NAME_RE.match(line[2:])
             if m:
                 running = f"{m.group(1)}:{m.group(2)}"
-                pending, sub_plan = [], None
+                pending, sub_plan, notes = [], None, []
                 continue
             m = SUB_PLAN_RE.match(line[2:])
             if m:
@@ -121,11 +129,15 @@ def parse(text):
                 continue
             sub = parse_result(line[2:])
             if sub:
+                sub.notes, notes = notes, []
                 pending.append(sub)
+            elif not RUNNER_NOISE_RE.match(line[2:]):
+                notes.append(line[2:].removeprefix("# "))
             continue
         res = parse_result(line)
         if not res:
             continue
+        res.notes, notes = notes, []
         top += 1
         running = None
         prog = Program(res.name, sub_plan, len(pending) or 1, True)
@@ -336,6 +348,9 @@ def report(run, outdir, results, timing, times=None):
         counts[r.tag] += 1
         extra = f"  ({r.detail})" if r.detail else ""
         print(f"  {r.tag} {run}: {r.name}{extra}")
+        if r.tag == "FAIL":
+            for note in r.notes[-NOTES_SHOWN:]:
+                print(f"    | {note}")
     if timing:
         slow = sorted((times or {}).items(), key=lambda kv: -kv[1])[:3]
         print(f"  time {run}: {timing.get('wall_s', '?')} s of its"

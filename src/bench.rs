@@ -128,6 +128,9 @@ pub(crate) struct Report {
     max_ns: u64,
     total_ns: u64,
     tlb: TlbSnapshot,
+    /// For efimm's own functions: how often their calls were switched out
+    /// (a service's are in its counters).
+    switched_out: Option<u64>,
     /// Every call's time, in call order, for tools that aggregate runs.
     samples: KVVec<u64>,
 }
@@ -146,6 +149,9 @@ impl Report {
         writeln!(f, "p99_ns {}", self.p99_ns)?;
         writeln!(f, "max_ns {}", self.max_ns)?;
         self.tlb.write(f)?;
+        if let Some(n) = self.switched_out {
+            writeln!(f, "switched_out {n}")?;
+        }
         f.write_str("samples_ns")?;
         for s in self.samples.iter() {
             write!(f, " {s}")?;
@@ -315,12 +321,18 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
         }
     };
     let (mut errors, mut last_error) = (0, EfiStatus::SUCCESS);
+    let mut switched_out = matches!(work, Work::Own(_)).then_some(0u64);
     let tlb_before = COUNTERS.tlb_snapshot(spec.path);
     for _ in 0..spec.count {
         let t0 = Instant::<Monotonic>::now();
         let status = match &mut work {
             Work::Service(service, w) => w.call_once(*service, path),
-            Work::Own(f) => path.own_call(*f).map(Some),
+            Work::Own(f) => path.own_call(*f).map(|r| {
+                if let Some(n) = switched_out.as_mut() {
+                    *n += u64::from(r.switched_out);
+                }
+                Some(r.status)
+            }),
         };
         samples.push(
             u64::try_from(t0.elapsed().as_nanos()).unwrap_or(0),
@@ -355,6 +367,7 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
         max_ns: at(100),
         total_ns,
         tlb,
+        switched_out,
         samples,
     })
 }

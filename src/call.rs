@@ -21,7 +21,10 @@ use crate::fault::{
     FaultLog, //
 };
 use crate::mm::RuntimeMap;
-use crate::path::Path;
+use crate::path::{
+    OwnReturn,
+    Path, //
+};
 use crate::request::{
     FirmwareArgs,
     RawRequest,
@@ -446,9 +449,12 @@ impl Path for Shared {
     }
 
     /// Not in `counters`, which count services; `bench` reports it.
-    fn own_call(&self, f: OwnFunction) -> Result<EfiStatus> {
+    fn own_call(&self, f: OwnFunction) -> Result<OwnReturn> {
         let (res, _) = self.submit(Call::Own(f))?;
-        Ok(EfiStatus(res.status))
+        Ok(OwnReturn {
+            status: EfiStatus(res.status),
+            switched_out: res.switched_out,
+        })
     }
 }
 

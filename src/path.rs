@@ -29,9 +29,16 @@ pub(crate) trait Path {
 
     /// The path without the firmware: one of efimm's own functions,
     /// entered the way the firmware is. Only efimm has them.
-    fn own_call(&self, _f: OwnFunction) -> Result<EfiStatus> {
+    fn own_call(&self, _f: OwnFunction) -> Result<OwnReturn> {
         Err(sys::eopnotsupp())
     }
+}
+
+/// What one of efimm's own functions returned. Its cost is in no service's
+/// counters, so the call says itself how often it was switched out.
+pub(crate) struct OwnReturn {
+    pub(crate) status: EfiStatus,
+    pub(crate) switched_out: u32,
 }
 
 /// The kernel's own runtime wrappers, as they were when efimm loaded.

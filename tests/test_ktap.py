@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Host unit tests of the VM-run judge (scripts/ktap.py)."""
 
+import contextlib
+import io
 import os
 import sys
 import unittest
@@ -69,6 +71,27 @@ class ParseTest(unittest.TestCase):
         failed = [r for r in results if not r.passed]
         self.assertEqual(len(failed), 1)
         self.assertEqual(failed[0].detail, "3 regions differ")
+
+    def test_a_failure_carries_the_lines_its_test_printed_before_it(self):
+        text = GOOD.replace("# ok 2 runtime map is 1:1",
+                            "# # 3 regions differ\n# # first at 0x1000\n"
+                            "# not ok 2 runtime map is 1:1")
+        results, _, _ = ktap.parse(text)
+        self.assertEqual(results[0].notes, [])
+        self.assertEqual(results[1].notes, ["3 regions differ", "first at 0x1000"])
+        text = GOOD.replace("ok 2 selftests: efivarfs: efivarfs.sh",
+                            "not ok 2 selftests: efivarfs: efivarfs.sh # exit=1")
+        results, _, _ = ktap.parse(text)
+        self.assertEqual(results[-1].notes, ["running test_create"])
+
+    def test_report_shows_a_failures_last_lines_only(self):
+        fail = ktap.Result("t", False, notes=[f"line {i}" for i in range(30)])
+        good = ktap.Result("u", True, notes=["quiet"])
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            ktap.report("run", "/out", [fail, good], {})
+        shown = [l for l in out.getvalue().splitlines() if l.startswith("    | ")]
+        self.assertEqual(shown, [f"    | line {i}" for i in range(30 - ktap.NOTES_SHOWN, 30)])
 
     def test_program_failing_after_passing_subtests_counts_once_more(self):
         text = GOOD.replace("ok 1 selftests: lowmap: layout.sh",

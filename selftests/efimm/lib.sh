@@ -49,6 +49,11 @@ efi_test_load() {
 }
 
 # counter KEY: one value of the counters file (0 if absent).
+# bench_value KEY: a value of the last bench run's report.
+bench_value() {
+	awk -v k="$1" '$1 == k { print $2 }' "$EFIMM_DEBUGFS/bench"
+}
+
 counter() {
 	awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print 0 }' \
 		"$EFIMM_DEBUGFS/counters"

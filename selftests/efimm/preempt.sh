@@ -72,7 +72,7 @@ test_fpu_survives() {
 	fi
 	runs=$(cat "$CLOBBER")
 	rmmod efimm_mmprobe
-	errors=$(awk '$1 == "errors" { print $2 }' "$EFIMM_DEBUGFS/bench")
+	errors=$(bench_value errors)
 	echo "# 5 spin calls: $errors with their FPU registers changed;" \
 		"softirq FPU uses meanwhile: $runs"
 	[ "$errors" = 0 ] && [ "$runs" -gt 0 ]
@@ -106,7 +106,7 @@ test_irqs_off_repaired() {
 	dmesg_mark
 	echo irqs_off >"$INJECT" &&
 		on_efimm_cpu "echo 'get_time 1 efimm' >$EFIMM_DEBUGFS/bench" || return 1
-	[ "$(awk '$1 == "errors" { print $2 }' "$EFIMM_DEBUGFS/bench")" = 1 ] &&
+	[ "$(bench_value errors)" = 1 ] &&
 		[ "$(counter efimm.irq_flags_corrupted)" -eq $((before + 1)) ] &&
 		dmesg_new | grep -q 'firmware corrupted the IRQ flags in get_time' &&
 		[ "$(fault_field state)" = armed ] &&

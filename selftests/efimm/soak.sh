@@ -18,6 +18,8 @@
 CALLS=${EFIMM_SOAK_CALLS:-2000}
 WRITES=${EFIMM_SOAK_WRITES:-20}
 MONOTONIC=${EFIMM_SOAK_MONOTONIC:-20}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 # -bios mode's variable store is in RAM and holds a few hundred writes per
 # boot, shared with the other tests; GetNextHighMonotonicCount writes it
 # too. The store, not efimm, runs out (EFI_OUT_OF_RESOURCES) beyond this.
@@ -35,13 +37,17 @@ efimm_switched_out() {
 }
 
 # Beside the soak: efimm's spin call, failing if its FPU registers
-# changed, and the kernel's path, until killed.
+# changed, and the kernel's path, until the file STOP exists and at least
+# one round is done. How often each spin call was switched out goes to
+# SPINS: a call that long, beside a hog on its CPU, always is; the soak's
+# own calls are too short to be sure of it.
 spin_and_kernel_path() {
-	local errors
-	while :; do
+	local stop=$1 spins=$2
+	while [ ! -e "$stop" ] || [ ! -s "$spins" ]; do
 		echo "spin 1 efimm" >"$EFIMM_DEBUGFS/bench" || return 1
-		errors=$(awk '$1 == "errors" { print $2 }' "$EFIMM_DEBUGFS/bench")
-		[ "$errors" = 0 ] || { echo "# spin call: FPU registers changed"; return 1; }
+		[ "$(bench_value errors)" = 0 ] ||
+			{ echo "# spin call: FPU registers changed"; return 1; }
+		bench_value switched_out >>"$spins"
 		echo "get_time 20 kernel" >"$EFIMM_DEBUGFS/bench" || return 1
 	done
 }
@@ -52,30 +58,33 @@ preempted() {
 }
 
 test_soak() {
-	local hogs=() cpu rc=0 out side thread before
+	local hogs=() cpu rc=0 out side thread before spun
+	local stop=$WORK/stop spins=$WORK/spins
 	echo 1 >"$EFIMM_DEBUGFS/route" && echo 1 >"$EFIMM_DEBUGFS/watch_kernel_path" &&
 		echo 0 >"$EFIMM_DEBUGFS/counters" || return 1
 	thread=$(pgrep -x efimm) && before=$(preempted "$thread") || return 1
 	for cpu in $(seq 0 $(($(nproc) - 1))); do
 		taskset -c "$cpu" sh -c 'while :; do :; done' & hogs+=($!)
 	done
-	spin_and_kernel_path & side=$!
+	spin_and_kernel_path "$stop" "$spins" & side=$!
 	out=$(./rtlat -p 200 "./soak $CALLS $WRITES $MONOTONIC" 2>&1) || rc=1
-	# Still looping means no spin call failed.
-	kill -0 "$side" 2>/dev/null || rc=1
-	kill "$side" "${hogs[@]}"
-	wait "$side" "${hogs[@]}" 2>/dev/null
+	touch "$stop"
+	wait "$side" || rc=1
+	kill "${hogs[@]}"
+	wait "${hogs[@]}" 2>/dev/null
+	spun=$(awk '{ n++; s += $1 } END { printf "%d spin calls switched out %d times", n, s }' "$spins")
 	echo 0 >"$EFIMM_DEBUGFS/watch_kernel_path"
 	echo 0 >"$EFIMM_DEBUGFS/route"
 	echo "$out" | sed 's/^/# /'
+	echo "# $spun beside them"
 	echo "# efimm calls $(efimm_calls), firmware switched out $(efimm_switched_out) times," \
 		"the efimm thread preempted $(($(preempted "$thread") - before)) times (the kernel's count)," \
 		"kernel path calls $(counter kernel.get_time.calls)," \
 		"firmware_overlaps $(counter firmware_overlaps)"
-	# Preemptible, seen both ways: efimm's hook in a call, and the
+	# Preemptible, seen both ways: efimm's hook in the spin calls, and the
 	# scheduler's count for the thread.
 	[ $rc -eq 0 ] && [ "$(efimm_calls)" -ge "$CALLS" ] &&
-		[ "$(efimm_switched_out)" -gt 0 ] &&
+		[ "$(awk '{ s += $1 } END { print s + 0 }' "$spins")" -gt 0 ] &&
 		[ "$(($(preempted "$thread") - before))" -gt 0 ] &&
 		[ "$(counter kernel.get_time.calls)" -gt 0 ] &&
 		[ "$(counter firmware_overlaps)" -eq 0 ]
