@@ -44,33 +44,48 @@ main() {
 	echo "  host: $(tail -n 1 "$OUT/host.log") (each test in $OUT/host.log)"
 	add_counts "$OUT/host.log"
 
-	# What the guests load and run, copied once: a build in this checkout
-	# while the check runs (make, make selftests) changes nothing under them.
-	snap=$OUT/snapshot
-	mkdir -p "$snap"
-	cp -a "$EFIMM_CACHE/kselftest/install" "$snap/kselftest"
-	cp "$EFIMM_TOP/efimm.ko" "$snap/efimm.ko"
-	eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
-	cp "$KBUILD_DIR/drivers/firmware/efi/test/efi_test.ko" "$snap/efi_test.ko"
-	export EFIMM_KO=$snap/efimm.ko EFI_TEST_KO=$snap/efi_test.ko EFIMM_KSFT_INSTALL=$snap/kselftest
+	# What the guests load and run, copied once per kernel: a build in this
+	# checkout while the check runs (make, make selftests) changes nothing
+	# under them.
+	snapshot() {
+		local kernel=$1 snap=$OUT/snapshot/$1 ko=$EFIMM_TOP/efimm.ko
+		[ -d "$snap" ] && return
+		[ "$kernel" = normal ] || ko=$EFIMM_CACHE/module-$kernel/efimm.ko
+		mkdir -p "$snap"
+		cp -a "$(EFIMM_KERNEL=$kernel "$EFIMM_TOP"/scripts/selftests.sh install-dir)" "$snap/kselftest"
+		cp "$ko" "$snap/efimm.ko"
+		eval "$(EFIMM_KERNEL=$kernel "$EFIMM_TOP"/scripts/kernel.sh env)"
+		cp "$KBUILD_DIR/drivers/firmware/efi/test/efi_test.ko" "$snap/efi_test.ko"
+	}
+	use_snapshot() {
+		local snap=$OUT/snapshot/$1
+		export EFIMM_KERNEL=$1 EFIMM_KO=$snap/efimm.ko EFI_TEST_KO=$snap/efi_test.ko \
+			EFIMM_KSFT_INSTALL=$snap/kselftest
+	}
+	snapshot normal
+	use_snapshot normal
 
 	others=$(pgrep -c qemu-system || true)
 	[ "$others" -eq 0 ] || warn "$others QEMU processes already running: boots will be slower"
 
 	# shellcheck disable=SC2086 # RUNS is a list of names.
 	plan=$(python3 "$EFIMM_TOP"/scripts/plan.py list ${RUNS:-}) || die "selftests/boots.txt: no plan"
-	while IFS='|' read -r run fw kind append tests; do
+	while IFS='|' read -r run fw kind kernel append tests; do
+		snapshot "$kernel"
+		use_snapshot "$kernel"
+		what="$fw firmware${append:+, $append}"
+		[ "$kernel" = normal ] || what+=", the $kernel kernel"
 		out=$OUT/$run
 		if [ "$kind" = reset ]; then
-			stage "check: $run: booting ($fw firmware, $append), ResetSystem(shutdown) through efimm"
+			stage "check: $run: booting ($what), ResetSystem(shutdown) through efimm"
 			VM_REBOOT=1 VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-reset.sh $out" || true
 		elif [ "$kind" = reboot ]; then
-			stage "check: $run: booting ($fw firmware, $append), sealed, then reboot(2)"
+			stage "check: $run: booting ($what), sealed, then reboot(2)"
 			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-reboot.sh $out" || true
 		else
-			stage "check: $run: booting ($fw firmware${append:+, $append}), $(wc -w <<<"$tests") kselftests"
+			stage "check: $run: booting ($what), $(wc -w <<<"$tests") kselftests"
 			"$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \
 				"$EFIMM_TOP/scripts/guest-tests.sh $out $tests" || true
 		fi

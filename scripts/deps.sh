@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install everything efimm needs to build a Rust-enabled kernel and boot it
 # under OVMF. Idempotent: a few seconds when everything is already present.
-# `deps.sh bench` also installs what make bench draws its chart with.
+# `deps.sh bench` also installs what make bench draws its chart with,
+# `deps.sh debug` the compiler of make stress's debug kernel.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -17,6 +18,8 @@ LIBCLANG_VER=18.1.1
 VNG_VER=1.42
 PY_PKGS=("libclang==$LIBCLANG_VER" "virtme-ng==$VNG_VER")
 [ "${1:-}" = bench ] && PY_PKGS+=("matplotlib==3.10.8")
+# make stress's debug kernel is built by clang (scripts/lib.sh).
+[ "${1:-}" = debug ] && APT_PKGS+=(clang-19 lld-19 llvm-19)
 
 missing_apt() {
 	local p

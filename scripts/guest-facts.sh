@@ -121,6 +121,11 @@ mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/secur
 		fact kmemleak off
 	fi
 	fact lockdown "$(cat /sys/kernel/security/lockdown 2>/dev/null || echo absent)"
+	# The debug kernel's checks, as the kernel reports them: lockdep's
+	# debug_locks (0 once a report turned it off), KASAN's banner.
+	debug_locks=$(awk '$1 == "debug_locks:" { print $2 }' /proc/lockdep_stats 2>/dev/null)
+	fact debug_locks "${debug_locks:-absent}"
+	fact kasan "$(dmesg | grep -c 'KernelAddressSanitizer initialized')"
 	mode=$(tr ' ' '\n' </proc/cmdline |
 		sed -n 's/^efimm[.]\(mode=[a-z0-9]*\)$/\1/p; s/^efimm[.]\(seal=[01]\)$/\1/p' | tr '\n' ' ')
 	if err=$(insmod "$EFIMM_KO" route=1 $mode 2>&1); then

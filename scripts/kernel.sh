@@ -20,6 +20,12 @@ else
 	KSRC_DIR=$EFIMM_CACHE/linux
 	KBUILD_DIR=$EFIMM_CACHE/build
 fi
+# The fragments merged over tinyconfig, in order.
+FRAGMENTS=("$EFIMM_TOP/kernel/config")
+if [ "$EFIMM_KERNEL" = debug ]; then
+	KBUILD_DIR=$KBUILD_DIR-debug
+	FRAGMENTS+=("$EFIMM_TOP/kernel/config-debug")
+fi
 
 fetch_deb() {
 	local c=$EFIMM_CACHE/apt uris
@@ -99,24 +105,26 @@ apply_patches() {
 }
 
 configure() {
-	local frag=$EFIMM_TOP/kernel/config stamp=$KBUILD_DIR/.efimm-config
+	local stamp=$KBUILD_DIR/.efimm-config frag
 	local id
 	# Patches may add Kconfig options: the series (or a user tree's HEAD)
 	# is part of what the configuration depends on.
-	id=$( (cat "$frag"
+	id=$( (cat "${FRAGMENTS[@]}"
 		if [ -z "${KSRC:-}" ]; then series_id; else git -C "$KSRC_DIR" rev-parse HEAD 2>/dev/null || true; fi
 	) | sha1sum)
 	if [ -f "$KBUILD_DIR/.config" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$id" ]; then
 		return
 	fi
-	stage "kernel: configuring (tinyconfig + kernel/config)"
+	stage "kernel: configuring (tinyconfig + ${FRAGMENTS[*]#"$EFIMM_TOP"/})"
 	mkdir -p "$KBUILD_DIR"
 	kmake -s tinyconfig >/dev/null
 	(cd "$KBUILD_DIR" &&
 		KCONFIG_CONFIG=.config "$KSRC_DIR"/scripts/kconfig/merge_config.sh \
-			-m -O "$KBUILD_DIR" .config "$frag" >/dev/null)
+			-m -O "$KBUILD_DIR" .config "${FRAGMENTS[@]}" >/dev/null)
 	kmake -s olddefconfig >/dev/null
-	check_config "$frag"
+	for frag in "${FRAGMENTS[@]}"; do
+		check_config "$frag"
+	done
 	echo "$id" >"$stamp"
 }
 
@@ -144,9 +152,9 @@ build() {
 	if [ -f "$KBUILD_DIR/vmlinux" ]; then
 		stage "kernel: updating the build (incremental, ~30 s when nothing changed)"
 	else
-		stage "kernel: building bzImage and modules from scratch (~10-15 min on 2 cores)"
+		stage "kernel: building the $EFIMM_KERNEL kernel's bzImage and modules from scratch (~10-15 min on 2 cores)"
 	fi
-	run_with_ticker "$EFIMM_CACHE/kernel-build.log" \
+	run_with_ticker "$EFIMM_CACHE/kernel-build${KBUILD_DIR#"$EFIMM_CACHE"/build}.log" \
 		kmake -j"$(($(nproc) + 1))" bzImage modules
 	stage "kernel: built $(kmake -s kernelrelease 2>/dev/null)"
 }

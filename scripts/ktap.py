@@ -37,12 +37,19 @@ SUB_PLAN_RE = re.compile(r"^1\.\.(\d+)")
 
 # What a healthy kernel never prints. Matched against the serial console.
 # The EFI stub's truncation of the command line loses vng's init= and the
-# guest command: the guest boots the host's own init instead.
+# guest command: the guest boots the host's own init instead. The debug
+# kernel's checks (kernel/config-debug) report under "BUG: " or
+# "WARNING: " too; their own headers are named as well, in case one
+# prints without a backtrace.
 KERNEL_PROBLEMS = re.compile(
     r"Kernel panic|BUG: |Oops|WARNING: |general protection fault|"
     r"Command line is too long|"
     r"Call Trace:|UBSAN:|kmemleak: \d+ new suspected|"
-    r"INFO: task .* blocked for more than|watchdog: BUG: soft lockup")
+    r"INFO: task .* blocked for more than|watchdog: BUG: soft lockup|"
+    r"KASAN: |ODEBUG: |DEBUG_LOCKS_WARN_ON|INFO: lockdep is turned off|"
+    r"suspicious RCU usage|possible circular locking dependency|"
+    r"inconsistent lock state|sleeping function called from invalid context|"
+    r"using smp_processor_id\(\) in preemptible")
 # A user task's #GP report (show_signal()) is no kernel problem: mode=cpl3's
 # firmware takes them on purpose. A kernel-mode one is an "Oops: ".
 USER_TRAP = re.compile(r"traps: \S+\[\d+\] general protection fault ip:")
@@ -283,6 +290,13 @@ def fact_problem(fact, facts):
     elif fact == "inject_fault":
         if get("inject_fault") != "yes":
             return "efimm has no inject_fault file"
+    elif fact == "debug":
+        # Lockdep still on (a report turns it off for the rest of the
+        # boot) and KASAN's banner in the log.
+        if get("debug_locks") != "1":
+            return f"lockdep's debug_locks: {get('debug_locks')}"
+        if get("kasan") != "1":
+            return "KASAN did not say it was initialized"
     elif fact == "lockdown":
         if (get("lockdown") or "absent") == "absent":
             return "no lockdown LSM"

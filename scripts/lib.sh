@@ -62,6 +62,18 @@ run_with_ticker() {
 	fi
 }
 
+# EFIMM_KERNEL=debug: make stress's debug kernel (kernel/config-debug),
+# from the same tree into a build folder of its own, and everything built
+# against it. Its C is built by clang: KASAN and Rust need it.
+EFIMM_KERNEL=${EFIMM_KERNEL:-normal}
+case "$EFIMM_KERNEL" in
+normal) KMAKE_CC=() ;;
+debug) KMAKE_CC=(LLVM=-19) ;;
+*) die "EFIMM_KERNEL=$EFIMM_KERNEL: normal or debug" ;;
+esac
+export EFIMM_KERNEL
+
 kmake() {
-	make -C "$KSRC_DIR" O="$KBUILD_DIR" RUSTC="$RUSTC" BINDGEN="$BINDGEN" "$@"
+	make -C "$KSRC_DIR" O="$KBUILD_DIR" RUSTC="$RUSTC" BINDGEN="$BINDGEN" \
+		"${KMAKE_CC[@]}" "$@"
 }

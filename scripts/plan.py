@@ -7,7 +7,8 @@ scripts/ktap.py judges each against its plan. Usage:
 
     plan.py list [NAME...]   one line per boot, fields separated by "|"
                              (empty ones too): name, firmware, kind,
-                             kernel options, tests
+                             kernel (normal or debug), kernel options,
+                             tests; without names, make check's boots
 """
 
 import os
@@ -20,7 +21,8 @@ BOOTS_TXT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 # What a boot may claim to prove, checked against scripts/guest-facts.sh.
 FACTS = ("lowmap", "default", "cpl0", "cpl3", "pti", "kmemleak", "smp",
-         "inject_fault", "lockdown", "sealed")
+         "inject_fault", "lockdown", "sealed", "debug")
+KERNELS = ("normal", "debug")
 
 
 @dataclass
@@ -29,6 +31,9 @@ class Boot:
     firmware: str
     options: list
     kind: str = "tests"
+    kernel: str = "normal"
+    # Booted by make stress only (its RUNS), never by make check.
+    stress_only: bool = False
     proves: list = field(default_factory=list)
     runs: list = field(default_factory=list)
     excepts: list = field(default_factory=list)
@@ -85,6 +90,14 @@ def parse(text, where="boots.txt"):
             if args not in (["tests"], ["reset"], ["reboot"]):
                 raise bad("kind tests|reset|reboot")
             boot.kind = args[0]
+        elif key == "kernel":
+            if len(args) != 1 or args[0] not in KERNELS:
+                raise bad(f"kernel {'|'.join(KERNELS)}")
+            boot.kernel = args[0]
+        elif key == "stress":
+            if args != ["only"]:
+                raise bad("stress only")
+            boot.stress_only = True
         elif key == "proves":
             unknown = [a for a in args if a not in FACTS]
             if unknown:
@@ -130,7 +143,7 @@ def main(argv):
     if len(argv) >= 2 and argv[1] == "list":
         installed = installed_tests(os.environ["EFIMM_KSFT_INSTALL"])
         boots = load()
-        names = argv[2:] or [b.name for b in boots]
+        names = argv[2:] or [b.name for b in boots if not b.stress_only]
         by_name = {b.name: b for b in boots}
         for name in names:
             if name not in by_name:
@@ -143,7 +156,7 @@ def main(argv):
                 print(f"plan: boot {name} runs {missing[0]}, which is not installed",
                       file=sys.stderr)
                 return 1
-            print("|".join([b.name, b.firmware, b.kind, shlex.join(b.options),
+            print("|".join([b.name, b.firmware, b.kind, b.kernel, shlex.join(b.options),
                             " ".join(tests)]))
         return 0
     print(__doc__, file=sys.stderr)

@@ -9,11 +9,16 @@
 #                        `make install`: run_kselftest.sh, the runner and
 #                        kselftest-list.txt land in the cache
 #   selftests.sh count   print how many tests the install lists
+#   selftests.sh install-dir   print where the install is
+#
+# EFIMM_KERNEL=debug builds them for make stress's debug kernel, into a
+# folder of their own.
 
 . "$(dirname "$0")/lib.sh"
 eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
 
 KSFT_OUT=$EFIMM_CACHE/kselftest
+[ "$EFIMM_KERNEL" = normal ] || KSFT_OUT+=-$EFIMM_KERNEL
 # tools/testing/selftests as the kselftest Makefiles expect to find it:
 # the kernel's framework linked in, the suites copied (an `include
 # ../lib.mk` is resolved from the suite's own directory).
@@ -26,7 +31,7 @@ TARGETS="efimm efivarfs lowmap lockdown"
 
 build() {
 	local ksft=$KSRC_DIR/tools/testing/selftests f s
-	stage "selftests: building and installing ($TARGETS)"
+	stage "selftests: building and installing ($TARGETS) for the $EFIMM_KERNEL kernel"
 	mkdir -p "$KSFT_SRC"
 	for f in Makefile lib.mk kselftest kselftest.h kselftest_harness.h \
 		run_kselftest.sh; do
@@ -40,7 +45,7 @@ build() {
 	# FORCE_TARGETS: fail if any suite fails, not only if all do.
 	make -s -C "$KSFT_SRC" top_srcdir="$KSRC_DIR" TARGETS="$TARGETS" FORCE_TARGETS=1 \
 		KSFT_INSTALL_PATH="$KSFT_INSTALL" KDIR="$KBUILD_DIR" \
-		RUSTC="$RUSTC" BINDGEN="$BINDGEN" install >"$KSFT_OUT/build.log" 2>&1 ||
+		RUSTC="$RUSTC" BINDGEN="$BINDGEN" "${KMAKE_CC[@]}" install >"$KSFT_OUT/build.log" 2>&1 ||
 		{ tail -n 40 "$KSFT_OUT/build.log" >&2; die "selftests failed to build; log: $KSFT_OUT/build.log"; }
 	# The test modules load under lockdown too: sign the installed copies.
 	for m in efimm_mmprobe efimm_hostile; do
@@ -56,5 +61,6 @@ build() {
 case "${1:-}" in
 build) build ;;
 count) wc -l <"$KSFT_INSTALL/kselftest-list.txt" ;;
-*) die "usage: $0 build|count" ;;
+install-dir) echo "$KSFT_INSTALL" ;;
+*) die "usage: $0 build|count|install-dir" ;;
 esac

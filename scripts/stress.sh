@@ -6,8 +6,11 @@
 # ioctls per path, 20,000 random debugfs writes, 8 processes x 1,000 calls,
 # 100 load/unload cycles and 100 routing switches, 500 routing switches
 # under a statfs hammer, 100 routed loads with rmmod killed, and 100,000
-# preemptible calls under RT threads and CPU hogs. Any count can be
-# overridden through the same variables. Ends with "N passed, N failed".
+# preemptible calls under RT threads and CPU hogs. Then the same tests
+# again, cpl0 and cpl3, and the seal in -bios mode, on the debug kernel
+# (kernel/config-debug: lockdep, KASAN, atomic-sleep, debug-objects and FPU
+# checks), whose every report fails its boot. Any count can be overridden
+# through the same variables. Ends with "N passed, N failed".
 
 . "$(dirname "$0")/lib.sh"
 
@@ -29,4 +32,4 @@ export EFIMM_TEST_TIMEOUT=${EFIMM_TEST_TIMEOUT:-5400}
 export VM_TIMEOUT=${VM_TIMEOUT:-7200}
 export CHECK_OUT=$EFIMM_TOP/out/stress
 
-RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-cpl3} exec "$EFIMM_TOP"/scripts/check.sh
+RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-cpl3 debug-pflash debug-cpl3 debug-bios-seal} exec "$EFIMM_TOP"/scripts/check.sh

@@ -232,6 +232,13 @@ class PlanTest(unittest.TestCase):
         self.assertIsNotNone(ktap.fact_problem("sealed", {"sealed": "0"}))
         self.assertIsNotNone(ktap.fact_problem("sealed", {"sealed": "2"}))
 
+    def test_debug_needs_lockdep_on_and_kasan(self):
+        good = {"debug_locks": "1", "kasan": "1"}
+        self.assertIsNone(ktap.fact_problem("debug", good))
+        self.assertIn("debug_locks", ktap.fact_problem("debug", dict(good, debug_locks="0")))
+        self.assertIn("debug_locks", ktap.fact_problem("debug", dict(good, debug_locks="absent")))
+        self.assertIn("KASAN", ktap.fact_problem("debug", dict(good, kasan="0")))
+
     def test_no_facts_prove_nothing(self):
         got = self.judged(GOOD, {})
         self.assertFalse(got["boot proves lowmap"].passed)
@@ -277,8 +284,21 @@ class PlanTest(unittest.TestCase):
         finally:
             del os.environ["EFIMM_KSFT_INSTALL"]
         self.assertEqual(out.getvalue().rstrip("\n").split("|"), [
-            "bios-default", "bios", "tests", "",
+            "bios-default", "bios", "tests", "normal", "",
             "efimm:load.sh efivarfs:efivarfs.sh lowmap:lowmap.sh"])
+
+    def test_stress_only_boots_are_not_make_checks(self):
+        import plan
+        text = ("boot a bios\n\truns all\n"
+                "boot b bios\n\tkernel debug\n\tstress only\n\tproves debug\n\truns all\n")
+        a, b = plan.parse(text)
+        self.assertEqual((a.kernel, a.stress_only), ("normal", False))
+        self.assertEqual((b.kernel, b.stress_only, b.proves), ("debug", True, ["debug"]))
+        for bad in ("\tkernel rt\n", "\tstress\n", "\tkernel\n"):
+            with self.assertRaises(plan.PlanError, msg=bad):
+                plan.parse("boot a bios\n" + bad + "\truns all\n")
+        # make check's default list leaves them out; make stress names them.
+        self.assertTrue(any(b.stress_only and b.kernel == "debug" for b in plan.load()))
 
     def test_the_real_plan_parses(self):
         import plan
@@ -300,6 +320,23 @@ class ConsoleTest(unittest.TestCase):
                "[ 3.0] BUG: kernel NULL pointer dereference, address: 0\n"
                "[ 4.0] Kernel panic - not syncing: Fatal exception\n")
         self.assertEqual(len(ktap.kernel_problems(log)), 3)
+
+    def test_debug_kernel_reports_are_found(self):
+        # The first line of each report the debug kernel's checks print
+        # (lib/Kconfig.debug, lib/Kconfig.kasan), as 7.2 prints them.
+        reports = [
+            "BUG: KASAN: slab-use-after-free in efimm_cpl3_run+0x1/0x2",
+            "WARNING: possible circular locking dependency detected",
+            "WARNING: suspicious RCU usage",
+            "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:1",
+            "BUG: using smp_processor_id() in preemptible [00000000] code: efimm/1",
+            "ODEBUG: free active (active state 0) object: 0x1 object type: hrtimer",
+            "DEBUG_LOCKS_WARN_ON(1)",
+            "INFO: lockdep is turned off.",
+            "WARNING: inconsistent lock state",
+        ]
+        for line in reports:
+            self.assertEqual(len(ktap.kernel_problems(f"[ 5.0] {line}\n")), 1, line)
 
     def test_a_user_tasks_gp_is_not_a_kernel_problem(self):
         log = ("[ 5.0] traps: efimm[6765] general protection fault ip:ffffffffc0020e "
