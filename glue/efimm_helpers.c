@@ -903,6 +903,8 @@ static struct {
 	struct efimm_mm *m;
 	/* The task, referenced; NULL until the next call starts one. */
 	struct task_struct *task;
+	/* Its parent, efimm's thread, referenced while the task lives. */
+	struct task_struct *parent;
 	int fd;
 	enum efimm_fw_state state;
 	/* Set by the exit probe once the task is in do_exit(). */
@@ -1341,15 +1343,17 @@ unsigned int efimm_cpl3_scrub(struct efimm_mm *m)
 
 /*
  * Wait until the firmware task has exited and release it: its mm
- * reference is gone once exit_state is set. Polled as well as woken: a
- * tracer that attached to the task gets the wake-up of its parent instead.
+ * reference is gone once exit_state is set. On its parent's wait queue,
+ * which exit_notify() wakes whoever waits (the thread, or a caller whose
+ * call the task was making); polled as well: a tracer that attached to
+ * the task gets the wake-up instead.
  */
 static void efimm_cpl3_task_reap(void)
 {
 	struct task_struct *t = cpl3_task.task;
 
 	while (!READ_ONCE(t->exit_state))
-		wait_event_idle_timeout(current->signal->wait_chldexit,
+		wait_event_idle_timeout(cpl3_task.parent->signal->wait_chldexit,
 					READ_ONCE(t->exit_state), HZ / 10);
 	/*
 	 * Pairs with the full barrier exit_mm() has between the exit probe
@@ -1358,6 +1362,7 @@ static void efimm_cpl3_task_reap(void)
 	smp_rmb();
 	WRITE_ONCE(cpl3_task.task, NULL);
 	put_task_struct(t);
+	put_task_struct(cpl3_task.parent);
 }
 
 /*
@@ -1398,7 +1403,10 @@ static int efimm_cpl3_task_create(struct efimm_mm *m, u64 *preempt_off_ns)
 	t0 = local_clock();
 	kthread_use_mm(m->mm);
 	enter_ns = local_clock() - t0;
+	cpl3_task.parent = get_task_struct(current);
 	pid = user_mode_thread(efimm_cpl3_task_start, m, SIGCHLD);
+	if (pid < 0)
+		put_task_struct(cpl3_task.parent);
 	preempt_disable();
 	t0 = local_clock();
 	efimm_leave_mm(m);
@@ -1531,16 +1539,19 @@ static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
 /*
  * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
  * pointer (the firmware sees only the user mappings of @m), and kill its
- * task after @timeout_ns. The caller is efimm's thread, outside any mm,
- * holding the EFI runtime lock. Starts the firmware task first if there is
+ * task after @timeout_ns. The caller holds the EFI runtime lock: efimm's
+ * thread, outside any mm, with @may_start, or any task that can sleep,
+ * which hands the call to the firmware task directly. Only the thread
+ * starts the task (kthread_use_mm() is for kernel threads): if there is
  * none (at the first call, and after a call that did not return), and
- * once more if the task was killed before it took the call. Returns an
- * error only if no task could be started; else @res says how the call
+ * once more if the task was killed before it took the call. Returns
+ * -EAGAIN without a call if a task was needed and @may_start is false,
+ * another error if none could be started; else @res says how the call
  * ended. The firmware's own writes into the bounce area are the caller's
  * to read.
  */
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
-		    u64 timeout_ns, struct efimm_call_result *res)
+		    u64 timeout_ns, bool may_start, struct efimm_call_result *res)
 {
 	u64 *stack = m->stack;
 	int ret, tries;
@@ -1554,6 +1565,8 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		if (cpl3_task.task && efimm_fw_exiting())
 			efimm_cpl3_task_reap();
 		if (!cpl3_task.task) {
+			if (!may_start)
+				return -EAGAIN;
 			ret = efimm_cpl3_task_create(m, &res->preempt_off_ns);
 			if (ret)
 				return ret;

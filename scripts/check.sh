@@ -70,7 +70,7 @@ main() {
 
 	# shellcheck disable=SC2086 # RUNS is a list of names.
 	plan=$(python3 "$EFIMM_TOP"/scripts/plan.py list ${RUNS:-}) || die "selftests/boots.txt: no plan"
-	while IFS='|' read -r run fw kind kernel append tests; do
+	while IFS='|' read -r run fw kind kernel sizes append tests; do
 		snapshot "$kernel"
 		use_snapshot "$kernel"
 		what="$fw firmware${append:+, $append}"
@@ -85,8 +85,8 @@ main() {
 			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-reboot.sh $out" || true
 		else
-			stage "check: $run: booting ($what), $(wc -w <<<"$tests") kselftests"
-			"$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \
+			stage "check: $run: booting ($what), $(wc -w <<<"$tests") kselftests${sizes:+ at make $sizes's sizes}"
+			VM_TEST_SIZES=$sizes "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \
 				"$EFIMM_TOP/scripts/guest-tests.sh $out $tests" || true
 		fi
 		python3 "$EFIMM_TOP"/scripts/ktap.py judge "$run" "$out" >"$out/summary.txt" || true

@@ -7,8 +7,9 @@ scripts/ktap.py judges each against its plan. Usage:
 
     plan.py list [NAME...]   one line per boot, fields separated by "|"
                              (empty ones too): name, firmware, kind,
-                             kernel (normal or debug), kernel options,
-                             tests; without names, make check's boots
+                             kernel (normal or debug), test sizes (check,
+                             or those of the run), kernel options, tests;
+                             without names, make check's boots
 """
 
 import os
@@ -34,6 +35,8 @@ class Boot:
     kernel: str = "normal"
     # Booted by make stress only (its RUNS), never by make check.
     stress_only: bool = False
+    # "check": make check's test sizes even in make stress; "" the run's.
+    sizes: str = ""
     proves: list = field(default_factory=list)
     runs: list = field(default_factory=list)
     excepts: list = field(default_factory=list)
@@ -98,6 +101,10 @@ def parse(text, where="boots.txt"):
             if args != ["only"]:
                 raise bad("stress only")
             boot.stress_only = True
+        elif key == "sizes":
+            if args != ["check"]:
+                raise bad("sizes check")
+            boot.sizes = "check"
         elif key == "proves":
             unknown = [a for a in args if a not in FACTS]
             if unknown:
@@ -156,8 +163,8 @@ def main(argv):
                 print(f"plan: boot {name} runs {missing[0]}, which is not installed",
                       file=sys.stderr)
                 return 1
-            print("|".join([b.name, b.firmware, b.kind, b.kernel, shlex.join(b.options),
-                            " ".join(tests)]))
+            print("|".join([b.name, b.firmware, b.kind, b.kernel, b.sizes,
+                            shlex.join(b.options), " ".join(tests)]))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

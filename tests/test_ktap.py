@@ -284,7 +284,7 @@ class PlanTest(unittest.TestCase):
         finally:
             del os.environ["EFIMM_KSFT_INSTALL"]
         self.assertEqual(out.getvalue().rstrip("\n").split("|"), [
-            "bios-default", "bios", "tests", "normal", "",
+            "bios-default", "bios", "tests", "normal", "", "",
             "efimm:load.sh efivarfs:efivarfs.sh lowmap:lowmap.sh"])
 
     def test_stress_only_boots_are_not_make_checks(self):
@@ -294,7 +294,8 @@ class PlanTest(unittest.TestCase):
         a, b = plan.parse(text)
         self.assertEqual((a.kernel, a.stress_only), ("normal", False))
         self.assertEqual((b.kernel, b.stress_only, b.proves), ("debug", True, ["debug"]))
-        for bad in ("\tkernel rt\n", "\tstress\n", "\tkernel\n"):
+        self.assertEqual(plan.parse("boot c bios\n\tsizes check\n\truns all\n")[0].sizes, "check")
+        for bad in ("\tkernel rt\n", "\tstress\n", "\tkernel\n", "\tsizes full\n"):
             with self.assertRaises(plan.PlanError, msg=bad):
                 plan.parse("boot a bios\n" + bad + "\truns all\n")
         # make check's default list leaves them out; make stress names them.

@@ -52,16 +52,16 @@ impl CallerMemory for Caller<'_> {
 }
 
 impl FirmwareFn {
-    /// Calls the runtime service of `request` at CPL3 (see `call_cpl3`),
-    /// its buffers copied into the bounce area of the cpl3 mm `mm` before
-    /// and back after. `EOPNOTSUPP` for a service that is not bounced; a
+    /// Calls the runtime service of `request` at CPL3 (see `call_cpl3`,
+    /// also for `starter` and `EAGAIN`), its buffers copied into the bounce
+    /// area of the cpl3 mm `mm` before and back after. `EOPNOTSUPP` for a service that is not bounced; a
     /// request too large for the area gets its status without a call
     /// ([`BounceError::status`]).
     pub(crate) fn call_bounced(
         self,
         lock: &RuntimeLockGuard,
         mm: &OwnedMm,
-        thread: &mut OnEfimmThread,
+        starter: Option<&mut OnEfimmThread>,
         request: &RawRequest,
         timeout_ns: u64,
     ) -> Result<CallResult> {
@@ -91,9 +91,9 @@ impl FirmwareFn {
         };
         let ptr = area;
         // SAFETY: `plan.used <= capacity`, and the plan's offsets lie below
-        // it. Between calls only the efimm thread touches the area: the
-        // call below hands it to the firmware's task after this borrow
-        // ends.
+        // it. Between calls only the holder of the runtime lock (the guard)
+        // touches the area: the call below hands it to the firmware's task
+        // after this borrow ends.
         let area = unsafe { core::slice::from_raw_parts_mut(ptr, plan.used) };
         for c in plan.copies.iter().flatten().filter(|c| c.copy_in) {
             let dst = &mut area[c.offset..c.offset + c.len];
@@ -110,7 +110,7 @@ impl FirmwareFn {
         // SAFETY: The plan's arguments are numbers, or addresses in the
         // bounce area, which it made from `user`.
         let args = unsafe { Cpl3Args::bounced(plan.args) };
-        let mut res = self.run_cpl3(lock, mm, thread, &args, timeout_ns);
+        let mut res = self.run_cpl3(lock, mm, starter, &args, timeout_ns);
         // SAFETY: As above; `run_cpl3` returned once the firmware's task
         // had returned or exited: no user code writes the area until the
         // next call.
@@ -143,7 +143,7 @@ impl FirmwareFn {
         // Nothing of this call for the next one's firmware to read: what
         // the kernel copied in, and every page the firmware wrote.
         area.fill(0);
-        let pages = scrub_cpl3(lock, mm, thread);
+        let pages = scrub_cpl3(lock, mm);
         if let Ok(r) = &mut res {
             r.scrubbed_pages = pages;
         }

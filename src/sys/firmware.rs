@@ -68,6 +68,7 @@ extern "C" {
         f: *const c_void,
         args: *const u64,
         timeout_ns: u64,
+        may_start: bool,
         res: *mut CallResult,
     ) -> c_int;
 }
@@ -156,22 +157,25 @@ impl FirmwareFn {
     }
 
     /// Calls the function at CPL3, in the firmware task of the cpl3 mm
-    /// `mm` (started at the first call and after a call that did not
-    /// return), and kills the task after `timeout_ns`. Every exception it
+    /// `mm`, and kills the task after `timeout_ns`. Every exception it
     /// takes, a system call and the timeout end the task, and `faulted`
-    /// says so. An error only if no task could be started, or (`EPERM`) it
-    /// could not confine itself with seccomp. Then zeroes what the
-    /// firmware wrote in its stack and bounce area (`scrubbed_pages`).
+    /// says so. The task is started at the first call and after a call
+    /// that did not return, by the efimm thread only (`starter`): any
+    /// other caller hands the call to the task itself, or gets `EAGAIN`,
+    /// with nothing called, when there is none. Another error only if no
+    /// task could be started, or (`EPERM`) it could not confine itself
+    /// with seccomp. Then zeroes what the firmware wrote in its stack and
+    /// bounce area (`scrubbed_pages`).
     pub(crate) fn call_cpl3(
         self,
         lock: &RuntimeLockGuard,
         mm: &OwnedMm,
-        thread: &mut OnEfimmThread,
+        starter: Option<&mut OnEfimmThread>,
         args: &Cpl3Args,
         timeout_ns: u64,
     ) -> Result<CallResult> {
-        let mut res = self.run_cpl3(lock, mm, thread, args, timeout_ns);
-        let pages = scrub_cpl3(lock, mm, thread);
+        let mut res = self.run_cpl3(lock, mm, starter, args, timeout_ns);
+        let pages = scrub_cpl3(lock, mm);
         if let Ok(r) = &mut res {
             r.scrubbed_pages = pages;
         }
@@ -184,7 +188,7 @@ impl FirmwareFn {
         self,
         _lock: &RuntimeLockGuard,
         mm: &OwnedMm,
-        _thread: &mut OnEfimmThread,
+        starter: Option<&mut OnEfimmThread>,
         args: &Cpl3Args,
         timeout_ns: u64,
     ) -> Result<CallResult> {
@@ -192,10 +196,13 @@ impl FirmwareFn {
             return Err(EINVAL);
         }
         let mut res = CallResult::default();
-        // SAFETY: We hold the runtime lock and run on the efimm thread
-        // outside any mm (the token is borrowed mutably); the mm is a live
-        // cpl3 mm (checked), whose entries are all user ones, so the
-        // firmware's task reaches nothing but the mm's own mappings. The
+        // SAFETY: We hold the runtime lock (guard), so no other call is in
+        // flight; the mm is a live cpl3 mm (checked), whose entries are all
+        // user ones, so the firmware's task reaches nothing but the mm's
+        // own mappings. The C side starts a task (`kthread_use_mm()`) only
+        // when told it runs on the efimm thread outside any mm, which the
+        // mutably borrowed token proves; without it, it only wakes an
+        // existing task and sleeps, which any caller of a `Path` may. The
         // address is mapped executable there or faults at once
         // (`FirmwareFn` invariant). `args` hold no kernel address
         // (`Cpl3Args` invariant).
@@ -205,6 +212,7 @@ impl FirmwareFn {
                 self.0 as *const c_void,
                 args.0.as_ptr(),
                 timeout_ns,
+                starter.is_some(),
                 &mut res,
             )
         })?;
@@ -214,16 +222,13 @@ impl FirmwareFn {
 
 /// Zeroes every page of the cpl3 mm `mm`'s stack and bounce area that the
 /// firmware wrote since the last scrub, and returns how many; 0 for a cpl0
-/// mm. On the efimm thread, under the runtime lock, between calls.
-pub(super) fn scrub_cpl3(
-    _lock: &RuntimeLockGuard,
-    mm: &OwnedMm,
-    _thread: &mut OnEfimmThread,
-) -> u32 {
+/// mm. Under the runtime lock, between calls.
+pub(super) fn scrub_cpl3(_lock: &RuntimeLockGuard, mm: &OwnedMm) -> u32 {
     // SAFETY: The mm is live (type invariant); between calls its firmware
     // task waits in the kernel and touches none of its user memory
-    // (`run_cpl3` returns once the task has returned or exited), and the
-    // efimm thread, borrowed here, makes no call meanwhile.
+    // (`run_cpl3` returns once the task has returned or exited), and no
+    // call is made meanwhile: every call holds the runtime lock, which the
+    // guard proves is ours.
     unsafe { efimm_cpl3_scrub(mm.as_raw()) }
 }
 
