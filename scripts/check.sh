@@ -85,7 +85,7 @@ main() {
 			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-reboot.sh $out" || true
 		else
-			stage "check: $run: booting ($what), $(wc -w <<<"$tests") kselftests${sizes:+ at make $sizes's sizes}"
+			stage "check: $run: booting ($what), $(wc -w <<<"$tests") kselftests${sizes:+, the test sizes of make $sizes}"
 			VM_TEST_SIZES=$sizes "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \
 				"$EFIMM_TOP/scripts/guest-tests.sh $out $tests" || true
 		fi
