@@ -658,7 +658,9 @@ void efimm_thread_stop(struct task_struct *t)
 
 /*
  * For the thread itself, which then freezes only while it waits for a call
- * (CondVar::wait_interruptible_freezable()), never in the middle of one.
+ * (CondVar::wait_interruptible_freezable()), never in the middle of one it
+ * makes. A cpl3 call made by its caller goes on meanwhile: the firmware
+ * task does not freeze.
  */
 void efimm_thread_set_freezable(void)
 {
@@ -1124,8 +1126,9 @@ static int efimm_cpl3_task_start(void *data)
 	current->signal->oom_score_adj_min = OOM_SCORE_ADJ_MIN;
 	/*
 	 * Copied from the kernel thread: no trap of its own may be read as
-	 * the firmware's, and no freezer may stop the firmware mid-call (the
-	 * thread freezes only between calls).
+	 * the firmware's, and no freezer may stop the firmware mid-call: the
+	 * thread freezes only between calls, and a caller that hands a call
+	 * to the task directly waits for it in the kernel.
 	 */
 	current->thread.trap_nr = EFIMM_NO_TRAP;
 	current->thread.error_code = 0;
@@ -1494,8 +1497,8 @@ static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
 	hrtimer_start(&timeout, ns_to_ktime(timeout_ns), HRTIMER_MODE_REL);
 	/*
 	 * Sleeps until the task returns or has started to exit, and does not
-	 * freeze meanwhile: suspend waits for the call (bounded by its
-	 * timeout), as the task (PF_NOFREEZE) runs on.
+	 * freeze meanwhile, whoever the caller is: suspend waits for the call
+	 * (bounded by its timeout), as the task (PF_NOFREEZE) runs on.
 	 */
 	wait_event_idle(cpl3_task_wq,
 			efimm_fw_state() == EFIMM_FW_RETURNED ||

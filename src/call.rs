@@ -290,7 +290,10 @@ impl Shared {
             // takes no signals; the one wakeup kthread_stop() sends comes
             // after `stop()`, and the loop re-checks the state either way.
             // Freezable here and only here, so that suspend and hibernation
-            // wait for a call in flight, which may be preempted, to end.
+            // wait for a call the thread makes, which may be preempted, to
+            // end. A cpl3 call its caller makes (`submit`) goes on while
+            // the thread is frozen: its firmware task does not freeze, and
+            // its caller sleeps in the kernel until it returns.
             let _stop_requested = self.to_thread.wait_interruptible_freezable(&mut slot);
         }
     }
@@ -421,14 +424,13 @@ impl Shared {
                 drop(slot);
                 let result = entries.call_cpl3_direct(self, &call, inject);
                 slot = self.mailbox.lock();
-                if matches!(result, Err(e) if e == EAGAIN) {
-                    // No firmware task: the thread starts one and makes
-                    // the call, with the fault it was to take.
+                // Nothing was called: a fault to inject waits for the call
+                // that is made.
+                if matches!(result, Err(e) if e == EAGAIN || e == EINTR) {
                     slot.inject = slot.inject.or(inject);
-                    None
-                } else {
-                    Some(result)
                 }
+                // No firmware task: the thread starts one and makes the call.
+                (!matches!(result, Err(e) if e == EAGAIN)).then_some(result)
             }
             _ => None,
         };

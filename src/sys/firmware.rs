@@ -245,10 +245,13 @@ pub(crate) fn seal(_lock: &RuntimeLockGuard) -> Result {
 
 /// Ends the firmware task of the cpl3 mm `mm`, if it has one, and waits
 /// until it has exited; the next cpl3 call would start another. For the
-/// efimm thread, whose child the task is, before it returns.
+/// efimm thread, whose child the task is, once it serves no more calls
+/// and no caller is making one of its own (`call.rs`'s `next_request`).
 pub(crate) fn end_cpl3_task(mm: &OwnedMm, _thread: &mut OnEfimmThread) {
-    // SAFETY: The mm is live (type invariant); the efimm thread, borrowed
-    // here, makes no call meanwhile, so no call is in flight.
+    // SAFETY: The mm is live (type invariant). No call is in flight: the
+    // efimm thread, borrowed here, makes none meanwhile, and it gets here
+    // only once no caller holds the turn and none can take it again
+    // (stopping, which `submit` refuses).
     unsafe { efimm_cpl3_task_end(mm.as_raw()) }
 }
 
