@@ -403,14 +403,23 @@ def reset_problems(reset_log, console, timed_out):
     m = KERNEL_POWER_OFF.search(console)
     if m:
         problems.append(f"the kernel powered off by itself ({m.group(0)})")
+    problems += machine_end_problems(console, timed_out, "guest power-off", 1,
+                                     "the firmware reset instead of powering off")
+    return problems
+
+
+def machine_end_problems(console, timed_out, power_off, boots, extra_boots):
+    """Why QEMU did not end by itself with the guest's POWER_OFF after
+    exactly BOOTS boots (EXTRA_BOOTS says what other counts mean)."""
+    problems = []
     if timed_out:
         problems.append("QEMU did not exit: the runner ended it at the time limit")
     causes = QEMU_SHUTDOWN.findall(console)
     if causes != [GUEST_SHUTDOWN]:
-        problems.append(f"QEMU's shutdown causes {causes}, not [{GUEST_SHUTDOWN}] (guest power-off)")
-    boots = console.count("Linux version")
-    if boots != 1:
-        problems.append(f"{boots} boots: the firmware reset instead of powering off")
+        problems.append(f"QEMU's shutdown causes {causes}, not [{GUEST_SHUTDOWN}] ({power_off})")
+    seen = console.count("Linux version")
+    if seen != boots:
+        problems.append(f"{seen} boots: {extra_boots}")
     return problems
 
 
@@ -442,14 +451,8 @@ def reboot_problems(reboot_log, console, timed_out):
                         + "' / '".join(EFI_RESET_REFUSED) + "' in its log")
     if re.search(r"ResetSystem\(\w+\) through efimm", console):
         problems.append("efimm made a ResetSystem call")
-    if timed_out:
-        problems.append("QEMU did not exit: the runner ended it at the time limit")
-    causes = QEMU_SHUTDOWN.findall(console)
-    if causes != [GUEST_SHUTDOWN]:
-        problems.append(f"QEMU's shutdown causes {causes}, not [{GUEST_SHUTDOWN}] (the second boot's power-off)")
-    boots = console.count("Linux version")
-    if boots != 2:
-        problems.append(f"{boots} boots, not 2")
+    problems += machine_end_problems(console, timed_out, "the second boot's power-off", 2,
+                                     "not 2")
     return problems
 
 
