@@ -19,6 +19,7 @@
  */
 
 #include <linux/acpi.h>
+#include <linux/acpi_pmtmr.h>
 #include <linux/anon_inodes.h>
 #include <linux/audit.h>
 #include <linux/cred.h>
@@ -28,6 +29,8 @@
 #include <linux/hrtimer.h>
 #include <linux/kprobes.h>
 #include <linux/kthread.h>
+#include <linux/math64.h>
+#include <linux/mc146818rtc.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mman.h>
@@ -47,7 +50,6 @@
 #include <linux/vmalloc.h>
 #include <linux/wait_bit.h>
 #include <asm/fpu/api.h>
-#include <asm/io_bitmap.h>
 #include <asm/trapnr.h>
 #include <asm/unistd.h>
 #include <uapi/linux/prctl.h>
@@ -871,8 +873,9 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
  * The firmware cannot reach the kernel (every entry it can reach is a
  * user one, and SMEP, SMAP and page-table isolation apply as to any
  * process), makes no system call but that ioctl() (a seccomp filter,
- * which the trampoline sets before any call) and drives only the ports
- * it was granted. Any exception it takes ends the task with a signal; so
+ * which the trampoline sets before any call) and is granted no port: its
+ * port I/O traps, and efimm emulates what it allows (efimm_port_trap()).
+ * Any other exception it takes ends the task with a signal; so
  * do any other system call (SIGSYS) and the call's timeout (SIGKILL); the
  * next call starts a new task. It runs preemptible, with its FPU state
  * switched like any task's. No fork, exit or mm switch of efimm's thread
@@ -1150,9 +1153,8 @@ static int efimm_cpl3_task_start(void *data)
 	return 0;
 }
 
-static_assert(EFIMM_NR_GETPID == __NR_getpid && EFIMM_NR_EXIT == __NR_exit &&
-	      EFIMM_NR_IOPERM == __NR_ioperm && EFIMM_NR_PRCTL == __NR_prctl);
-static_assert(__NR_ioctl == EFIMM_NR_IOCTL);
+static_assert(__NR_getpid == EFIMM_NR_GETPID && __NR_exit == EFIMM_NR_EXIT);
+static_assert(__NR_prctl == EFIMM_NR_PRCTL && __NR_ioctl == EFIMM_NR_IOCTL);
 static_assert(PR_SET_SECCOMP == EFIMM_PR_SET_SECCOMP);
 static_assert(SECCOMP_MODE_FILTER == EFIMM_SECCOMP_MODE_FILTER);
 static_assert(SECCOMP_RET_KILL_PROCESS == EFIMM_SECCOMP_RET_KILL_PROCESS);
@@ -1163,26 +1165,6 @@ static_assert(offsetof(struct seccomp_data, arch) == EFIMM_SECCOMP_DATA_ARCH);
 /* ioctl() takes the command's low 32 bits, which the filter compares. */
 static_assert(offsetof(struct seccomp_data, args[1]) == EFIMM_SECCOMP_DATA_ARG1);
 
-static_assert(EFIMM_CPL3_PORTS + EFIMM_CPL3_MAX_PORT_RANGES * 8 <=
-	      EFIMM_CPL3_HEADER);
-
-/* The ports a cpl3 call may use: set before the first call. */
-static struct {
-	u32 nr;
-	u32 range[EFIMM_CPL3_MAX_PORT_RANGES][2];
-} cpl3_ports;
-
-int efimm_cpl3_allow_ports(u32 first, u32 count)
-{
-	if (cpl3_ports.nr == EFIMM_CPL3_MAX_PORT_RANGES || !count ||
-	    first + count > IO_BITMAP_BITS || first + count < first)
-		return -EINVAL;
-	cpl3_ports.range[cpl3_ports.nr][0] = first;
-	cpl3_ports.range[cpl3_ports.nr][1] = count;
-	cpl3_ports.nr++;
-	return 0;
-}
-
 static int efimm_seccomp_mode(struct task_struct *t)
 {
 #ifdef CONFIG_SECCOMP
@@ -1192,15 +1174,117 @@ static int efimm_seccomp_mode(struct task_struct *t)
 #endif
 }
 
+/*
+ * The cpl3 firmware's port I/O. Its task is granted no port: each IN and
+ * OUT takes a #GP, which the kernel offers here (efi_fw_user_io_fixup())
+ * for any task in the cpl3 mm, in that task's context with interrupts on
+ * and under rcu_read_lock(). efimm's Rust side (port_io.rs) decodes the
+ * instruction, emulates what it allows through the functions below, and
+ * returns its length, or 0 to leave the task its SIGSEGV.
+ */
+static efimm_port_fn port_emulate;
+static const void *port_ctx;
+
+static bool efimm_port_trap(struct pt_regs *regs)
+{
+	u8 code[EFIMM_PORT_INSN_MAX];
+	size_t n = sizeof(code);
+	unsigned int len;
+	u64 ax = regs->ax;
+
+	/* What the task faulted on; its page may end before the buffer does. */
+	while (n && copy_from_user_nofault(code, (const void __user *)regs->ip, n))
+		n--;
+	len = port_emulate(port_ctx, code, n, &ax, regs->dx);
+	if (!len)
+		return false;
+	regs->ax = ax;
+	regs->ip += len;
+	return true;
+}
+
+static struct efi_fw_user_io_handler port_handler = {
+	.emulate = efimm_port_trap,
+};
+
+/*
+ * Emulate the port I/O of @m's tasks with @emulate(@ctx, ...) until
+ * efimm_port_trap_unregister(). @m's mm_struct stays referenced meanwhile:
+ * no other mm may take its address and have its tasks' #GPs offered.
+ */
+int efimm_port_trap_register(struct efimm_mm *m, efimm_port_fn emulate,
+			     const void *ctx)
+{
+	int ret;
+
+	port_emulate = emulate;
+	port_ctx = ctx;
+	port_handler.mm = m->mm;
+	mmgrab(m->mm);
+	ret = efi_fw_user_io_handler_register(&port_handler);
+	if (ret)
+		mmdrop(m->mm);
+	return ret;
+}
+
+/* On return, no CPU emulates anything any more. */
+void efimm_port_trap_unregister(void)
+{
+	efi_fw_user_io_handler_unregister(&port_handler);
+	mmdrop(port_handler.mm);
+}
+
+/* CMOS register @index, read and written as rtc-cmos does: under rtc_lock. */
+u8 efimm_cmos_read(u8 index)
+{
+	unsigned long flags;
+	u8 value;
+
+	spin_lock_irqsave(&rtc_lock, flags);
+	value = CMOS_READ(index);
+	spin_unlock_irqrestore(&rtc_lock, flags);
+	return value;
+}
+
+void efimm_cmos_write(u8 index, u8 value)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&rtc_lock, flags);
+	CMOS_WRITE(value, index);
+	spin_unlock_irqrestore(&rtc_lock, flags);
+}
+
+/* The FADT's RTC century register, which OVMF's time services use, or 0. */
+u8 efimm_rtc_century_index(void)
+{
+	return acpi_disabled ? 0 : acpi_gbl_FADT.century;
+}
+
 /* The ACPI PM timer's port, which OVMF's delays read, or 0. */
 u32 efimm_pm_timer_port(void)
 {
 	struct acpi_generic_address *a = &acpi_gbl_FADT.xpm_timer_block;
 
 	if (acpi_disabled || a->space_id != ACPI_ADR_SPACE_SYSTEM_IO ||
-	    a->address > IO_BITMAP_BITS - 4)
+	    a->address > 0xffff - 3)
 		return 0;
 	return a->address;
+}
+
+/*
+ * What the PM timer would read now, from the kernel's clock: a counter at
+ * PMTMR_TICKS_PER_SEC, 24 bits wide unless the FADT says 32. The firmware
+ * only measures delays with it.
+ */
+u32 efimm_pm_timer_read(void)
+{
+	u64 ticks = mul_u64_u32_div(ktime_get_ns(), PMTMR_TICKS_PER_SEC,
+				    NSEC_PER_SEC);
+
+	if (acpi_gbl_FADT.flags & ACPI_FADT_32BIT_TIMER)
+		return lower_32_bits(ticks);
+	return ticks & 0xffffff;
 }
 
 /* mode=cpl0|cpl3, which the Rust module macro of 7.2 cannot declare. */
@@ -1382,10 +1466,6 @@ static int efimm_cpl3_task_create(struct efimm_mm *m, u64 *preempt_off_ns)
 	bool unconfined;
 	pid_t pid;
 
-	memset(m->bounce, 0, EFIMM_CPL3_HEADER);
-	*(u32 *)(m->bounce + EFIMM_CPL3_NR_PORTS) = cpl3_ports.nr;
-	memcpy(m->bounce + EFIMM_CPL3_PORTS, cpl3_ports.range,
-	       sizeof(cpl3_ports.range));
 	cpl3_task.m = m;
 	cpl3_task.exiting = false;
 	cpl3_task.state = EFIMM_FW_STARTING;

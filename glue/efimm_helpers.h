@@ -44,14 +44,10 @@
 /* The cpl3 trampoline follows the last slot (efimm_cpl3_setup etc.). */
 
 /*
- * The header of the cpl3 bounce area, which the trampoline reads as the
- * firmware task sets itself up (the port ranges to ask for). How a call
- * ended the kernel learns from the task's ioctl() or its exit, never from
- * here.
+ * The header of the cpl3 bounce area, which %rbp points to in the firmware
+ * task: nothing the kernel reads. How a call ended the kernel learns from
+ * the task's ioctl() or its exit, never from memory the firmware can write.
  */
-#define EFIMM_CPL3_NR_PORTS	16	/* u32 */
-#define EFIMM_CPL3_PORTS	24	/* u32 pairs: first port, count */
-#define EFIMM_CPL3_MAX_PORT_RANGES 4
 #define EFIMM_CPL3_HEADER	64	/* the arguments' data follows */
 
 /*
@@ -66,7 +62,6 @@
 /* What the trampoline needs of <asm/unistd_64.h> and the uapi (asserted). */
 #define EFIMM_NR_GETPID		39
 #define EFIMM_NR_EXIT		60
-#define EFIMM_NR_IOPERM		173
 #define EFIMM_NR_PRCTL		157
 #define EFIMM_NR_IOCTL		16
 #define EFIMM_PR_SET_SECCOMP	22
@@ -172,8 +167,18 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 			 struct efimm_call_result *res);
 int efimm_cpl3_probe_register(void);
 void efimm_cpl3_probe_unregister(void);
-int efimm_cpl3_allow_ports(u32 first, u32 count);
+/* The longest IN or OUT efimm emulates: 66 e5 ib (src/port_io.rs). */
+#define EFIMM_PORT_INSN_MAX	3
+typedef unsigned int (*efimm_port_fn)(const void *ctx, const u8 *code,
+				      size_t len, u64 *ax, u64 dx);
+int efimm_port_trap_register(struct efimm_mm *m, efimm_port_fn emulate,
+			     const void *ctx);
+void efimm_port_trap_unregister(void);
+u8 efimm_cmos_read(u8 index);
+void efimm_cmos_write(u8 index, u8 value);
+u8 efimm_rtc_century_index(void);
 u32 efimm_pm_timer_port(void);
+u32 efimm_pm_timer_read(void);
 int efimm_mode_param(void);
 bool efimm_seal_param(void);
 u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len);

@@ -208,12 +208,12 @@ SYM_DATA_START(efimm_stub_page)
 	/*
 	 * The cpl3 mode's firmware task, in user mode. efimm_cpl3_task_start()
 	 * enters efimm_cpl3_setup once, with the descriptor of its ioctl() in
-	 * %r12 and the bounce area's header in %rbp. It asks for the header's
-	 * port ranges (ioperm), confines itself with a seccomp filter that
-	 * allows its ioctl() alone (strict mode would also allow read and write,
-	 * and make RDTSC fault, which firmware timers use) and waits for a
-	 * call in the ioctl() at efimm_cpl3_wait. Exit status 1: it could
-	 * not confine itself.
+	 * %r12 and the bounce area's header in %rbp. It confines itself with
+	 * a seccomp filter that allows its ioctl() alone (strict mode would
+	 * also allow read and write, and make RDTSC fault, which firmware
+	 * timers use) and waits for a call in the ioctl() at efimm_cpl3_wait.
+	 * Exit status 1: it could not confine itself. It has no port: the
+	 * kernel emulates the few the firmware may drive.
 	 *
 	 * The kernel answers that ioctl() with a call, returning into
 	 * efimm_cpl3_call_entry with the function in %rbx, its first four
@@ -228,20 +228,8 @@ SYM_DATA_START(efimm_stub_page)
 	 * memory can forge it.
 	 */
 SYM_INNER_LABEL(efimm_cpl3_setup, SYM_L_GLOBAL)
-	movl	EFIMM_CPL3_NR_PORTS(%rbp), %r9d
-	leaq	EFIMM_CPL3_PORTS(%rbp), %r8
-1:	testl	%r9d, %r9d
-	jz	2f
-	movl	(%r8), %edi
-	movl	4(%r8), %esi
-	movl	$1, %edx
-	movl	$EFIMM_NR_IOPERM, %eax
-	syscall
-	addq	$8, %r8
-	decl	%r9d
-	jmp	1b
 	/* struct sock_fprog { 8 instructions, the filter below } */
-2:	leaq	6f(%rip), %rax
+	leaq	6f(%rip), %rax
 	pushq	%rax
 	pushq	$8
 	movl	$EFIMM_NR_PRCTL, %eax

@@ -75,10 +75,20 @@ fn args_of(service: Service) -> Option<[Arg; 5]> {
         Service::SetTime => [In(Fixed(TIME)), v, v, v, v],
         Service::GetWakeupTime => [Out(Fixed(1)), Out(Fixed(1)), Out(Fixed(TIME)), v, v],
         Service::SetWakeupTime => [v, In(Fixed(TIME)), v, v, v],
-        Service::GetVariable => [Name, In(Fixed(GUID)), Out(Fixed(4)), InOut(Fixed(8)), Out(SizeAt(3))],
-        Service::GetNextVariableName => {
-            [InOut(Fixed(8)), Arg::NameInOut(SizeAt(0)), InOut(Fixed(GUID)), v, v]
-        }
+        Service::GetVariable => [
+            Name,
+            In(Fixed(GUID)),
+            Out(Fixed(4)),
+            InOut(Fixed(8)),
+            Out(SizeAt(3)),
+        ],
+        Service::GetNextVariableName => [
+            InOut(Fixed(8)),
+            Arg::NameInOut(SizeAt(0)),
+            InOut(Fixed(GUID)),
+            v,
+            v,
+        ],
         Service::SetVariable => [Name, In(Fixed(GUID)), v, v, In(SizeArg(3))],
         Service::QueryVariableInfo => [v, Out(Fixed(8)), Out(Fixed(8)), Out(Fixed(8)), v],
         Service::GetNextHighMonotonicCount => [Out(Fixed(4)), v, v, v, v],
@@ -212,9 +222,9 @@ pub(crate) fn plan(
                     .zip(&args[i + 1..])
                     .filter(|(_, &p)| p != 0)
                     .map(|(k, _)| match k {
-                        Arg::In(Len::Fixed(n)) | Arg::Out(Len::Fixed(n)) | Arg::InOut(Len::Fixed(n)) => {
-                            n + ALIGN
-                        }
+                        Arg::In(Len::Fixed(n))
+                        | Arg::Out(Len::Fixed(n))
+                        | Arg::InOut(Len::Fixed(n)) => n + ALIGN,
                         _ => 0,
                     })
                     .sum();
@@ -235,9 +245,9 @@ pub(crate) fn plan(
         }
         let len = len.min(room);
         let out_len_at = match *kind {
-            Arg::Out(Len::SizeAt(j)) | Arg::InOut(Len::SizeAt(j)) | Arg::NameInOut(Len::SizeAt(j)) => {
-                plan.copies[j].map(|c| c.offset)
-            }
+            Arg::Out(Len::SizeAt(j))
+            | Arg::InOut(Len::SizeAt(j))
+            | Arg::NameInOut(Len::SizeAt(j)) => plan.copies[j].map(|c| c.offset),
             _ => None,
         };
         plan.copies[i] = Some(Copy {
@@ -295,9 +305,8 @@ pub(crate) fn returned_sane(plan: &Plan, status: EfiStatus, area: &[u8]) -> bool
         let name_ok = status.is_error() || !c.name || {
             let returned = c.out_len_at.and_then(|at| word_at(area, at));
             let len = copy_back_len(c, returned);
-            area.get(c.offset..c.offset + len).is_some_and(|name| {
-                name.chunks_exact(2).any(|u| u == [0, 0])
-            })
+            area.get(c.offset..c.offset + len)
+                .is_some_and(|name| name.chunks_exact(2).any(|u| u == [0, 0]))
         };
         size_ok && name_ok
     })

@@ -649,7 +649,9 @@ impl EntryPoints {
         inject: Option<InjectedFault>,
     ) -> Result<FirmwareFn> {
         if let Some(kind) = inject {
-            return kind.target(&shared.mm, &shared.map, &self.stubs).ok_or(ENXIO);
+            return kind
+                .target(&shared.mm, &shared.map, &self.stubs)
+                .ok_or(ENXIO);
         }
         match call {
             Call::Service(r) => self.services[r.service().index()].ok_or(sys::eopnotsupp()),

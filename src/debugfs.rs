@@ -22,6 +22,7 @@ use crate::path::{
     KernelPath,
     Path, //
 };
+use crate::port_io::PORTS;
 use crate::ptdump;
 use crate::request::{
     Request,
@@ -155,13 +156,20 @@ fn inject_fault(f: &Files, reader: &mut UserSliceReader) -> Result {
     f.shared.inject(fault)
 }
 
-/// Where the firmware runs, and for cpl3 how long a call may take.
+/// Where the firmware runs, and for cpl3 how long a call may take and how
+/// many of its port accesses were emulated and refused.
 fn write_mode(f: &Files, out: &mut fmt::Formatter<'_>) -> fmt::Result {
     let mode = f.shared.mode();
     writeln!(out, "{}", mode.name())?;
     if mode == Mode::Cpl3 {
-        writeln!(out, "cpl3_timeout_ms {}", f.shared.cpl3_timeout_ns() / 1_000_000)?;
+        writeln!(
+            out,
+            "cpl3_timeout_ms {}",
+            f.shared.cpl3_timeout_ns() / 1_000_000
+        )?;
         writeln!(out, "seal {}", u8::from(sys::seal_requested()))?;
+        writeln!(out, "port_io_emulated {}", PORTS.emulated())?;
+        writeln!(out, "port_io_refused {}", PORTS.refused())?;
     }
     writeln!(out, "sealed {}", u8::from(sys::runtime_sealed()))?;
     Ok(())

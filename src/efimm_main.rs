@@ -17,6 +17,7 @@ mod efi;
 mod fault;
 mod mm;
 mod path;
+mod port_io;
 mod ptdump;
 mod request;
 mod route;
@@ -35,6 +36,7 @@ use sys::{
     ExitProbe,
     Mode,
     OwnedMm,
+    PortTrap,
     Probes,
     RuntimeLockGuard,
     Thread, //
@@ -62,6 +64,9 @@ module! {
 struct Core {
     shared: Arc<Shared>,
     _thread: Thread<Shared>,
+    /// cpl3: emulates the firmware's port I/O; outlives the thread, which
+    /// ends the firmware's task.
+    _port_trap: Option<PortTrap>,
     /// cpl3: records where each call's task ended; outlives the thread.
     _exit_probe: Option<ExitProbe>,
 }
@@ -70,16 +75,18 @@ impl Core {
     fn start(map: RuntimeMap, mode: Mode, cpl3_timeout_ns: u64) -> Result<Self> {
         let exit_probe = match mode {
             Mode::Cpl0 => None,
-            Mode::Cpl3 => {
-                allow_firmware_ports()?;
-                Some(ExitProbe::register()?)
-            }
+            Mode::Cpl3 => Some(ExitProbe::register()?),
         };
         let mm = OwnedMm::new(mode)?;
+        let port_trap = match mode {
+            Mode::Cpl0 => None,
+            Mode::Cpl3 => Some(PortTrap::register(&mm, &port_io::PORTS)?),
+        };
         let shared = Arc::pin_init(Shared::new(mm, map, cpl3_timeout_ns), GFP_KERNEL)?;
         let core = Core {
             _thread: Thread::start(shared.clone())?,
             shared,
+            _port_trap: port_trap,
             _exit_probe: exit_probe,
         };
         core.shared.wait_ready()?;
@@ -94,20 +101,6 @@ impl Drop for Core {
         // `Core::start`: stopping twice is harmless.
         self.shared.stop();
     }
-}
-
-/// The RTC's index and data ports, which OVMF's time services drive.
-const RTC_PORTS: (u32, u32) = (0x70, 2);
-
-/// Grants the cpl3 firmware what OVMF's runtime code drives (see
-/// Documentation/efimm.rst): the RTC and the ACPI PM timer, which its
-/// delays read. Never the PCI configuration ports (0xcf8, 0xcfc).
-fn allow_firmware_ports() -> Result {
-    sys::allow_ports(RTC_PORTS.0, RTC_PORTS.1)?;
-    if let Some(port) = sys::pm_timer_port() {
-        sys::allow_ports(port, 4)?;
-    }
-    Ok(())
 }
 
 /// The module's routing switch, which debugfs shares: routing is off once

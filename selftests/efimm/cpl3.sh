@@ -20,26 +20,11 @@ BENCH=$EFIMM_DEBUGFS/bench
 # Short, so that the endless loop's test ends soon.
 TIMEOUT_MS=1000
 
-fault_field() {
-	awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$FAULT"
-}
-
 # own_calls FUNCTION COUNT: COUNT calls of one of efimm's own functions
 # succeed.
 own_calls() {
 	echo "$1 $2 efimm" >"$BENCH" && [ "$(bench_value errors)" = 0 ] &&
 		[ "$(bench_value calls)" = "$2" ]
-}
-
-# The tasks named efimm that are not kernel threads (PF_KTHREAD in the
-# flags of /proc/PID/stat), by PID: the firmware's.
-firmware_tasks() {
-	local pid pids=()
-	for pid in $(pgrep -x efimm); do
-		(($(awk '{ print $9 }' "/proc/$pid/stat" 2>/dev/null || echo 2097152) & 0x200000)) ||
-			pids+=("$pid")
-	done
-	echo "${pids[*]}"
 }
 
 # efimm's kernel thread, by PID.

@@ -17,9 +17,6 @@ EFIVARS=/sys/firmware/efi/efivars
 FAULT=$EFIMM_DEBUGFS/fault
 INJECT=$EFIMM_DEBUGFS/inject_fault
 
-fault_field() {
-	awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$FAULT"
-}
 
 boot_order() {
 	cat "$EFIVARS"/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c

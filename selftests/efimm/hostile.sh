@@ -15,12 +15,18 @@
 # efimm.seal=0 on the command line (the boots that compare the two paths),
 # the kernel's own path calls it: the hazard the seal closes, shown. efimm's
 # own path never does: it reads the entry points once, at load.
+#
+# Then the firmware's port I/O: the real firmware's own (its RTC, its PM
+# timer delays) is trapped and emulated, none refused; GetTime rewritten
+# to set the NMI mask bit, to reach CMOS beyond the RTC or the PCI
+# configuration address ends as a contained #GP, and the next call works.
 
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 HOSTILE_KO=$(dirname "$0")/mmprobe/efimm_hostile.ko
 HOSTILE=/sys/kernel/debug/efimm_hostile
+BENCH=$EFIMM_DEBUGFS/bench
 EFIVARS=/sys/firmware/efi/efivars
 
 hostile_field() {
@@ -77,9 +83,44 @@ test_disarm_restores() {
 		efimm_unload
 }
 
+# 20 GetTime calls: OVMF's RtcRead() alone makes 3 accesses a register.
+test_firmware_ports_emulated() {
+	local emulated refused n
+	efimm_load route=0 && insmod "$HOSTILE_KO" || return 1
+	emulated=$(mode_field port_io_emulated) refused=$(mode_field port_io_refused)
+	echo "get_time 20 efimm" >"$BENCH" && [ "$(bench_value errors)" = 0 ] || return 1
+	n=$(($(mode_field port_io_emulated) - emulated))
+	echo "# 20 GetTime calls at CPL3: $n port accesses emulated," \
+		"$(($(mode_field port_io_refused) - refused)) refused"
+	[ "$n" -ge 60 ] && [ "$(mode_field port_io_refused)" = "$refused" ]
+}
+
+# port_refused PAYLOAD REASON: GetTime rewritten with PAYLOAD ends as a
+# contained #GP, efimm logs REASON, and once re-armed the real one works.
+port_refused() {
+	local refused
+	refused=$(mode_field port_io_refused)
+	dmesg_mark
+	echo "arm $1" >"$HOSTILE" || return 1
+	echo "get_time 1 efimm" >"$BENCH"
+	echo disarm >"$HOSTILE" || return 1
+	dmesg_new | grep efimm | sed 's/^/# dmesg: /'
+	[ "$(bench_value errors)" = 1 ] && [ "$(bench_value last_error)" = EFI_ABORTED ] &&
+		[ "$(fault_field last_service)" = get_time ] &&
+		[ "$(fault_field last_exception)" = general_protection ] &&
+		[ "$(mode_field port_io_refused)" = $((refused + 1)) ] &&
+		dmesg_new | grep -qF "efimm: cpl3: refused the firmware's port access: $2" || return 1
+	if dmesg_new | grep -Eq 'Oops|WARNING:|BUG:|Call Trace'; then
+		echo "# the kernel log is not clean"
+		return 1
+	fi
+	echo rearm >"$EFIMM_DEBUGFS/fault" && echo "get_time 1 efimm" >"$BENCH" &&
+		[ "$(bench_value errors)" = 0 ]
+}
+
 require_lowmap
 ktap_print_header
-ktap_set_plan 4
+ktap_set_plan 8
 ktap_test_result "the rewritten GetTime at CPL3 stores into the runtime services table" \
 	test_payload_runs_at_cpl3
 ktap_test_result "efimm's path never calls what the firmware stored" test_efimm_path_ignores_the_slot
@@ -90,6 +131,13 @@ else
 		test_kernel_path
 fi
 ktap_test_result "disarmed, the firmware is whole again" test_disarm_restores
+ktap_test_result "the firmware's own port I/O is emulated, none refused" test_firmware_ports_emulated
+ktap_test_result "GetTime setting the NMI mask bit is a contained #GP" \
+	port_refused nmi "RTC index 0x8f sets the NMI mask bit"
+ktap_test_result "GetTime reading CMOS beyond the RTC is a contained #GP" \
+	port_refused cmos "CMOS register 0x40 is not the RTC's"
+ktap_test_result "GetTime writing the PCI configuration address is a contained #GP" \
+	port_refused pci "32-bit out at port 0xcf8 (no such port for the firmware)"
 grep -q '^efimm_hostile ' /proc/modules && { echo disarm >"$HOSTILE"; rmmod efimm_hostile; }
 efimm_unload
 ktap_finished

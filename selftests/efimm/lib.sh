@@ -59,6 +59,27 @@ counter() {
 		"$EFIMM_DEBUGFS/counters"
 }
 
+# fault_field KEY: the rest of KEY's line in the fault file.
+fault_field() {
+	awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$EFIMM_DEBUGFS/fault"
+}
+
+# mode_field KEY: a value of the mode file (the cpl3 port I/O counts).
+mode_field() {
+	awk -v k="$1" '$1 == k { print $2 }' "$EFIMM_DEBUGFS/mode"
+}
+
+# The tasks named efimm that are not kernel threads (PF_KTHREAD in the
+# flags of /proc/PID/stat), by PID: the cpl3 firmware's.
+firmware_tasks() {
+	local pid pids=()
+	for pid in $(pgrep -x efimm); do
+		(($(awk '{ print $9 }' "/proc/$pid/stat" 2>/dev/null || echo 2097152) & 0x200000)) ||
+			pids+=("$pid")
+	done
+	echo "${pids[*]}"
+}
+
 # summary KEY: one value of page_tables_summary.
 summary() {
 	awk -v k="$1" '$1 == k { print $2 }' "$EFIMM_DEBUGFS/page_tables_summary"

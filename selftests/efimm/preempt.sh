@@ -22,9 +22,6 @@ FAULT=$EFIMM_DEBUGFS/fault
 BOOT_ORDER=/sys/firmware/efi/efivars/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c
 CPU=1
 
-fault_field() {
-	awk -v k="$1" '$1 == k { print $2 }' "$FAULT"
-}
 
 # on_efimm_cpu CMD: run CMD with a SCHED_FIFO waker every 100 us on the
 # efimm thread's CPU, printing what the waker measured as test output, and

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The cpl3 mode's kernel facilities: the `mode` and `seal` parameters,
-//! the ports the firmware's task is granted, and the probe that records
+//! and the probe that records
 //! where the task was when it ended. The call itself is
 //! `FirmwareFn::call_cpl3`, the seal `firmware::seal`, beside the lock it
 //! needs.
@@ -14,8 +14,6 @@ use kernel::{
 extern "C" {
     fn efimm_mode_param() -> c_int;
     fn efimm_seal_param() -> bool;
-    fn efimm_pm_timer_port() -> u32;
-    fn efimm_cpl3_allow_ports(first: u32, count: u32) -> c_int;
     fn efimm_cpl3_probe_register() -> c_int;
     fn efimm_cpl3_probe_unregister();
 }
@@ -55,21 +53,6 @@ impl Mode {
 pub(crate) fn seal_requested() -> bool {
     // SAFETY: Reads the module's own parameter; no preconditions.
     unsafe { efimm_seal_param() }
-}
-
-/// The I/O port of the ACPI PM timer, if the FADT has one in port space.
-pub(crate) fn pm_timer_port() -> Option<u32> {
-    // SAFETY: Reads the FADT the kernel parsed at boot; no preconditions.
-    let port = unsafe { efimm_pm_timer_port() };
-    (port != 0).then_some(port)
-}
-
-/// Grants `count` ports from `first` to the firmware's task of every later
-/// cpl3 call; at most four ranges.
-pub(crate) fn allow_ports(first: u32, count: u32) -> Result {
-    // SAFETY: Called from module init, before the thread makes any call;
-    // the C side checks the range and the number of ranges.
-    to_result(unsafe { efimm_cpl3_allow_ports(first, count) })
 }
 
 /// The `sched_process_exit` probe that records the instruction pointer of

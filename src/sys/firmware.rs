@@ -2,12 +2,12 @@
 
 //! The firmware call: the EFI runtime lock and the bracketed call itself.
 
+use super::cpl3::Mode;
 use super::mm::{
     Fetch,
     OwnedMm,
     RawMm, //
 };
-use super::cpl3::Mode;
 use super::thread::OnEfimmThread;
 use crate::request::FirmwareArgs;
 use core::marker::PhantomData;

@@ -99,9 +99,7 @@ impl OwnedMm {
         // or NULL.
         let mm = unsafe { efimm_mm_create(mode == Mode::Cpl3) };
         // INVARIANT: A non-null result carries the reference we now own.
-        NonNull::new(mm)
-            .map(|mm| OwnedMm(mm, mode))
-            .ok_or(ENOMEM)
+        NonNull::new(mm).map(|mm| OwnedMm(mm, mode)).ok_or(ENOMEM)
     }
 
     pub(crate) fn mode(&self) -> Mode {

@@ -12,9 +12,9 @@
 //! on the efimm thread", owned references for the mm and the thread,
 //! firmware arguments that only an erased request or a cpl3 bounce plan
 //! holds). Nothing here depends on the layers above, only on the pure
-//! modules `efi`, `request` and `bounce`: the C-to-Rust callbacks (routing,
-//! probes, page-table walks) reach them through traits, with a context
-//! pointer.
+//! modules `efi`, `request`, `bounce` and `port_io`: the C-to-Rust
+//! callbacks (routing, probes, page-table walks) reach them through
+//! traits, with a context pointer.
 
 mod boot;
 mod bounce;
@@ -22,6 +22,7 @@ mod cpl3;
 mod firmware;
 mod kernel_path;
 mod mm;
+mod ports;
 mod probes;
 mod ptdump;
 mod route;
@@ -40,8 +41,6 @@ pub(crate) use boot::{
     user_limit, //
 };
 pub(crate) use cpl3::{
-    allow_ports,
-    pm_timer_port,
     seal_requested,
     ExitProbe,
     Mode, //
@@ -70,6 +69,7 @@ pub(crate) use mm::{
     MmUse,
     OwnedMm, //
 };
+pub(crate) use ports::PortTrap;
 pub(crate) use probes::{
     Probes,
     TlbSink, //

@@ -7,7 +7,11 @@
  * real firmware's GetTime so that it stores the address of
  * hostile_target(), a function of this module, into the GetVariable slot
  * of the firmware's runtime services table and returns EFI_SUCCESS; write
- * "disarm" to put the code and the slot back. Read three lines:
+ * "arm nmi", "arm cmos" or "arm pci" to make it drive a port instead and
+ * return EFI_SUCCESS: the RTC index with the NMI mask bit set, CMOS
+ * register 0x40 (the BIOS's, beyond the RTC) or the PCI configuration
+ * address; write "disarm" to put the code and the slot back. Read three
+ * lines:
  * "armed <0|1>", "slot_rewritten <0|1>" (the table's GetVariable slot holds
  * hostile_target() now: the payload ran) and "target_calls <n>" (how often
  * hostile_target() ran: each run is a call in kernel mode of an address a
@@ -21,6 +25,11 @@
  * "shutdown" to call efi.reset_system(EFI_RESET_SHUTDOWN), as reboot does:
  * the write returns only if the firmware was not called, or did not power
  * the machine off.
+ *
+ * /sys/kernel/debug/efimm_kernel_get_time, read-only (so that it stays
+ * readable under lockdown, which refuses writes to debugfs): each read
+ * calls efi.get_time() and prints "status <hex> <year>-<month>-<day>
+ * <hour>:<minute>:<second>".
  *
  * Needs efi=lowmap: the firmware's virtual addresses are its physical ones.
  */
@@ -107,21 +116,26 @@ static int get_time_entry(u64 *entry)
 	return *entry ? 0 : -ENOENT;
 }
 
-static int hostile_arm(void)
-{
-	u64 entry, target = (u64)hostile_target, slot = slot_addr();
-	u8 *code;
-	int ret;
+/* Port accesses no firmware may make, each followed by xor %eax, %eax; ret. */
+static const struct {
+	const char *name;
+	u8 len;
+	u8 code[PAYLOAD_LEN];
+} port_payloads[] = {
+	/* mov $0x8f, %al; out %al, $0x70: the NMI mask bit. */
+	{ "nmi", 7, { 0xb0, 0x8f, 0xe6, 0x70, 0x31, 0xc0, 0xc3 } },
+	/* mov $0x40, %al; out %al, $0x70; in $0x71, %al: CMOS beyond the RTC. */
+	{ "cmos", 9, { 0xb0, 0x40, 0xe6, 0x70, 0xe4, 0x71, 0x31, 0xc0, 0xc3 } },
+	/* mov $0x80000000, %eax; mov $0xcf8, %edx; out %eax, (%dx). */
+	{ "pci", 14, { 0xb8, 0x00, 0x00, 0x00, 0x80, 0xba, 0xf8, 0x0c, 0x00,
+		       0x00, 0xef, 0x31, 0xc0, 0xc3 } },
+};
 
-	if (armed)
-		return -EBUSY;
-	ret = get_time_entry(&entry) ?: read_slot(&saved_slot);
-	if (ret)
-		return ret;
-	code = memremap(entry, PAYLOAD_LEN, MEMREMAP_WB);
-	if (!code)
-		return -ENOMEM;
-	memcpy(saved_code, code, PAYLOAD_LEN);
+/* The slot payload: store hostile_target() into the GetVariable slot. */
+static void slot_payload(u8 *code)
+{
+	u64 target = (u64)hostile_target, slot = slot_addr();
+
 	code[0] = 0x48;		/* movabs $target, %rax */
 	code[1] = 0xb8;
 	memcpy(&code[2], &target, 8);
@@ -131,6 +145,35 @@ static int hostile_arm(void)
 	code[20] = 0x31;	/* xor %eax, %eax */
 	code[21] = 0xc0;
 	code[22] = 0xc3;	/* ret */
+}
+
+/* Rewrite GetTime's entry with @payload: "" for the slot payload. */
+static int hostile_arm(const char *payload)
+{
+	int i = -1, ret;
+	u64 entry;
+	u8 *code;
+
+	if (armed)
+		return -EBUSY;
+	if (*payload) {
+		for (i = 0; i < ARRAY_SIZE(port_payloads); i++)
+			if (!strcmp(payload, port_payloads[i].name))
+				break;
+		if (i == ARRAY_SIZE(port_payloads))
+			return -EINVAL;
+	}
+	ret = get_time_entry(&entry) ?: read_slot(&saved_slot);
+	if (ret)
+		return ret;
+	code = memremap(entry, PAYLOAD_LEN, MEMREMAP_WB);
+	if (!code)
+		return -ENOMEM;
+	memcpy(saved_code, code, PAYLOAD_LEN);
+	if (i < 0)
+		slot_payload(code);
+	else
+		memcpy(code, port_payloads[i].code, port_payloads[i].len);
 	memunmap(code);
 	armed = true;
 	return 0;
@@ -179,7 +222,7 @@ static int hostile_open(struct inode *inode, struct file *file)
 static ssize_t hostile_write(struct file *file, const char __user *ubuf,
 			     size_t len, loff_t *ppos)
 {
-	char buf[16];
+	char buf[16], *arg;
 	int ret;
 
 	if (len >= sizeof(buf))
@@ -187,9 +230,12 @@ static ssize_t hostile_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
+	arg = strim(buf);
 	mutex_lock(&hostile_lock);
-	if (sysfs_streq(buf, "arm"))
-		ret = hostile_arm();
+	if (!strcmp(arg, "arm"))
+		ret = hostile_arm("");
+	else if (!strncmp(arg, "arm ", 4))
+		ret = hostile_arm(arg + 4);
 	else if (sysfs_streq(buf, "disarm"))
 		ret = hostile_disarm();
 	else
@@ -269,6 +315,22 @@ static const struct file_operations nb_fops = {
 	.write = nb_write,
 };
 
+static struct dentry *get_time_file;
+
+static int get_time_show(struct seq_file *m, void *v)
+{
+	efi_time_t tm = {};
+	efi_status_t status;
+
+	if (!efi.get_time)
+		return -EOPNOTSUPP;
+	status = efi.get_time(&tm, NULL);
+	seq_printf(m, "status %#lx %04u-%02u-%02u %02u:%02u:%02u\n", status,
+		   tm.year, tm.month, tm.day, tm.hour, tm.minute, tm.second);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(get_time);
+
 static int __init hostile_init(void)
 {
 	if (!efi_enabled(EFI_BOOT) || !efi.runtime)
@@ -283,11 +345,20 @@ static int __init hostile_init(void)
 		debugfs_remove(hostile_file);
 		return PTR_ERR(nb_file);
 	}
+	/* Read-only: lockdown leaves such debugfs files readable. */
+	get_time_file = debugfs_create_file("efimm_kernel_get_time", 0400, NULL,
+					    NULL, &get_time_fops);
+	if (IS_ERR(get_time_file)) {
+		debugfs_remove(nb_file);
+		debugfs_remove(hostile_file);
+		return PTR_ERR(get_time_file);
+	}
 	return 0;
 }
 
 static void __exit hostile_exit(void)
 {
+	debugfs_remove(get_time_file);
 	debugfs_remove(nb_file);
 	debugfs_remove(hostile_file);
 	mutex_lock(&hostile_lock);
@@ -298,5 +369,5 @@ static void __exit hostile_exit(void)
 
 module_init(hostile_init);
 module_exit(hostile_exit);
-MODULE_DESCRIPTION("efimm kselftest: firmware that makes the kernel call what it chose; the kernel's non-blocking calls");
+MODULE_DESCRIPTION("efimm kselftest: firmware that makes the kernel call what it chose or drives ports; the kernel's non-blocking calls and GetTime");
 MODULE_LICENSE("GPL");

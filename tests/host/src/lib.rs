@@ -13,6 +13,9 @@ pub(crate) mod efi;
 #[path = "../../../src/fault.rs"]
 pub(crate) mod fault;
 
+#[path = "../../../src/port_io.rs"]
+pub(crate) mod port_io;
+
 #[path = "../../../src/request.rs"]
 pub(crate) mod request;
 
@@ -33,6 +36,8 @@ mod test_efi;
 mod test_fault;
 #[cfg(test)]
 mod test_memmap;
+#[cfg(test)]
+mod test_port_io;
 #[cfg(test)]
 mod test_ptdump;
 #[cfg(test)]
