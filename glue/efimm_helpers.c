@@ -915,15 +915,19 @@ static struct {
 	/* Set by the exit probe once the task is in do_exit(). */
 	bool exiting;
 	unsigned long fn;
-	u64 args[4];
+	u64 args[5];
 	unsigned long status;
 	/* The task's involuntary switches when it took the call, returned. */
 	unsigned long nivcsw_start, nivcsw_end;
 	/* The task's user registers at exit. */
 	unsigned long ip, orig_ax, di, si;
+	/* Pages of the stack the task zeroed before it took the call. */
+	unsigned int stack_pages;
 } cpl3_task;
 
 static DECLARE_WAIT_QUEUE_HEAD(cpl3_task_wq);
+
+static unsigned int efimm_scrub_stack(struct efimm_mm *m);
 
 /* Each side's moves of the state publish what it wrote before them. */
 static void efimm_fw_set_state(enum efimm_fw_state state)
@@ -1008,9 +1012,10 @@ static unsigned long efimm_cpl3_syscall_ip(struct efimm_mm *m, const u8 *label)
  * function in %rbx, its first four arguments in %r12-%r15, the bounce
  * area's header in %rbp, the file's fd in %rdi, whether XSAVE is on in
  * %r10, %rsp 16-byte aligned over 32 bytes of shadow space and the fifth
- * argument, which the thread wrote, every other register zero: nothing of
- * an earlier call's (the trampoline resets the FPU and vector state). start_thread()
- * resets the flags and segments as for a new program.
+ * argument, written here once the stack is scrubbed, every other register
+ * zero: nothing of an earlier call's (the trampoline resets the FPU and
+ * vector state). start_thread() resets the flags and segments as for a
+ * new program.
  */
 static void efimm_cpl3_enter_call(struct pt_regs *regs, struct efimm_mm *m)
 {
@@ -1032,6 +1037,9 @@ static void efimm_cpl3_enter_call(struct pt_regs *regs, struct efimm_mm *m)
 	regs->r13 = cpl3_task.args[1];
 	regs->r14 = cpl3_task.args[2];
 	regs->r15 = cpl3_task.args[3];
+	/* The fifth argument, 32 bytes above %rsp: the stack is scrubbed. */
+	((u64 *)m->stack)[EFIMM_CPL3_STACK_SIZE / sizeof(u64) - 2] =
+		cpl3_task.args[4];
 }
 
 /* Clear every capability of the current task. */
@@ -1088,6 +1096,13 @@ static long efimm_cpl3_ioctl(struct file *file, unsigned int cmd,
 	default:
 		break;
 	}
+	/*
+	 * The stack, which holds nothing the caller reads, is zeroed here,
+	 * while the caller copies out and zeroes the bounce area: no call
+	 * is taken before. Here the mm is this CPU's, which the zap's TLB
+	 * flush needs.
+	 */
+	cpl3_task.stack_pages = efimm_scrub_stack(m);
 	/*
 	 * Interruptible: an idle task counts in no load average. A task with
 	 * a signal pending (SIGKILL: it ignores every other) leaves the call
@@ -1347,11 +1362,13 @@ static_assert(EFIMM_CPL3_STACK_SIZE <= EFIMM_CPL3_BOUNCE_SIZE);
  * which unmapped, reading the page tables in place: apply_to_page_range(),
  * the walker modules have, makes an indirect call per entry, which cost
  * half of a scrub (16 us of 30 for the 520 entries, under TCG). Without
- * the page-table lock, and that is safe: the caller holds the mmap lock
- * and the runtime lock, the area's tables are never freed while the mm
- * lives (zapping frees none; nothing else maps or unmaps there), and the
- * firmware's task, the mm's only user, is not running, so no entry
- * changes meanwhile. False if a table is missing or not a page table.
+ * the page-table lock, and that is safe: the caller holds the mmap lock,
+ * the area's tables are never freed while the mm lives (zapping frees
+ * none; nothing else maps or unmaps there), and no entry of the area
+ * changes meanwhile: the firmware's task, the mm's only user, runs no
+ * user code, and only one scrub at a time covers an area (the task's of
+ * the stack, the caller's of the bounce area, under the runtime lock).
+ * False if a table is missing or not a page table.
  */
 static bool efimm_note_dirty(struct mm_struct *mm, size_t size,
 			     struct efimm_dirty *d)
@@ -1441,22 +1458,36 @@ static unsigned int efimm_scrub_area(struct efimm_mm *m, unsigned long start,
 	return pages;
 }
 
-/*
- * Zero every page of @m's stack and bounce area that the firmware wrote
- * (the CPU marked it dirty) since the last scrub: no call finds what an
- * earlier one left, wherever it wrote. Called by efimm's thread between
- * calls, once the caller has read what the call returned. Returns the
- * number of pages zeroed; 0 for a cpl0 mm.
- */
-unsigned int efimm_cpl3_scrub(struct efimm_mm *m)
+/* Zero the pages of @m's stack the firmware wrote: see efimm_scrub_area(). */
+static unsigned int efimm_scrub_stack(struct efimm_mm *m)
 {
 	unsigned int pages;
 
-	if (!m->user || !m->stack || !m->bounce)
-		return 0;
 	mmap_read_lock(m->mm);
 	pages = efimm_scrub_area(m, efimm_cpl3_stack_addr(m), m->stack,
 				 EFIMM_CPL3_STACK_SIZE);
+	mmap_read_unlock(m->mm);
+	return pages;
+}
+
+/*
+ * Zero every page of @m's bounce area that the firmware wrote (the CPU
+ * marked it dirty) since the last scrub, and of its stack if it has no
+ * task: no call finds what an earlier one left, wherever it wrote. A live
+ * task zeroes its stack itself, before it takes the next call, while its
+ * caller reads what the call returned (efimm_cpl3_ioctl()). Called by
+ * the caller between calls, once it has read that. Returns the number of
+ * pages zeroed; 0 for a cpl0 mm.
+ */
+unsigned int efimm_cpl3_scrub(struct efimm_mm *m)
+{
+	unsigned int pages = 0;
+
+	if (!m->user || !m->stack || !m->bounce)
+		return 0;
+	if (!READ_ONCE(cpl3_task.task))
+		pages = efimm_scrub_stack(m);
+	mmap_read_lock(m->mm);
 	pages += efimm_scrub_area(m, efimm_cpl3_bounce_addr(m), m->bounce,
 				  EFIMM_CPL3_BOUNCE_SIZE);
 	mmap_read_unlock(m->mm);
@@ -1633,6 +1664,7 @@ static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
 		efimm_fw_leave();
 		res->status = cpl3_task.status;
 		res->switched_out = cpl3_task.nivcsw_end - cpl3_task.nivcsw_start;
+		res->scrubbed_pages = cpl3_task.stack_pages;
 		WRITE_ONCE(cpl3_task.state, EFIMM_FW_IDLE);
 		/* Killed as it returned: gone before the next call comes. */
 		if (timed_out)
@@ -1647,8 +1679,10 @@ static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
 		return false;
 	}
 	/* Taken: the firmware ran, and may have been preempted. */
-	if (state == EFIMM_FW_RUNNING)
+	if (state == EFIMM_FW_RUNNING) {
 		res->switched_out = t->nivcsw - cpl3_task.nivcsw_start;
+		res->scrubbed_pages = cpl3_task.stack_pages;
+	}
 	efimm_cpl3_fault(t, timed_out, res);
 	put_task_struct(t);
 	return true;
@@ -1671,7 +1705,6 @@ static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		    u64 timeout_ns, bool may_start, struct efimm_call_result *res)
 {
-	u64 *stack = m->stack;
 	int ret, tries;
 
 	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
@@ -1689,8 +1722,6 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 			if (ret)
 				return ret;
 		}
-		/* The fifth argument, 32 bytes above the trampoline's %rsp. */
-		stack[EFIMM_CPL3_STACK_SIZE / sizeof(u64) - 2] = args[4];
 		cpl3_task.fn = (unsigned long)fn;
 		memcpy(cpl3_task.args, args, sizeof(cpl3_task.args));
 		if (efimm_cpl3_run(m, timeout_ns, res))

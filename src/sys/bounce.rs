@@ -145,7 +145,7 @@ impl FirmwareFn {
         area.fill(0);
         let pages = scrub_cpl3(lock, mm);
         if let Ok(r) = &mut res {
-            r.scrubbed_pages = pages;
+            r.scrubbed_pages += pages;
         }
         res
     }

@@ -36,7 +36,8 @@ pub(crate) struct CallResult {
     /// Times the firmware was preempted (switched out) during the call.
     pub(crate) switched_out: u32,
     /// Pages of the cpl3 stack and bounce area the firmware wrote, zeroed
-    /// after the call.
+    /// after the call (the stack's by the task, before it took the call,
+    /// where an earlier call had written them).
     pub(crate) scrubbed_pages: u32,
 }
 
@@ -177,7 +178,7 @@ impl FirmwareFn {
         let mut res = self.run_cpl3(lock, mm, starter, args, timeout_ns);
         let pages = scrub_cpl3(lock, mm);
         if let Ok(r) = &mut res {
-            r.scrubbed_pages = pages;
+            r.scrubbed_pages += pages;
         }
         res
     }
@@ -220,13 +221,15 @@ impl FirmwareFn {
     }
 }
 
-/// Zeroes every page of the cpl3 mm `mm`'s stack and bounce area that the
-/// firmware wrote since the last scrub, and returns how many; 0 for a cpl0
-/// mm. Under the runtime lock, between calls.
+/// Zeroes every page of the cpl3 mm `mm`'s bounce area that the firmware
+/// wrote since the last scrub, and of its stack if it has no task (a live
+/// task zeroes its stack itself before it takes a call), and returns how
+/// many; 0 for a cpl0 mm. Under the runtime lock, between calls.
 pub(super) fn scrub_cpl3(_lock: &RuntimeLockGuard, mm: &OwnedMm) -> u32 {
     // SAFETY: The mm is live (type invariant); between calls its firmware
-    // task waits in the kernel and touches none of its user memory
-    // (`run_cpl3` returns once the task has returned or exited), and no
+    // task runs no user code (`run_cpl3` returns once the task has
+    // returned or exited; it takes no call before the next one is made)
+    // and touches only its stack, which the C side leaves to it, and no
     // call is made meanwhile: every call holds the runtime lock, which the
     // guard proves is ours.
     unsafe { efimm_cpl3_scrub(mm.as_raw()) }
