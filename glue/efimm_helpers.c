@@ -921,13 +921,14 @@ static struct {
 	unsigned long nivcsw_start, nivcsw_end;
 	/* The task's user registers at exit. */
 	unsigned long ip, orig_ax, di, si;
-	/* Pages of the stack the task zeroed before it took the call. */
+	/* Pages of the stack the call wrote, which the task zeroes. */
 	unsigned int stack_pages;
 } cpl3_task;
 
 static DECLARE_WAIT_QUEUE_HEAD(cpl3_task_wq);
 
 static unsigned int efimm_scrub_stack(struct efimm_mm *m);
+static unsigned int efimm_stack_dirty(struct efimm_mm *m);
 
 /* Each side's moves of the state publish what it wrote before them. */
 static void efimm_fw_set_state(enum efimm_fw_state state)
@@ -1083,6 +1084,7 @@ static long efimm_cpl3_ioctl(struct file *file, unsigned int cmd,
 	case EFIMM_FW_RUNNING:
 		cpl3_task.status = status;
 		cpl3_task.nivcsw_end = current->nivcsw;
+		cpl3_task.stack_pages = efimm_stack_dirty(m);
 		efimm_fw_set_state(EFIMM_FW_RETURNED);
 		break;
 	case EFIMM_FW_STARTING:
@@ -1102,7 +1104,7 @@ static long efimm_cpl3_ioctl(struct file *file, unsigned int cmd,
 	 * is taken before. Here the mm is this CPU's, which the zap's TLB
 	 * flush needs.
 	 */
-	cpl3_task.stack_pages = efimm_scrub_stack(m);
+	efimm_scrub_stack(m);
 	/*
 	 * Interruptible: an idle task counts in no load average. A task with
 	 * a signal pending (SIGKILL: it ignores every other) leaves the call
@@ -1458,6 +1460,19 @@ static unsigned int efimm_scrub_area(struct efimm_mm *m, unsigned long start,
 	return pages;
 }
 
+/* The pages of @m's stack the firmware wrote, counted. */
+static unsigned int efimm_stack_dirty(struct efimm_mm *m)
+{
+	struct efimm_dirty d = { .start = efimm_cpl3_stack_addr(m) };
+	unsigned int pages = 0;
+
+	mmap_read_lock(m->mm);
+	if (efimm_note_dirty(m->mm, EFIMM_CPL3_STACK_SIZE, &d))
+		pages = bitmap_weight(d.dirty, EFIMM_CPL3_STACK_SIZE >> PAGE_SHIFT);
+	mmap_read_unlock(m->mm);
+	return pages;
+}
+
 /* Zero the pages of @m's stack the firmware wrote: see efimm_scrub_area(). */
 static unsigned int efimm_scrub_stack(struct efimm_mm *m)
 {
@@ -1679,10 +1694,8 @@ static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
 		return false;
 	}
 	/* Taken: the firmware ran, and may have been preempted. */
-	if (state == EFIMM_FW_RUNNING) {
+	if (state == EFIMM_FW_RUNNING)
 		res->switched_out = t->nivcsw - cpl3_task.nivcsw_start;
-		res->scrubbed_pages = cpl3_task.stack_pages;
-	}
 	efimm_cpl3_fault(t, timed_out, res);
 	put_task_struct(t);
 	return true;
