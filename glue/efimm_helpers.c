@@ -37,6 +37,7 @@
 #include <linux/mutex.h>
 #include <linux/oom.h>
 #include <linux/ptdump.h>
+#include <linux/ratelimit.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -1101,8 +1102,7 @@ static long efimm_cpl3_ioctl(struct file *file, unsigned int cmd,
 	/*
 	 * The stack, which holds nothing the caller reads, is zeroed here,
 	 * while the caller copies out and zeroes the bounce area: no call
-	 * is taken before. Here the mm is this CPU's, which the zap's TLB
-	 * flush needs.
+	 * is taken before.
 	 */
 	efimm_scrub_stack(m);
 	/*
@@ -1234,13 +1234,18 @@ int efimm_port_trap_register(struct efimm_mm *m, efimm_port_fn emulate,
 {
 	int ret;
 
+	/* One at a time: the handler in use keeps its fields. */
+	if (port_handler.mm)
+		return -EBUSY;
 	port_emulate = emulate;
 	port_ctx = ctx;
 	port_handler.mm = m->mm;
 	mmgrab(m->mm);
 	ret = efi_fw_user_io_handler_register(&port_handler);
-	if (ret)
+	if (ret) {
+		port_handler.mm = NULL;
 		mmdrop(m->mm);
+	}
 	return ret;
 }
 
@@ -1249,9 +1254,13 @@ void efimm_port_trap_unregister(void)
 {
 	efi_fw_user_io_handler_unregister(&port_handler);
 	mmdrop(port_handler.mm);
+	port_handler.mm = NULL;
 }
 
-/* CMOS register @index, read and written as rtc-cmos does: under rtc_lock. */
+/*
+ * CMOS register @index, read and written under rtc_lock, as rtc-cmos does
+ * each access (a multi-register update may still interleave with its).
+ */
 u8 efimm_cmos_read(u8 index)
 {
 	unsigned long flags;
@@ -1263,19 +1272,38 @@ u8 efimm_cmos_read(u8 index)
 	return value;
 }
 
-void efimm_cmos_write(u8 index, u8 value)
+/* Only the bits in @mask come from @value; the others stay as they are. */
+void efimm_cmos_write(u8 index, u8 value, u8 mask)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&rtc_lock, flags);
+	if (mask != 0xff)
+		value = (CMOS_READ(index) & ~mask) | (value & mask);
 	CMOS_WRITE(value, index);
 	spin_unlock_irqrestore(&rtc_lock, flags);
 }
 
-/* The FADT's RTC century register, which OVMF's time services use, or 0. */
+/* Whether a refused port access may be logged: one firmware may refuse many. */
+bool efimm_port_log_ratelimit(void)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+
+	return __ratelimit(&rs);
+}
+
+/*
+ * The FADT's RTC century register, which OVMF's time services use, or 0:
+ * only one of the two the PC's CMOS layouts put it at (IBM's 0x32, the
+ * PS/2's 0x48), never another CMOS byte a FADT names (the shutdown status,
+ * the checksum).
+ */
 u8 efimm_rtc_century_index(void)
 {
-	return acpi_disabled ? 0 : acpi_gbl_FADT.century;
+	u8 index = acpi_disabled ? 0 : acpi_gbl_FADT.century;
+
+	return index == 0x32 || index == 0x48 ? index : 0;
 }
 
 /* The ACPI PM timer's port, which OVMF's delays read, or 0. */
@@ -1363,10 +1391,13 @@ static_assert(EFIMM_CPL3_STACK_SIZE <= EFIMM_CPL3_BOUNCE_SIZE);
  * Note which pages of [@d->start, @d->start + @size) in @mm are dirty and
  * which unmapped, reading the page tables in place: apply_to_page_range(),
  * the walker modules have, makes an indirect call per entry, which cost
- * half of a scrub (16 us of 30 for the 520 entries, under TCG). Without
- * the page-table lock, and that is safe: the caller holds the mmap lock,
- * the area's tables are never freed while the mm lives (zapping frees
- * none; nothing else maps or unmaps there), and no entry of the area
+ * half of a scrub (16 us of 30 for the 520 entries, under TCG); the
+ * lockless pte_offset_map() variants are not exported. Without the
+ * page-table lock, and that is safe: the caller holds the mmap lock, and
+ * the area's tables are never freed while the mm lives: zap_vma_range()
+ * passes no zap details, so no page table is reclaimed; khugepaged leaves
+ * VM_MIXEDMAP alone; the firmware's seccomp filter forbids munmap() and
+ * mremap(), and nothing else maps or unmaps there. No entry of the area
  * changes meanwhile: the firmware's task, the mm's only user, runs no
  * user code, and only one scrub at a time covers an area (the task's of
  * the stack, the caller's of the bounce area, under the runtime lock).
@@ -1385,16 +1416,17 @@ static bool efimm_note_dirty(struct mm_struct *mm, size_t size,
 	for (i = 0; addr < end; addr = next) {
 		next = pmd_addr_end(addr, end);
 		pgd = pgd_offset(mm, addr);
-		if (pgd_none(*pgd) || pgd_bad(*pgd))
+		if (pgd_none(pgdp_get(pgd)) || pgd_bad(pgdp_get(pgd)))
 			return false;
 		p4d = p4d_offset(pgd, addr);
-		if (p4d_none(*p4d) || p4d_bad(*p4d))
+		if (p4d_none(p4dp_get(p4d)) || p4d_bad(p4dp_get(p4d)))
 			return false;
 		pud = pud_offset(p4d, addr);
-		if (pud_none(*pud) || pud_bad(*pud))
+		if (pud_none(pudp_get(pud)) || pud_bad(pudp_get(pud)))
 			return false;
 		pmd = pmd_offset(pud, addr);
-		if (pmd_none(*pmd) || pmd_bad(*pmd) || pmd_leaf(*pmd))
+		if (pmd_none(pmdp_get_lockless(pmd)) ||
+		    pmd_bad(pmdp_get_lockless(pmd)))
 			return false;
 		for (ptep = pte_offset_kernel(pmd, addr); addr < next;
 		     addr += PAGE_SIZE, ptep++, i++) {

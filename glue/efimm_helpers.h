@@ -175,7 +175,8 @@ int efimm_port_trap_register(struct efimm_mm *m, efimm_port_fn emulate,
 			     const void *ctx);
 void efimm_port_trap_unregister(void);
 u8 efimm_cmos_read(u8 index);
-void efimm_cmos_write(u8 index, u8 value);
+void efimm_cmos_write(u8 index, u8 value, u8 mask);
+bool efimm_port_log_ratelimit(void);
 u8 efimm_rtc_century_index(void);
 u32 efimm_pm_timer_port(void);
 u32 efimm_pm_timer_read(void);

@@ -13,7 +13,11 @@
 //!   `rtc_lock` with each data access), so the NMI mask bit, which shares
 //!   the index port, is never the firmware's to set, and only the RTC's
 //!   registers (and the FADT's century register) can be indexed, not the
-//!   rest of CMOS;
+//!   rest of CMOS; of register B it sets only what OVMF's time services
+//!   set (SET, the alarm interrupt, the data formats), not the periodic,
+//!   update-ended or square-wave bits that rtc-cmos owns. Reading register
+//!   C clears its flags, an alarm rtc-cmos has not seen included:
+//!   GetWakeupTime reads it;
 //! - the ACPI PM timer's port (from the FADT), read 32 bits wide, answered
 //!   from the kernel's clock, not from the port.
 //!
@@ -42,8 +46,14 @@ const NMI_MASK: u8 = 0x80;
 const RTC_LAST_REG: u8 = 0x0d;
 /// Register A (divider and rate) and the read-only C and D.
 const RTC_REG_A: u8 = 0x0a;
+const RTC_REG_B: u8 = 0x0b;
 const RTC_REG_C: u8 = 0x0c;
 const RTC_REG_D: u8 = 0x0d;
+/// Register B's bits the firmware may write: SET (0x80), the alarm
+/// interrupt (0x20), the data mode (0x04), 24-hour (0x02), daylight saving
+/// (0x01); never the periodic (0x40), update-ended (0x10) or square-wave
+/// (0x08) ones.
+const RTC_REG_B_FIRMWARE: u8 = 0xa7;
 
 /// The longest instruction decoded: an operand-size prefix, the opcode and
 /// an 8-bit port.
@@ -104,8 +114,9 @@ pub(crate) fn decode(code: &[u8], dx: u64) -> Option<PortInsn> {
 pub(crate) trait PortBackend {
     /// Reads CMOS register `index` under `rtc_lock`.
     fn cmos_read(&self, index: u8) -> u8;
-    /// Writes CMOS register `index` under `rtc_lock`.
-    fn cmos_write(&self, index: u8, value: u8);
+    /// Writes the bits `mask` of CMOS register `index` from `value`,
+    /// keeping the others, under `rtc_lock`.
+    fn cmos_write(&self, index: u8, value: u8, mask: u8);
     /// The FADT's century register, if it names one.
     fn century_index(&self) -> Option<u8>;
     /// The ACPI PM timer's port, if the FADT has one in port space.
@@ -242,7 +253,11 @@ impl Ports {
                         Err(Refusal::ReadOnly(index))
                     }
                     Dir::Out => {
-                        io.cmos_write(index, byte);
+                        let mask = match index {
+                            RTC_REG_B => RTC_REG_B_FIRMWARE,
+                            _ => 0xff,
+                        };
+                        io.cmos_write(index, byte, mask);
                         Ok(ax)
                     }
                 }

@@ -72,10 +72,10 @@ test_null_calls() {
 	sed 's/^/# /' "$BENCH" | grep -E 'median|p99'
 	echo "# firmware task: $first, after 50 calls: $(firmware_tasks);" \
 		"context switches over them: the task's $task_n, efimm's thread's $thread_n"
-	# One task, the same for every call, which ran (it sleeps between
-	# calls only when the next comes after it zeroed its stack: 23 of 50
-	# once); the caller hands it the call, not efimm's thread, which
-	# sleeps throughout.
+	# One task, the same for every call (the only one: no call runs the
+	# firmware elsewhere), which ran (it sleeps between calls only when
+	# the next comes after it zeroed its stack: 23 of 50 once); the caller
+	# hands it the call, not efimm's thread, which sleeps throughout.
 	[ "$(firmware_tasks)" = "$first" ] && [ "$task_n" -ge 1 ] && [ "$thread_n" -lt 5 ]
 }
 
@@ -148,8 +148,7 @@ test_maps_only_firmware_memory() {
 	[ "$owned" -gt 0 ]
 }
 
-# GetTime reads the RTC (ports 0x70-0x71) and waits on the ACPI PM timer:
-# the ports granted to the firmware.
+# GetTime reads the RTC (ports 0x70-0x71), which efimm emulates.
 test_time_through_allowed_ports() {
 	echo "get_time 3 efimm" >"$BENCH" && [ "$(bench_value errors)" = 0 ]
 }
@@ -294,7 +293,7 @@ ktap_test_result "null calls at CPL3 succeed, all in one firmware task, none thr
 ktap_test_result "the spin call's FPU registers survive at CPL3" test_spin_keeps_fpu
 ktap_test_result "the cpl3 mm maps only user pages, each once, none W+X" test_address_space
 ktap_test_result "the firmware task's VMAs cover its own memory, none of the kernel's" test_maps_only_firmware_memory
-ktap_test_result "GetTime at CPL3 drives the RTC and PM timer ports it is granted" test_time_through_allowed_ports
+ktap_test_result "GetTime at CPL3 reads the RTC through efimm's port emulator" test_time_through_allowed_ports
 ktap_test_result "routed efivarfs reads and writes go through CPL3" test_routed_efivarfs
 ktap_test_result "a size larger than the caller's buffer is refused" oversized_size_refused oversize
 ktap_test_result "a needed size of 2^64 - 1 is refused" oversized_size_refused huge_size

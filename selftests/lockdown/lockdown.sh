@@ -10,8 +10,9 @@
 # In a cpl3 boot, efimm is loaded and routed before the lockdown, and the
 # firmware task it made then is killed after: the next GetTime (from a
 # test module's read-only debugfs file, through the routed efi.get_time)
-# starts a task under lockdown, which refuses ioperm() (LOCKDOWN_IOPORT).
-# Its RTC reads work all the same: efimm traps and emulates them.
+# starts a task under lockdown, which would refuse it ioperm()
+# (LOCKDOWN_IOPORT); it has no port, and its RTC reads work: efimm traps
+# and emulates them.
 
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/../efimm/lib.sh"

@@ -36,8 +36,8 @@ pub(crate) struct CallResult {
     /// Times the firmware was preempted (switched out) during the call.
     pub(crate) switched_out: u32,
     /// Pages of the cpl3 stack and bounce area the firmware wrote, zeroed
-    /// after the call (the stack's by the task, before it took the call,
-    /// where an earlier call had written them).
+    /// after the call (the stack's by the firmware's task, as its caller
+    /// copies out).
     pub(crate) scrubbed_pages: u32,
 }
 
@@ -318,7 +318,7 @@ pub(crate) enum Stub {
     SystemCall = 12,
     /// An endless loop.
     Hang = 13,
-    /// `outb` to port 0x80, which the firmware is not granted.
+    /// `outb` to port 0x80, which efimm does not emulate.
     Port = 14,
     /// Returns `EFI_SUCCESS` with 1M in the `u64` its fourth argument
     /// points to: a GetVariable that claims any buffer holds a 1M variable.

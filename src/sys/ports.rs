@@ -25,7 +25,8 @@ extern "C" {
     fn efimm_port_trap_register(mm: *mut RawMm, emulate: PortFn, ctx: *const c_void) -> c_int;
     fn efimm_port_trap_unregister();
     fn efimm_cmos_read(index: u8) -> u8;
-    fn efimm_cmos_write(index: u8, value: u8);
+    fn efimm_cmos_write(index: u8, value: u8, mask: u8);
+    fn efimm_port_log_ratelimit() -> bool;
     fn efimm_rtc_century_index() -> u8;
     fn efimm_pm_timer_port() -> u32;
     fn efimm_pm_timer_read() -> u32;
@@ -81,10 +82,13 @@ unsafe extern "C" fn emulate(
             len.into()
         }
         Some(Err(why)) => {
-            pr_warn!(
-                "cpl3: refused the firmware's port access: {}\n",
-                format_args!("{why}")
-            );
+            // SAFETY: A ratelimit state of the C side's own; no preconditions.
+            if unsafe { efimm_port_log_ratelimit() } {
+                pr_warn!(
+                    "cpl3: refused the firmware's port access: {}\n",
+                    format_args!("{why}")
+                );
+            }
             0
         }
     }
@@ -99,9 +103,9 @@ impl PortBackend for Machine {
         unsafe { efimm_cmos_read(index) }
     }
 
-    fn cmos_write(&self, index: u8, value: u8) {
-        // SAFETY: Takes `rtc_lock`; the caller chose the register.
-        unsafe { efimm_cmos_write(index, value) }
+    fn cmos_write(&self, index: u8, value: u8, mask: u8) {
+        // SAFETY: Takes `rtc_lock`; the caller chose the register and bits.
+        unsafe { efimm_cmos_write(index, value, mask) }
     }
 
     fn century_index(&self) -> Option<u8> {

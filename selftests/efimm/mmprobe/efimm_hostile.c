@@ -10,8 +10,9 @@
  * "arm nmi", "arm cmos" or "arm pci" to make it drive a port instead and
  * return EFI_SUCCESS: the RTC index with the NMI mask bit set, CMOS
  * register 0x40 (the BIOS's, beyond the RTC) or the PCI configuration
- * address; write "disarm" to put the code and the slot back. Read three
- * lines:
+ * address; "arm pmtimer" to make it read the ACPI PM timer twice and
+ * return EFI_SUCCESS if it advanced, an error if not; write "disarm" to
+ * put the code and the slot back. Read three lines:
  * "armed <0|1>", "slot_rewritten <0|1>" (the table's GetVariable slot holds
  * hostile_target() now: the payload ran) and "target_calls <n>" (how often
  * hostile_target() ran: each run is a call in kernel mode of an address a
@@ -34,6 +35,7 @@
  * Needs efi=lowmap: the firmware's virtual addresses are its physical ones.
  */
 
+#include <linux/acpi.h>
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/efi.h>
@@ -147,6 +149,26 @@ static void slot_payload(u8 *code)
 	code[22] = 0xc3;	/* ret */
 }
 
+/*
+ * mov $port, %edx; in (%dx), %eax; mov %eax, %ecx; in (%dx), %eax;
+ * cmp %ecx, %eax; je 1f; xor %eax, %eax; ret; 1: stc; sbb %rax, %rax; ret
+ */
+static int pm_timer_payload(u8 *code)
+{
+	static const u8 tail[] = { 0xed, 0x89, 0xc1, 0xed, 0x39, 0xc8, 0x74,
+				   0x03, 0x31, 0xc0, 0xc3, 0xf9, 0x48, 0x19,
+				   0xc0, 0xc3 };
+	struct acpi_generic_address *a = &acpi_gbl_FADT.xpm_timer_block;
+	u32 port = a->address;
+
+	if (acpi_disabled || a->space_id != ACPI_ADR_SPACE_SYSTEM_IO || !port)
+		return -ENODEV;
+	code[0] = 0xba;
+	memcpy(&code[1], &port, 4);
+	memcpy(&code[5], tail, sizeof(tail));
+	return 0;
+}
+
 /* Rewrite GetTime's entry with @payload: "" for the slot payload. */
 static int hostile_arm(const char *payload)
 {
@@ -156,7 +178,9 @@ static int hostile_arm(const char *payload)
 
 	if (armed)
 		return -EBUSY;
-	if (*payload) {
+	if (!strcmp(payload, "pmtimer")) {
+		i = ARRAY_SIZE(port_payloads);
+	} else if (*payload) {
 		for (i = 0; i < ARRAY_SIZE(port_payloads); i++)
 			if (!strcmp(payload, port_payloads[i].name))
 				break;
@@ -172,11 +196,13 @@ static int hostile_arm(const char *payload)
 	memcpy(saved_code, code, PAYLOAD_LEN);
 	if (i < 0)
 		slot_payload(code);
+	else if (i == ARRAY_SIZE(port_payloads))
+		ret = pm_timer_payload(code);
 	else
 		memcpy(code, port_payloads[i].code, port_payloads[i].len);
 	memunmap(code);
-	armed = true;
-	return 0;
+	armed = !ret;
+	return ret;
 }
 
 static int hostile_disarm(void)

@@ -28,9 +28,11 @@ impl PortBackend for Machine {
     fn cmos_read(&self, index: u8) -> u8 {
         self.cmos.borrow()[usize::from(index)]
     }
-    fn cmos_write(&self, index: u8, value: u8) {
+    fn cmos_write(&self, index: u8, value: u8, mask: u8) {
         self.writes.set(self.writes.get() + 1);
-        self.cmos.borrow_mut()[usize::from(index)] = value;
+        let mut cmos = self.cmos.borrow_mut();
+        let old = cmos[usize::from(index)];
+        cmos[usize::from(index)] = (old & !mask) | (value & mask);
     }
     fn century_index(&self) -> Option<u8> {
         Some(0x32)
@@ -129,7 +131,7 @@ fn reads_the_rtc_as_ovmf_does() {
 #[test]
 fn writes_the_time_and_alarm_registers_only() {
     let (p, m) = (Ports::new(), Machine::new());
-    for reg in [0x00u8, 0x01, 0x05, 0x09, 0x0b, 0x32] {
+    for reg in [0x00u8, 0x01, 0x05, 0x09, 0x32] {
         p.emulate(&[0xe6, 0x70], u64::from(reg), 0, &m)
             .unwrap()
             .unwrap();
@@ -145,7 +147,23 @@ fn writes_the_time_and_alarm_registers_only() {
             Some(Err(Refusal::ReadOnly(reg)))
         );
     }
-    assert_eq!(m.writes.get(), 6);
+    assert_eq!(m.writes.get(), 5);
+}
+
+#[test]
+fn leaves_rtc_cmos_its_interrupt_bits_of_register_b() {
+    let (p, m) = (Ports::new(), Machine::new());
+    // rtc-cmos enabled the periodic and update-ended interrupts (PIE 0x40,
+    // UIE 0x10); 24-hour mode (0x02) set.
+    m.cmos.borrow_mut()[0x0b] = 0x52;
+    p.emulate(&[0xe6, 0x70], 0x0b, 0, &m).unwrap().unwrap();
+    // SetTime's SET (0x80) with PIE, UIE and the square wave (0x08) all
+    // cleared and the alarm (0x20) set: only SET and the alarm change.
+    p.emulate(&[0xe6, 0x71], 0xa2, 0, &m).unwrap().unwrap();
+    assert_eq!(m.cmos.borrow()[0x0b], 0xf2);
+    // Nor can it turn them on.
+    p.emulate(&[0xe6, 0x71], 0x5a, 0, &m).unwrap().unwrap();
+    assert_eq!(m.cmos.borrow()[0x0b], 0x52);
 }
 
 #[test]
