@@ -168,28 +168,42 @@ SYM_DATA_START(efimm_stub_page)
 1:	jmp	1b
 
 	/*
-	 * Leaves a marker 1M into the bounce area, below its stack pointer
-	 * and in the upper half of ymm1 (AVX), and returns EFI_SUCCESS;
+	 * Leaves a marker 1M into the bounce area, below its stack pointer,
+	 * in the upper half of ymm1 (AVX) and in the FS and GS bases (where
+	 * the CPU has FSGSBASE), and returns EFI_SUCCESS;
 	 * EFIMM_STUB_LEAK_LOAD returns what it finds there, which must be 0:
 	 * no call sees what an earlier one left. The marker has the error bit
 	 * set: a call that finds it fails.
 	 */
 	slot EFIMM_STUB_LEAK_STORE
+	call	efimm_stub_has_fsgsbase
 	movabsq	$0xa5a5a5a5a5a5a5a5, %rax	/* an error status if returned */
 	movq	%rax, 0x100000(%rbp)
 	movq	%rax, -0x100(%rsp)
 	vcmpps	$0xf, %ymm1, %ymm1, %ymm1	/* "true": every bit of ymm1 */
-	xorl	%eax, %eax
+	jz	1f
+	wrfsbase %rax
+	wrgsbase %rax
+1:	xorl	%eax, %eax
 	ret
 
-	/* Also ORs in the upper half of ymm1, which SSE code leaves alone. */
+	/*
+	 * Also ORs in the upper half of ymm1, which SSE code leaves alone,
+	 * and the FS and GS bases, which FSGSBASE lets user mode set.
+	 */
 	slot EFIMM_STUB_LEAK_LOAD
 	movq	0x100000(%rbp), %rax
 	orq	-0x100(%rsp), %rax
 	vextractf128 $1, %ymm1, %xmm1
 	movq	%xmm1, %rdx
 	orq	%rdx, %rax
-	ret
+	call	efimm_stub_has_fsgsbase
+	jz	1f
+	rdfsbase %rdx
+	orq	%rdx, %rax
+	rdgsbase %rdx
+	orq	%rdx, %rax
+1:	ret
 
 	/*
 	 * The trampoline's return ioctl(), made from the firmware's own code
@@ -204,6 +218,22 @@ SYM_DATA_START(efimm_stub_page)
 1:	jmp	1b
 
 	.org efimm_stub_page + EFIMM_STUBS * EFIMM_STUB_SLOT
+
+	/*
+	 * For the leak stubs: ZF clear if the CPU has FSGSBASE (CPUID 7.0 EBX
+	 * bit 0), which Linux enables where the CPU has it. Keeps %rax and
+	 * %rbx, clobbers %rcx and %rdx.
+	 */
+efimm_stub_has_fsgsbase:
+	pushq	%rbx
+	pushq	%rax
+	movl	$7, %eax
+	xorl	%ecx, %ecx
+	cpuid
+	testl	$1, %ebx
+	popq	%rax
+	popq	%rbx
+	ret
 
 	/*
 	 * The cpl3 mode's firmware task, in user mode. efimm_cpl3_task_start()
