@@ -1387,6 +1387,9 @@ struct efimm_dirty {
 
 static_assert(EFIMM_CPL3_STACK_SIZE <= EFIMM_CPL3_BOUNCE_SIZE);
 
+/* Dirty pages of an area zeroed in place, without a TLB flush. */
+#define EFIMM_CPL3_SCRUB_STICKY	8
+
 /*
  * Note which pages of [@d->start, @d->start + @size) in @mm are dirty and
  * which unmapped, reading the page tables in place: apply_to_page_range(),
@@ -1457,18 +1460,22 @@ static void efimm_remap_page(struct vm_area_struct *vma, unsigned long start,
 
 /*
  * Zero the pages of the area of @size bytes at @area, mapped at @start in
- * @m, that the firmware wrote, and map them again clean. Unmapping them
- * flushes every TLB that may hold them dirty (zap_vma_range()): else a
- * CPU could go on writing through such an entry without marking the page
- * again. Should the page tables not say what was written, the whole area
- * is zeroed. Returns the number of pages zeroed.
+ * @m, that the firmware wrote. Their entries stay dirty, and the next
+ * scrub zeroes them again: a page's dirty bit is only ever cleared with a
+ * flush of every TLB that may hold the entry dirty, else a CPU could go on
+ * writing through it without marking the page again. That flush is an
+ * IPI to the CPU the firmware's task last ran on, which costs more than
+ * zeroing a few pages twice: only once more than EFIMM_CPL3_SCRUB_STICKY
+ * pages are dirty are they unmapped (zap_vma_range() flushes), zeroed and
+ * mapped again clean. Should the page tables not say what was written,
+ * the whole area is zeroed. Returns the number of pages zeroed.
  */
 static unsigned int efimm_scrub_area(struct efimm_mm *m, unsigned long start,
 				     u8 *area, size_t size)
 {
 	struct vm_area_struct *vma = vma_lookup(m->mm, start);
 	struct efimm_dirty d = { .start = start };
-	unsigned int first, end, i, pages = 0, n = size >> PAGE_SHIFT;
+	unsigned int first, end, i, pages, n = size >> PAGE_SHIFT;
 
 	/* remap_vmalloc_range() made it one VM_MIXEDMAP VMA. */
 	if (WARN_ON_ONCE(!vma || !(vma->vm_flags & VM_MIXEDMAP) ||
@@ -1477,14 +1484,19 @@ static unsigned int efimm_scrub_area(struct efimm_mm *m, unsigned long start,
 		memset(area, 0, size);
 		return n;
 	}
-	for_each_set_bitrange(first, end, d.dirty, n) {
-		zap_vma_range(vma, start + first * PAGE_SIZE,
-			      (end - first) * PAGE_SIZE);
-		for (i = first; i < end; i++) {
+	pages = bitmap_weight(d.dirty, n);
+	if (pages <= EFIMM_CPL3_SCRUB_STICKY) {
+		for_each_set_bit(i, d.dirty, n)
 			clear_page(area + i * PAGE_SIZE);
-			efimm_remap_page(vma, start, area, i);
+	} else {
+		for_each_set_bitrange(first, end, d.dirty, n) {
+			zap_vma_range(vma, start + first * PAGE_SIZE,
+				      (end - first) * PAGE_SIZE);
+			for (i = first; i < end; i++) {
+				clear_page(area + i * PAGE_SIZE);
+				efimm_remap_page(vma, start, area, i);
+			}
 		}
-		pages += end - first;
 	}
 	/* Zeroed when they were unmapped, and only the kernel's since. */
 	for_each_set_bit(i, d.missing, n)

@@ -168,18 +168,26 @@ SYM_DATA_START(efimm_stub_page)
 1:	jmp	1b
 
 	/*
-	 * Leaves a marker 1M into the bounce area, below its stack pointer,
-	 * in the upper half of ymm1 (AVX) and in the FS and GS bases (where
-	 * the CPU has FSGSBASE), and returns EFI_SUCCESS;
+	 * Leaves a marker in nine pages from 1M into the bounce area (more
+	 * than a scrub zeroes in place: efimm_scrub_area()), below its stack
+	 * pointer, in the upper half of ymm1 (AVX) and in the FS and GS bases
+	 * (where the CPU has FSGSBASE), and returns EFI_SUCCESS;
 	 * EFIMM_STUB_LEAK_LOAD returns what it finds there, which must be 0:
 	 * no call sees what an earlier one left. The marker has the error bit
 	 * set: a call that finds it fails.
 	 */
 	slot EFIMM_STUB_LEAK_STORE
-	call	efimm_stub_has_fsgsbase
 	movabsq	$0xa5a5a5a5a5a5a5a5, %rax	/* an error status if returned */
-	movq	%rax, 0x100000(%rbp)
+	leaq	0x100000(%rbp), %rcx
+	leaq	0x109000(%rbp), %rdx
+2:	movq	%rax, (%rcx)
+	addq	$0x1000, %rcx
+	cmpq	%rdx, %rcx
+	jne	2b
 	movq	%rax, -0x100(%rsp)
+	pushq	%rax
+	call	efimm_stub_has_fsgsbase
+	popq	%rax
 	vcmpps	$0xf, %ymm1, %ymm1, %ymm1	/* "true": every bit of ymm1 */
 	jz	1f
 	wrfsbase %rax
@@ -193,6 +201,7 @@ SYM_DATA_START(efimm_stub_page)
 	 */
 	slot EFIMM_STUB_LEAK_LOAD
 	movq	0x100000(%rbp), %rax
+	orq	0x108000(%rbp), %rax
 	orq	-0x100(%rsp), %rax
 	vextractf128 $1, %ymm1, %xmm1
 	movq	%xmm1, %rdx

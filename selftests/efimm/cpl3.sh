@@ -265,15 +265,20 @@ CASES=(
 # Nothing a call writes reaches a later call: one leaves markers 1M into
 # the bounce area, below its stack pointer and in the upper half of ymm1,
 # the next returns what it finds there as its status, which must be 0
-# (EFI_SUCCESS).
+# (EFI_SUCCESS). Twice: the second time into pages the first already
+# wrote, whose entries a scrub may leave dirty.
 test_no_leftovers() {
-	echo leak_store >"$INJECT" && own_calls null 1 || return 1
-	echo leak_load >"$INJECT" || return 1
-	echo "null 1 efimm" >"$BENCH" || return 1
-	if [ "$(bench_value errors)" != 0 ]; then
-		echo "# the second call found $(bench_value last_error)"
-		return 1
-	fi
+	local round
+
+	for round in 1 2; do
+		echo leak_store >"$INJECT" && own_calls null 1 || return 1
+		echo leak_load >"$INJECT" || return 1
+		echo "null 1 efimm" >"$BENCH" || return 1
+		if [ "$(bench_value errors)" != 0 ]; then
+			echo "# round $round: the second call found $(bench_value last_error)"
+			return 1
+		fi
+	done
 	[ "$(fault_field state)" = armed ]
 }
 
