@@ -924,6 +924,8 @@ static struct {
 	unsigned long ip, orig_ax, di, si;
 	/* Pages of the stack the call wrote, which the task zeroes. */
 	unsigned int stack_pages;
+	/* Kills the task if the call runs too long; outlives its caller. */
+	struct hrtimer timeout;
 } cpl3_task;
 
 static DECLARE_WAIT_QUEUE_HEAD(cpl3_task_wq);
@@ -1580,14 +1582,12 @@ static void efimm_cpl3_task_reap(void)
 /*
  * Start @m's firmware task from efimm's thread, which enters @m for the
  * task to inherit it (user_mode_thread() shares the creator's mm), and
- * wait until the task has confined itself. Returns the longest stretch
- * with preemption off in @preempt_off_ns; -EPERM if the task could not
- * confine itself, another error if it could not start.
+ * wait until the task has confined itself. Returns -EPERM if the task
+ * could not confine itself, another error if it could not start.
  */
-static int efimm_cpl3_task_create(struct efimm_mm *m, u64 *preempt_off_ns)
+static int efimm_cpl3_task_create(struct efimm_mm *m)
 {
 	struct task_struct *t;
-	u64 t0, enter_ns;
 	bool unconfined;
 	pid_t pid;
 
@@ -1602,23 +1602,16 @@ static int efimm_cpl3_task_create(struct efimm_mm *m, u64 *preempt_off_ns)
 	/*
 	 * Not efimm_use_mm(): the task would inherit disabled migration. The
 	 * thread may move while it waits; a CPU it leaves keeps the mm lazily,
-	 * as for any process's mm, whose pages the cpl3 mm's all are. The
-	 * upper bound of kthread_use_mm()'s section with interrupts off is
-	 * timed without disabling preemption: it takes task_lock(), which
-	 * sleeps on PREEMPT_RT.
+	 * as for any process's mm, whose pages the cpl3 mm's all are.
 	 */
 	m->entered = true;
-	t0 = local_clock();
 	kthread_use_mm(m->mm);
-	enter_ns = local_clock() - t0;
 	cpl3_task.parent = get_task_struct(current);
 	pid = user_mode_thread(efimm_cpl3_task_start, m, SIGCHLD);
 	if (pid < 0)
 		put_task_struct(cpl3_task.parent);
 	preempt_disable();
-	t0 = local_clock();
 	efimm_leave_mm(m);
-	*preempt_off_ns = max(enter_ns, local_clock() - t0);
 	preempt_enable();
 	if (pid < 0)
 		return pid;
@@ -1682,34 +1675,25 @@ static void efimm_cpl3_fault(struct task_struct *t, bool timed_out,
 	}
 }
 
+/* The call in flight returned, or its task has started to exit. */
+static bool efimm_cpl3_ended(void)
+{
+	return efimm_fw_state() == EFIMM_FW_RETURNED || efimm_fw_exiting();
+}
+
 /*
- * Hand the call in cpl3_task to the firmware task and wait until it
- * returned or exited. Returns false if the task exited without taking the
- * call (killed while idle): nothing ran, and the call may go to a new task.
+ * Wait until the call in flight has returned or its task exited, and say
+ * how it ended in @res. Returns false if the task exited without taking
+ * the call (killed while idle): nothing ran.
  */
-static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
-			   struct efimm_call_result *res)
+static bool efimm_cpl3_end(struct efimm_call_result *res)
 {
 	struct task_struct *t = cpl3_task.task;
-	struct hrtimer timeout;
 	enum efimm_fw_state state;
 	bool timed_out;
 
-	hrtimer_setup_on_stack(&timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
-			       HRTIMER_MODE_REL);
-	efimm_fw_enter();
-	efimm_fw_set_state(EFIMM_FW_CALL);
-	hrtimer_start(&timeout, ns_to_ktime(timeout_ns), HRTIMER_MODE_REL);
-	/*
-	 * Sleeps until the task returns or has started to exit, and does not
-	 * freeze meanwhile, whoever the caller is: suspend waits for the call
-	 * (bounded by its timeout), as the task (PF_NOFREEZE) runs on.
-	 */
-	wait_event_idle(cpl3_task_wq,
-			efimm_fw_state() == EFIMM_FW_RETURNED ||
-			efimm_fw_exiting());
-	timed_out = hrtimer_cancel(&timeout) == 0;
-	destroy_hrtimer_on_stack(&timeout);
+	wait_event_idle(cpl3_task_wq, efimm_cpl3_ended());
+	timed_out = hrtimer_cancel(&cpl3_task.timeout) == 0;
 
 	/*
 	 * Returned: the ioctl() from the instruction after the call, with
@@ -1746,45 +1730,81 @@ static bool efimm_cpl3_run(struct efimm_mm *m, u64 timeout_ns,
 }
 
 /*
- * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
- * pointer (the firmware sees only the user mappings of @m), and kill its
- * task after @timeout_ns. The caller holds the EFI runtime lock: efimm's
- * thread, outside any mm, with @may_start, or any task that can sleep,
- * which hands the call to the firmware task directly. Only the thread
- * starts the task (kthread_use_mm() is for kernel threads): if there is
- * none (at the first call, and after a call that did not return), and
- * once more if the task was killed before it took the call. Returns
- * -EAGAIN without a call if a task was needed and @may_start is false,
- * another error if none could be started; else @res says how the call
- * ended. The firmware's own writes into the bounce area are the caller's
- * to read.
+ * Start a firmware task for the cpl3 mm @m if it has none (at the first
+ * call, and after a call that did not return), and wait until it has
+ * confined itself. For efimm's thread only, outside any mm: the task
+ * inherits the mm the thread enters (kthread_use_mm() is for kernel
+ * threads). Returns -EPERM if the task could not confine itself, another
+ * error if none could be started.
  */
-int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
-		    u64 timeout_ns, bool may_start, struct efimm_call_result *res)
+int efimm_cpl3_task_ensure(struct efimm_mm *m)
 {
-	int ret, tries;
-
 	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
 		return -EOPNOTSUPP;
 	if (!m->user || !m->bounce)
 		return -EINVAL;
-	for (tries = 0; tries < 2; tries++) {
-		/* One killed since the last call. */
-		if (cpl3_task.task && efimm_fw_exiting())
-			efimm_cpl3_task_reap();
-		if (!cpl3_task.task) {
-			if (!may_start)
-				return -EAGAIN;
-			ret = efimm_cpl3_task_create(m, &res->preempt_off_ns);
-			if (ret)
-				return ret;
-		}
-		cpl3_task.fn = (unsigned long)fn;
-		memcpy(cpl3_task.args, args, sizeof(cpl3_task.args));
-		if (efimm_cpl3_run(m, timeout_ns, res))
-			return 0;
-	}
-	return -ECHILD;
+	if (cpl3_task.task && efimm_fw_exiting())
+		efimm_cpl3_task_reap();
+	if (cpl3_task.task)
+		return 0;
+	return efimm_cpl3_task_create(m);
+}
+
+/*
+ * Call @fn at CPL3 in the cpl3 mm @m with @args, which must hold no kernel
+ * pointer (the firmware sees only the user mappings of @m), handed to its
+ * firmware task, and kill the task after @timeout_ns. The caller holds
+ * the EFI runtime lock and may sleep. Returns -EAGAIN, with nothing
+ * called, if there is no task (efimm_cpl3_task_start() starts one), or it
+ * was killed before it took the call. Returns -EINPROGRESS if a fatal
+ * signal ended the caller's wait: the call goes on, and holds the bounce
+ * area, until efimm_cpl3_finish(). Else @res says how the call ended.
+ * The firmware's own writes into the bounce area are the caller's to
+ * read.
+ */
+int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
+		    u64 timeout_ns, struct efimm_call_result *res)
+{
+	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
+		return -EOPNOTSUPP;
+	if (!m->user || !m->bounce)
+		return -EINVAL;
+	/* One killed since the last call. */
+	if (cpl3_task.task && efimm_fw_exiting())
+		efimm_cpl3_task_reap();
+	if (!cpl3_task.task)
+		return -EAGAIN;
+	cpl3_task.fn = (unsigned long)fn;
+	memcpy(cpl3_task.args, args, sizeof(cpl3_task.args));
+
+	hrtimer_setup(&cpl3_task.timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL);
+	efimm_fw_enter();
+	efimm_fw_set_state(EFIMM_FW_CALL);
+	hrtimer_start(&cpl3_task.timeout, ns_to_ktime(timeout_ns),
+		      HRTIMER_MODE_REL);
+	/*
+	 * Not in the load average, nor for the hung-task detector: the
+	 * timeout bounds it. Not frozen either: suspend waits for the call
+	 * to end, as the task (PF_NOFREEZE) runs on. A fatal signal ends the
+	 * wait, not the call: firmware stopped halfway through a variable
+	 * write could lose it.
+	 */
+	if (wait_event_state(cpl3_task_wq, efimm_cpl3_ended(),
+			     TASK_KILLABLE | TASK_NOLOAD))
+		return -EINPROGRESS;
+	return efimm_cpl3_end(res) ? 0 : -EAGAIN;
+}
+
+/*
+ * Wait for the end of the call whose caller efimm_cpl3_call() left with
+ * -EINPROGRESS, and say how it ended in @res; -EAGAIN if its task exited
+ * without taking it. Under the same EFI runtime lock, which is a
+ * semaphore: whoever finishes the call may release it.
+ */
+int efimm_cpl3_finish(struct efimm_call_result *res)
+{
+	return efimm_cpl3_end(res) ? 0 : -EAGAIN;
 }
 
 static int efimm_cmp_u64(const void *a, const void *b)

@@ -33,8 +33,10 @@ use crate::request::{
 };
 use crate::sys::{
     self,
+    AbandonedCall,
     CallResult,
     Cpl3Args,
+    Cpl3Call,
     FirmwareFn,
     MmUse,
     Mode,
@@ -53,7 +55,8 @@ use kernel::{
     prelude::*,
     sync::{
         CondVar,
-        Mutex, //
+        Mutex,
+        MutexGuard, //
     },
     time::{
         Instant,
@@ -162,12 +165,37 @@ impl InjectedFault {
     }
 }
 
-/// What the thread runs: a runtime service, or one of efimm's own
-/// functions. Dropped before its result reaches the caller: a
+/// A call: a runtime service, or one of efimm's own functions. One the
+/// thread runs is dropped before its result reaches the caller: a
 /// `RawRequest` points into the caller's borrows.
 enum Call {
     Service(RawRequest),
     Own(OwnFunction),
+}
+
+/// What a caller hands the thread.
+enum Job {
+    /// Make a call, in the cpl0 mode: its caller waits for the result.
+    Call(Call),
+    /// Start the cpl3 mode's firmware task, to which callers then hand
+    /// their calls themselves.
+    StartTask,
+    /// Finish a cpl3 call whose caller was killed, and end its turn.
+    Finish(Abandoned),
+}
+
+/// A cpl3 call whose caller was killed while the firmware ran it, with
+/// the runtime lock it goes on holding until it ends.
+struct Abandoned {
+    call: AbandonedCall,
+    lock: RuntimeLockGuard,
+    name: &'static str,
+}
+
+/// How a cpl3 call its caller made ended.
+enum Direct {
+    Done(CallResult),
+    Abandoned(Abandoned),
 }
 
 impl Call {
@@ -181,9 +209,10 @@ impl Call {
 
 struct Slot {
     state: State,
-    /// A caller owns the slot, from submitting until taking its result.
+    /// A caller owns the slot, from submitting until taking its result,
+    /// or the thread, from a killed caller's `Job::Finish` to its end.
     busy: bool,
-    request: Option<Call>,
+    request: Option<Job>,
     result: Option<Result<CallResult>>,
     faults: FaultLog,
     inject: Option<InjectedFault>,
@@ -273,14 +302,18 @@ impl Shared {
         EntryPoints::read(mm, &self.mm, &self.map, stubs)
     }
 
-    /// The next request, waiting for one; `None` once stopping and no
-    /// caller is making a call of its own, whose firmware task the thread
-    /// would end as it returns.
-    fn next_request(&self) -> Option<(Call, Option<InjectedFault>)> {
+    /// The next job, waiting for one, with the fault to inject into a
+    /// call; `None` once stopping and no caller is making a call of its
+    /// own, whose firmware task the thread would end as it returns.
+    fn next_request(&self) -> Option<(Job, Option<InjectedFault>)> {
         let mut slot = self.mailbox.lock();
         loop {
-            if let Some(r) = slot.request.take() {
-                return Some((r, slot.inject.take()));
+            if let Some(job) = slot.request.take() {
+                let inject = match job {
+                    Job::Call(_) => slot.inject.take(),
+                    _ => None,
+                };
+                return Some((job, inject));
             }
             if slot.state == State::Stopping && !slot.busy {
                 return None;
@@ -302,12 +335,38 @@ impl Shared {
     /// each call only, and its CPU leaves it whenever the firmware is
     /// preempted: only a CPU running the firmware has it mapped.
     fn serve(&self, thread: &mut OnEfimmThread, entries: &EntryPoints) {
-        while let Some((call, inject)) = self.next_request() {
-            let name = call.name();
-            // Consumes `call`: the request is dropped before `complete`.
-            let result = entries.call(self, thread, call, inject);
-            self.complete(name, result);
+        while let Some((job, inject)) = self.next_request() {
+            match job {
+                Job::Call(call) => {
+                    let name = call.name();
+                    // Consumes `call`: the request is dropped before
+                    // `complete`.
+                    let result = entries.call(self, thread, call, inject);
+                    self.complete(name, result);
+                }
+                Job::StartTask => {
+                    let result = RuntimeLockGuard::lock()
+                        .and_then(|lock| sys::start_cpl3_task(&lock, &self.mm, thread))
+                        .map(|()| CallResult::default());
+                    self.complete("the firmware task's start", result);
+                }
+                Job::Finish(abandoned) => self.finish(thread, abandoned),
+            }
         }
+    }
+
+    /// Waits for the end of a cpl3 call whose caller was killed, cleans up
+    /// after it as the caller would have, records its fault, if any, and
+    /// ends its turn.
+    fn finish(&self, thread: &mut OnEfimmThread, abandoned: Abandoned) {
+        let Abandoned { call, lock, name } = abandoned;
+        let result = call.finish(&lock, &self.mm, thread);
+        let mut slot = self.mailbox.lock();
+        Self::record_fault(&mut slot, name, &result);
+        slot.busy = false;
+        self.to_caller.notify_all();
+        drop(slot);
+        drop(lock);
     }
 
     /// Hands the result of `name` to the caller, recording a fault.
@@ -382,14 +441,16 @@ impl Shared {
 
     /// Runs `call` and waits for it: on the efimm thread, or at CPL3 from
     /// here, handed to the firmware's task without the thread in between
-    /// (two task switches fewer), unless the task must be started first.
-    /// Like the kernel's own path, waiting for the
-    /// turn is interruptible (`EINTR`, nothing was sent) and waiting for
-    /// the firmware is not: it may be writing into the caller's buffers
-    /// until it returns. After a firmware fault, until re-armed: `EIO`.
-    /// Returns the result and the caller's wall time, once the thread, if
-    /// it made the call, has dropped `call`; or an error with `call` never
-    /// sent and dropped here.
+    /// (two task switches fewer); the thread only starts that task when
+    /// there is none. Like the kernel's own path, waiting for the turn is
+    /// interruptible (`EINTR`, nothing was sent). Waiting for the firmware
+    /// is not at CPL0, where it may be writing into the caller's buffers
+    /// until it returns; at CPL3, where it writes only its bounce area, a
+    /// fatal signal ends the wait (`EINTR`) and leaves the call to the
+    /// thread, which keeps the turn until it ends. After a firmware fault,
+    /// until re-armed: `EIO`. Returns the result and the caller's wall
+    /// time, once the thread, if it made the call, has dropped `call`; or
+    /// an error with `call` never sent and dropped here.
     fn submit(&self, call: Call) -> Result<(CallResult, u64)> {
         let name = call.name();
         let mut slot = self.mailbox.lock();
@@ -418,39 +479,51 @@ impl Shared {
         slot.busy = true;
         let in_flight = COUNTERS.begin(PathId::Efimm);
         let t0 = Instant::<Monotonic>::now();
-        let direct = match (self.mode(), slot.entries) {
+        let result = match (self.mode(), slot.entries) {
             (Mode::Cpl3, Some(entries)) => {
-                let inject = slot.inject.take();
-                drop(slot);
-                let result = entries.call_cpl3_direct(self, &call, inject);
-                slot = self.mailbox.lock();
-                // Nothing was called: a fault to inject waits for the call
-                // that is made.
-                if matches!(result, Err(e) if e == EAGAIN || e == EINTR) {
-                    slot.inject = slot.inject.or(inject);
-                }
-                // No firmware task: the thread starts one and makes the call.
-                (!matches!(result, Err(e) if e == EAGAIN)).then_some(result)
-            }
-            _ => None,
-        };
-        let result = match direct {
-            Some(result) => {
-                Self::record_fault(&mut slot, name, &result);
-                result
-            }
-            None => {
-                slot.request = Some(call);
-                self.to_thread.notify_all();
+                let mut starts = 0;
                 loop {
-                    if let Some(result) = slot.result.take() {
-                        break result;
+                    let inject = slot.inject.take();
+                    drop(slot);
+                    let result = entries.call_cpl3(self, &call, inject);
+                    slot = self.mailbox.lock();
+                    match result {
+                        Ok(Direct::Done(res)) => {
+                            let result = Ok(res);
+                            Self::record_fault(&mut slot, name, &result);
+                            break result;
+                        }
+                        Ok(Direct::Abandoned(abandoned)) => {
+                            pr_notice!(
+                                "{name}: caller killed; efimm's thread waits for the call\n"
+                            );
+                            slot.request = Some(Job::Finish(abandoned));
+                            self.to_thread.notify_all();
+                            return Err(EINTR);
+                        }
+                        Err(e) => {
+                            // Nothing was called: a fault to inject waits
+                            // for the call that is made.
+                            if e == EAGAIN || e == EINTR {
+                                slot.inject = slot.inject.or(inject);
+                            }
+                            // No firmware task, or it was killed before it
+                            // took the call: the thread starts one.
+                            if e != EAGAIN {
+                                break Err(e);
+                            }
+                            if starts == 2 {
+                                break Err(ECHILD);
+                            }
+                            starts += 1;
+                            if let Err(e) = self.on_thread(&mut slot, Job::StartTask) {
+                                break Err(e);
+                            }
+                        }
                     }
-                    // Not interruptible, nor killable: `Shared::call`'s
-                    // erased request must outlive the thread's use of it.
-                    self.to_caller.wait(&mut slot);
                 }
             }
+            _ => self.on_thread(&mut slot, Job::Call(call)),
         };
         slot.busy = false;
         // The next caller, if any, and a stopping thread, which waits for
@@ -468,6 +541,20 @@ impl Shared {
             pr_err!("firmware corrupted the IRQ flags in {name}\n");
         }
         Ok((res, ns))
+    }
+
+    /// Hands `job` to the thread and waits for its result, not
+    /// interruptibly, nor killably: a call's `RawRequest` must outlive the
+    /// thread's use of it.
+    fn on_thread(&self, slot: &mut MutexGuard<'_, Slot>, job: Job) -> Result<CallResult> {
+        slot.request = Some(job);
+        self.to_thread.notify_all();
+        loop {
+            if let Some(result) = slot.result.take() {
+                return result;
+            }
+            self.to_caller.wait(slot);
+        }
     }
 }
 
@@ -622,22 +709,36 @@ impl EntryPoints {
         let lock = RuntimeLockGuard::lock()?;
         match mm.mode() {
             Mode::Cpl0 => Ok(f.call(&lock, mm, thread, args)),
-            Mode::Cpl3 => Self::cpl3(shared, f, &lock, Some(thread), &call),
+            // Its callers make their calls themselves (`submit`).
+            Mode::Cpl3 => Err(EINVAL),
         }
     }
 
     /// Makes the cpl3 call `call` from its caller, handed to the firmware's
     /// task directly; `EAGAIN`, with nothing called, if there is no task:
     /// only the thread starts one.
-    fn call_cpl3_direct(
+    fn call_cpl3(
         &self,
         shared: &Shared,
         call: &Call,
         inject: Option<InjectedFault>,
-    ) -> Result<CallResult> {
+    ) -> Result<Direct> {
         let f = self.target(shared, call, inject)?;
         let lock = RuntimeLockGuard::lock()?;
-        Self::cpl3(shared, f, &lock, None, call)
+        let (mm, timeout_ns) = (&shared.mm, shared.cpl3_timeout_ns);
+        let ended = match call {
+            Call::Own(_) => f.call_cpl3(&lock, mm, &Cpl3Args::none(), timeout_ns),
+            // The firmware at CPL3 cannot reach the caller's buffers.
+            Call::Service(r) => f.call_bounced(&lock, mm, r, timeout_ns),
+        }?;
+        Ok(match ended {
+            Cpl3Call::Done(res) => Direct::Done(res),
+            Cpl3Call::Abandoned(abandoned) => Direct::Abandoned(Abandoned {
+                call: abandoned,
+                lock,
+                name: call.name(),
+            }),
+        })
     }
 
     /// The function `call` enters: its service's, one of efimm's own, or
@@ -656,21 +757,6 @@ impl EntryPoints {
         match call {
             Call::Service(r) => self.services[r.service().index()].ok_or(sys::eopnotsupp()),
             Call::Own(f) => Ok(self.stubs.own(*f)),
-        }
-    }
-
-    fn cpl3(
-        shared: &Shared,
-        f: FirmwareFn,
-        lock: &RuntimeLockGuard,
-        starter: Option<&mut OnEfimmThread>,
-        call: &Call,
-    ) -> Result<CallResult> {
-        let (mm, timeout_ns) = (&shared.mm, shared.cpl3_timeout_ns);
-        match call {
-            Call::Own(_) => f.call_cpl3(lock, mm, starter, &Cpl3Args::none(), timeout_ns),
-            // The firmware at CPL3 cannot reach the caller's buffers.
-            Call::Service(r) => f.call_bounced(lock, mm, starter, r, timeout_ns),
         }
     }
 }

@@ -282,6 +282,49 @@ test_no_leftovers() {
 	[ "$(fault_field state)" = armed ]
 }
 
+# A fatal signal ends a caller's wait at once, but not its call, which
+# firmware stopped halfway could get wrong: the firmware hangs, its caller
+# is killed and gone within 3 s, and the call ends at its timeout, 8 s
+# after it began, a fault that efimm's thread records. The next caller
+# waits for its turn meanwhile, and is then refused until re-armed.
+KILL_TIMEOUT_MS=8000
+test_killed_caller() {
+	local caller faults t0 gone next task
+
+	efimm_unload && efimm_load mode=cpl3 cpl3_timeout_ms=$KILL_TIMEOUT_MS &&
+		own_calls null 1 || return 1
+	task=$(firmware_tasks) faults=$(fault_field faults)
+	dmesg_mark
+	echo hang >"$INJECT" || return 1
+	(echo "null 1 efimm" >"$BENCH") 2>/dev/null &
+	caller=$!
+	sleep 1
+	echo "# the caller, in the firmware's call: $(awk '{ print $3 }' /proc/$caller/stat)"
+	t0=$(date +%s%N)
+	kill -9 $caller
+	wait $caller 2>/dev/null
+	gone=$((($(date +%s%N) - t0) / 1000000))
+	echo "# the killed caller was gone after $gone ms"
+	[ "$gone" -lt 3000 ] || return 1
+	dmesg_new | grep -q 'efimm: null: caller killed' || return 1
+	# Still in the firmware: no fault yet, and the next caller waits.
+	[ "$(fault_field faults)" = "$faults" ] || { echo "# ended early"; return 1; }
+	t0=$(date +%s%N)
+	echo "null 1 efimm" 2>/dev/null >"$BENCH" && return 1
+	next=$((($(date +%s%N) - t0) / 1000000))
+	echo "# the next caller was refused after $next ms"
+	[ "$next" -gt 3000 ] &&
+		[ "$(fault_field faults)" -eq $((faults + 1)) ] &&
+		[ "$(fault_field last_exception)" = timeout ] &&
+		[ "$(fault_field last_service)" = null ] || return 1
+	if dmesg_new | grep -Eq 'Oops|WARNING:|BUG:|Call Trace|blocked for more'; then
+		echo "# the kernel log is not clean"
+		return 1
+	fi
+	echo rearm >"$FAULT" && own_calls null 2 &&
+		[ "$(wc -w <<<"$(firmware_tasks)")" = 1 ] && [ "$(firmware_tasks)" != "$task" ]
+}
+
 test_unloads() {
 	dmesg_mark
 	efimm_unload && dmesg_new | grep -q 'dedicated mm released (mm_users 0)' &&
@@ -291,7 +334,7 @@ test_unloads() {
 require_lowmap
 ktap_print_header
 efimm_unload || ktap_exit_fail_msg "cannot unload efimm"
-ktap_set_plan $((12 + ${#CASES[@]}))
+ktap_set_plan $((13 + ${#CASES[@]}))
 ktap_test_result "bad mode and timeout parameters are refused, with a reason" test_refuses_bad_parameters
 ktap_test_result "mode=cpl3 loads, and debugfs says so" test_loads
 ktap_test_result "null calls at CPL3 succeed, all in one firmware task, none through efimm's thread" test_null_calls
@@ -306,5 +349,6 @@ ktap_test_result "no call finds what an earlier one left in its bounce area, sta
 for c in "${CASES[@]}"; do
 	ktap_test_result "contained at CPL3: ${c%%|*}" eval "${c#*|}"
 done
+ktap_test_result "a killed caller leaves at once; its hung call times out later" test_killed_caller
 ktap_test_result "unloading frees the cpl3 mm and leaves no task" test_unloads
 ktap_finished

@@ -7,6 +7,7 @@ use super::firmware::{
     scrub_cpl3,
     CallResult,
     Cpl3Args,
+    Cpl3Call,
     FirmwareFn,
     RuntimeLockGuard, //
 };
@@ -14,7 +15,6 @@ use super::mm::{
     OwnedMm,
     RawMm, //
 };
-use super::thread::OnEfimmThread;
 use crate::bounce::{
     self,
     CallerMemory, //
@@ -53,18 +53,18 @@ impl CallerMemory for Caller<'_> {
 
 impl FirmwareFn {
     /// Calls the runtime service of `request` at CPL3 (see `call_cpl3`,
-    /// also for `starter` and `EAGAIN`), its buffers copied into the bounce
-    /// area of the cpl3 mm `mm` before and back after. `EOPNOTSUPP` for a service that is not bounced; a
-    /// request too large for the area gets its status without a call
+    /// also for `EAGAIN` and an abandoned call), its buffers copied into
+    /// the bounce area of the cpl3 mm `mm` before and back after.
+    /// `EOPNOTSUPP` for a service that is not bounced; a request too large
+    /// for the area gets its status without a call
     /// ([`BounceError::status`]).
     pub(crate) fn call_bounced(
         self,
         lock: &RuntimeLockGuard,
         mm: &OwnedMm,
-        starter: Option<&mut OnEfimmThread>,
         request: &RawRequest,
         timeout_ns: u64,
-    ) -> Result<CallResult> {
+    ) -> Result<Cpl3Call> {
         let (mut user, mut capacity) = (0u64, 0usize);
         // SAFETY: The mm is live (type invariant); the C side returns the
         // kernel address of its bounce area, or NULL for a cpl0 mm.
@@ -83,10 +83,10 @@ impl FirmwareFn {
             Ok(plan) => plan,
             Err(e) => {
                 let status = e.status(service).ok_or_else(super::eopnotsupp)?;
-                return Ok(CallResult {
+                return Ok(Cpl3Call::Done(CallResult {
                     status: status.0,
                     ..CallResult::default()
-                });
+                }));
             }
         };
         let ptr = area;
@@ -110,7 +110,12 @@ impl FirmwareFn {
         // SAFETY: The plan's arguments are numbers, or addresses in the
         // bounce area, which it made from `user`.
         let args = unsafe { Cpl3Args::bounced(plan.args) };
-        let mut res = self.run_cpl3(lock, mm, starter, &args, timeout_ns);
+        let mut res = match self.run_cpl3(lock, mm, &args, timeout_ns, plan.used) {
+            // The firmware's until it ends: not read, not zeroed here.
+            Ok(Cpl3Call::Abandoned(a)) => return Ok(Cpl3Call::Abandoned(a)),
+            Ok(Cpl3Call::Done(r)) => Ok(r),
+            Err(e) => Err(e),
+        };
         // SAFETY: As above; `run_cpl3` returned once the firmware's task
         // had returned or exited: no user code writes the area until the
         // next call.
@@ -147,6 +152,21 @@ impl FirmwareFn {
         if let Ok(r) = &mut res {
             r.scrubbed_pages += pages;
         }
-        res
+        res.map(Cpl3Call::Done)
     }
+}
+
+/// Zeroes the first `used` bytes of the cpl3 mm `mm`'s bounce area, what a
+/// caller filled, between calls.
+pub(super) fn zero_used(_lock: &RuntimeLockGuard, mm: &OwnedMm, used: usize) {
+    let (mut user, mut capacity) = (0u64, 0usize);
+    // SAFETY: The mm is live (type invariant); the C side returns the
+    // kernel address of its bounce area, or NULL for a cpl0 mm.
+    let area = unsafe { efimm_cpl3_bounce_area(mm.as_raw(), &mut user, &mut capacity) };
+    if area.is_null() {
+        return;
+    }
+    // SAFETY: `capacity` bytes at `area` are the bounce area, which only
+    // the holder of the runtime lock (the guard) touches between calls.
+    unsafe { core::ptr::write_bytes(area, 0, used.min(capacity)) };
 }

@@ -10,8 +10,8 @@ use super::mm::{
 };
 use super::thread::OnEfimmThread;
 use crate::request::FirmwareArgs;
-use core::marker::PhantomData;
 use kernel::{
+    bindings,
     error::to_result,
     prelude::*, //
 };
@@ -64,19 +64,22 @@ extern "C" {
     fn efimm_cpl3_scrub(m: *mut RawMm) -> u32;
     fn efimm_cpl3_task_end(m: *mut RawMm);
     fn efi_runtime_seal() -> c_int;
+    fn efimm_cpl3_task_ensure(mm: *mut RawMm) -> c_int;
     fn efimm_cpl3_call(
         mm: *mut RawMm,
         f: *const c_void,
         args: *const u64,
         timeout_ns: u64,
-        may_start: bool,
         res: *mut CallResult,
     ) -> c_int;
+    fn efimm_cpl3_finish(res: *mut CallResult) -> c_int;
 }
 
-/// Holding the EFI runtime lock: nobody else is inside the firmware. Not
-/// `Send`, like the kernel's lock guards: released by its holder.
-pub(crate) struct RuntimeLockGuard(PhantomData<*mut ()>);
+/// Holding the EFI runtime lock: nobody else is inside the firmware.
+/// Unlike the kernel's lock guards, `Send`: the lock is a semaphore, which
+/// any task may release, and a cpl3 call whose caller was killed goes on
+/// holding it, handed to efimm's thread (`AbandonedCall`).
+pub(crate) struct RuntimeLockGuard(());
 
 impl RuntimeLockGuard {
     /// Takes the lock, sleeping; `EINTR` if a signal arrives first. Callers
@@ -85,7 +88,7 @@ impl RuntimeLockGuard {
     pub(crate) fn lock() -> Result<Self> {
         // SAFETY: Process context; released by `Drop`.
         to_result(unsafe { efi_runtime_lock_interruptible() })?;
-        Ok(RuntimeLockGuard(PhantomData))
+        Ok(RuntimeLockGuard(()))
     }
 }
 
@@ -160,39 +163,36 @@ impl FirmwareFn {
     /// Calls the function at CPL3, in the firmware task of the cpl3 mm
     /// `mm`, and kills the task after `timeout_ns`. Every exception it
     /// takes, a system call and the timeout end the task, and `faulted`
-    /// says so. The task is started at the first call and after a call
-    /// that did not return, by the efimm thread only (`starter`): any
-    /// other caller hands the call to the task itself, or gets `EAGAIN`,
-    /// with nothing called, when there is none. Another error only if no
-    /// task could be started, or (`EPERM`) it could not confine itself
-    /// with seccomp. Then zeroes what the firmware wrote in its stack and
-    /// bounce area (`scrubbed_pages`).
+    /// says so. `EAGAIN`, with nothing called, if the mm has no task: the
+    /// efimm thread starts one ([`start_cpl3_task`]). A fatal signal ends
+    /// the caller's wait but not the call: [`Cpl3Call::Abandoned`]. Then
+    /// zeroes what the firmware wrote in its stack and bounce area
+    /// (`scrubbed_pages`).
     pub(crate) fn call_cpl3(
         self,
         lock: &RuntimeLockGuard,
         mm: &OwnedMm,
-        starter: Option<&mut OnEfimmThread>,
         args: &Cpl3Args,
         timeout_ns: u64,
-    ) -> Result<CallResult> {
-        let mut res = self.run_cpl3(lock, mm, starter, args, timeout_ns);
-        let pages = scrub_cpl3(lock, mm);
-        if let Ok(r) = &mut res {
-            r.scrubbed_pages += pages;
+    ) -> Result<Cpl3Call> {
+        let mut res = self.run_cpl3(lock, mm, args, timeout_ns, 0)?;
+        if let Cpl3Call::Done(r) = &mut res {
+            r.scrubbed_pages += scrub_cpl3(lock, mm);
         }
-        res
+        Ok(res)
     }
 
-    /// `call_cpl3` without the scrub, for a caller that reads the bounce
-    /// area first and then calls [`scrub_cpl3`].
+    /// `call_cpl3` without the scrub, for a caller that reads the first
+    /// `used` bytes of the bounce area, zeroes them and then calls
+    /// [`scrub_cpl3`].
     pub(super) fn run_cpl3(
         self,
         _lock: &RuntimeLockGuard,
         mm: &OwnedMm,
-        starter: Option<&mut OnEfimmThread>,
         args: &Cpl3Args,
         timeout_ns: u64,
-    ) -> Result<CallResult> {
+        used: usize,
+    ) -> Result<Cpl3Call> {
         if mm.mode() != Mode::Cpl3 {
             return Err(EINVAL);
         }
@@ -200,25 +200,81 @@ impl FirmwareFn {
         // SAFETY: We hold the runtime lock (guard), so no other call is in
         // flight; the mm is a live cpl3 mm (checked), whose entries are all
         // user ones, so the firmware's task reaches nothing but the mm's
-        // own mappings. The C side starts a task (`kthread_use_mm()`) only
-        // when told it runs on the efimm thread outside any mm, which the
-        // mutably borrowed token proves; without it, it only wakes an
-        // existing task and sleeps, which any caller of a `Path` may. The
-        // address is mapped executable there or faults at once
-        // (`FirmwareFn` invariant). `args` hold no kernel address
-        // (`Cpl3Args` invariant).
-        to_result(unsafe {
+        // own mappings. The C side only hands the call to an existing task
+        // and sleeps, which any caller of a `Path` may. The address is
+        // mapped executable there or faults at once (`FirmwareFn`
+        // invariant). `args` hold no kernel address (`Cpl3Args`
+        // invariant).
+        let ret = unsafe {
             efimm_cpl3_call(
                 mm.as_raw(),
                 self.0 as *const c_void,
                 args.0.as_ptr(),
                 timeout_ns,
-                starter.is_some(),
                 &mut res,
             )
-        })?;
-        Ok(res)
+        };
+        if ret == -(bindings::EINPROGRESS as c_int) {
+            return Ok(Cpl3Call::Abandoned(AbandonedCall { used }));
+        }
+        to_result(ret)?;
+        Ok(Cpl3Call::Done(res))
     }
+}
+
+/// How a cpl3 call ended for its caller.
+pub(crate) enum Cpl3Call {
+    /// The firmware returned, or its task ended.
+    Done(CallResult),
+    /// A fatal signal ended the caller's wait first. The call goes on in
+    /// the firmware's task, which owns the bounce area meanwhile; whoever
+    /// then holds the runtime lock must [`finish`](AbandonedCall::finish)
+    /// it before the next call.
+    Abandoned(AbandonedCall),
+}
+
+/// A cpl3 call in flight that its caller no longer waits for.
+#[must_use]
+pub(crate) struct AbandonedCall {
+    /// Bytes of the bounce area its caller filled, zeroed by `finish`.
+    used: usize,
+}
+
+impl AbandonedCall {
+    /// Waits until the call has returned or its task has exited (at most
+    /// its timeout), and zeroes the bounce area as its caller would have;
+    /// `EAGAIN` if it never ran. On the efimm thread, holding the runtime
+    /// lock the caller left it.
+    pub(crate) fn finish(
+        self,
+        lock: &RuntimeLockGuard,
+        mm: &OwnedMm,
+        _thread: &mut OnEfimmThread,
+    ) -> Result<CallResult> {
+        let mut res = CallResult::default();
+        // SAFETY: The call in flight is this one, left by its caller
+        // (`EINPROGRESS`); we hold the runtime lock it was made under, so
+        // nobody else calls or finishes meanwhile.
+        let ret = to_result(unsafe { efimm_cpl3_finish(&mut res) });
+        super::bounce::zero_used(lock, mm, self.used);
+        res.scrubbed_pages += scrub_cpl3(lock, mm);
+        ret.map(|()| res)
+    }
+}
+
+/// Starts the firmware task of the cpl3 mm `mm` if it has none, on the
+/// efimm thread, whose mm the task inherits: `EPERM` if it could not
+/// confine itself with seccomp, another error if none could be started.
+pub(crate) fn start_cpl3_task(
+    _lock: &RuntimeLockGuard,
+    mm: &OwnedMm,
+    _thread: &mut OnEfimmThread,
+) -> Result {
+    // SAFETY: The mm is live (type invariant). We run on the efimm thread
+    // outside any mm (the token is borrowed mutably, so no `MmUse` is
+    // alive), as starting a task (`kthread_use_mm()`) requires, and hold
+    // the runtime lock: no call is in flight.
+    to_result(unsafe { efimm_cpl3_task_ensure(mm.as_raw()) })
 }
 
 /// Zeroes every page of the cpl3 mm `mm`'s bounce area that the firmware

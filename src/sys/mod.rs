@@ -48,8 +48,11 @@ pub(crate) use cpl3::{
 pub(crate) use firmware::{
     end_cpl3_task,
     seal,
+    start_cpl3_task,
+    AbandonedCall,
     CallResult,
     Cpl3Args,
+    Cpl3Call,
     FirmwareFn,
     OwnFunction,
     RuntimeLockGuard,
