@@ -39,6 +39,7 @@ KMAKE_TOOLS = RUSTC=/usr/bin/rustc BINDGEN=$(EFIMM_CACHE)/cargo/bin/bindgen \
 # source tree that holds the normal build's objects), so that this
 # checkout's efimm.ko stays the normal kernel's.
 DEBUG_KDIR = $(shell EFIMM_KERNEL=debug $(SCRIPTS)/kernel.sh env | sed -n 's/^KBUILD_DIR=//p')
+DEBUG_CC = $(shell EFIMM_KERNEL=debug $(SCRIPTS)/kernel.sh env | sed -n 's/^KMAKE_CC_ARGS=//p')
 DEBUG_MO = $(EFIMM_CACHE)/module-debug
 
 .PHONY: all deps kernel module selftests run check stress debug bench check-patches host-test clean
@@ -81,7 +82,7 @@ debug: deps
 	@mkdir -p $(DEBUG_MO)
 	@rsync -a --delete --include='*/' --include=Kbuild --include='*.rs' --include='*.[chS]' --exclude='*' \
 		Kbuild src glue $(DEBUG_MO)/
-	@$(MAKE) -s -C $(DEBUG_KDIR) M=$(DEBUG_MO) LLVM=-19 $(KMAKE_TOOLS) modules
+	@$(MAKE) -s -C $(DEBUG_KDIR) M=$(DEBUG_MO) $(DEBUG_CC) $(KMAKE_TOOLS) modules
 	@$(SCRIPTS)/sign-module.sh $(DEBUG_KDIR) $(DEBUG_MO)/efimm.ko
 	@EFIMM_KERNEL=debug $(SCRIPTS)/selftests.sh build
 

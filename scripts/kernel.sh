@@ -161,7 +161,7 @@ build() {
 
 case "${1:-build}" in
 env)
-	printf 'KSRC_DIR=%q\nKBUILD_DIR=%q\n' "$KSRC_DIR" "$KBUILD_DIR"
+	printf 'KSRC_DIR=%q\nKBUILD_DIR=%q\nKMAKE_CC_ARGS=%q\n' "$KSRC_DIR" "$KBUILD_DIR" "${KMAKE_CC[*]}"
 	;;
 source)
 	[ -n "${KSRC:-}" ] || { prepare_source; apply_patches; }
