@@ -880,13 +880,13 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
  * do any other system call (SIGSYS) and the call's timeout (SIGKILL); the
  * next call starts a new task. It runs preemptible, with its FPU state
  * switched like any task's. No fork, exit or mm switch of efimm's thread
- * per call: the thread hands the call over and sleeps until the task
- * returns or has exited.
+ * per call: the caller hands the call over and sleeps until the task
+ * returns or has exited; efimm's thread only starts the task.
  */
 /* A trap number no exception sets: the task's signal came from elsewhere. */
 #define EFIMM_NO_TRAP	(~0UL)
 
-/* Where the firmware's task is between efimm's thread and the firmware. */
+/* Where the firmware's task is between its caller and the firmware. */
 enum efimm_fw_state {
 	EFIMM_FW_STARTING,	/* confining itself */
 	EFIMM_FW_IDLE,		/* waiting in its ioctl() for a call */
@@ -896,12 +896,13 @@ enum efimm_fw_state {
 };
 
 /*
- * The cpl3 mm's firmware task, and the call in flight. efimm's thread
- * writes the call and moves the state to CALL; the task moves it to
- * RUNNING, then RETURNED, and the thread back to IDLE; each move is a
- * release that the other side's wait acquires. The exit probe records the
- * task's user registers as it exits, before exit_mm() and the wake-up of
- * the thread: how a call ended that did not return is read from them (a
+ * The cpl3 mm's firmware task, and the call in flight. The caller, who
+ * holds the EFI runtime lock, writes the call and moves the state to
+ * CALL; the task moves it to RUNNING, then RETURNED, and the caller (or
+ * efimm's thread, for a caller that was killed) back to IDLE; each move
+ * is a release that the other side's wait acquires. The exit probe
+ * records the task's user registers as it exits, before exit_mm() and the
+ * wake-up of the waiter: how a call ended that did not return is read from them (a
  * signal of an exception, exit(1) of a task that could not confine
  * itself). One cpl3 mm, one call at a time.
  */
@@ -1592,6 +1593,9 @@ static int efimm_cpl3_task_create(struct efimm_mm *m)
 	pid_t pid;
 
 	cpl3_task.m = m;
+	/* Inactive: no call is in flight. */
+	hrtimer_setup(&cpl3_task.timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL);
 	cpl3_task.exiting = false;
 	cpl3_task.state = EFIMM_FW_STARTING;
 	cpl3_task.ip = 0;
@@ -1755,15 +1759,17 @@ int efimm_cpl3_task_ensure(struct efimm_mm *m)
  * pointer (the firmware sees only the user mappings of @m), handed to its
  * firmware task, and kill the task after @timeout_ns. The caller holds
  * the EFI runtime lock and may sleep. Returns -EAGAIN, with nothing
- * called, if there is no task (efimm_cpl3_task_start() starts one), or it
- * was killed before it took the call. Returns -EINPROGRESS if a fatal
- * signal ended the caller's wait: the call goes on, and holds the bounce
- * area, until efimm_cpl3_finish(). Else @res says how the call ended.
+ * called, if there is no task (efimm_cpl3_task_ensure() starts one), or it
+ * was killed before it took the call; -EINTR, with nothing called, if
+ * the caller has a fatal signal pending. Returns -EINPROGRESS if a fatal
+ * signal ended the wait of a @killable call: the call goes on, and holds
+ * the bounce area, until efimm_cpl3_finish(). Else @res says how the
+ * call ended.
  * The firmware's own writes into the bounce area are the caller's to
  * read.
  */
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
-		    u64 timeout_ns, struct efimm_call_result *res)
+		    u64 timeout_ns, bool killable, struct efimm_call_result *res)
 {
 	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
 		return -EOPNOTSUPP;
@@ -1774,11 +1780,12 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		efimm_cpl3_task_reap();
 	if (!cpl3_task.task)
 		return -EAGAIN;
+	/* A caller killed before its call, while a task started, makes none. */
+	if (fatal_signal_pending(current))
+		return -EINTR;
 	cpl3_task.fn = (unsigned long)fn;
 	memcpy(cpl3_task.args, args, sizeof(cpl3_task.args));
 
-	hrtimer_setup(&cpl3_task.timeout, efimm_cpl3_timeout, CLOCK_MONOTONIC,
-		      HRTIMER_MODE_REL);
 	efimm_fw_enter();
 	efimm_fw_set_state(EFIMM_FW_CALL);
 	hrtimer_start(&cpl3_task.timeout, ns_to_ktime(timeout_ns),
@@ -1787,24 +1794,32 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	 * Not in the load average, nor for the hung-task detector: the
 	 * timeout bounds it. Not frozen either: suspend waits for the call
 	 * to end, as the task (PF_NOFREEZE) runs on. A fatal signal ends the
-	 * wait, not the call: firmware stopped halfway through a variable
-	 * write could lose it.
+	 * wait of a @killable call, not the call: firmware stopped halfway
+	 * could leave its store half written.
 	 */
-	if (wait_event_state(cpl3_task_wq, efimm_cpl3_ended(),
-			     TASK_KILLABLE | TASK_NOLOAD))
+	if (killable && wait_event_state(cpl3_task_wq, efimm_cpl3_ended(),
+					 TASK_KILLABLE | TASK_NOLOAD))
 		return -EINPROGRESS;
 	return efimm_cpl3_end(res) ? 0 : -EAGAIN;
 }
 
 /*
  * Wait for the end of the call whose caller efimm_cpl3_call() left with
- * -EINPROGRESS, and say how it ended in @res; -EAGAIN if its task exited
- * without taking it. Under the same EFI runtime lock, which is a
- * semaphore: whoever finishes the call may release it.
+ * -EINPROGRESS, say how it ended in @res, and zero what its caller would
+ * have: the @used bytes of the bounce area it filled, and the pages the
+ * firmware wrote. Returns -EAGAIN if its task exited without taking it.
+ * Under the same EFI runtime lock, which is a semaphore: whoever finishes
+ * the call may release it.
  */
-int efimm_cpl3_finish(struct efimm_call_result *res)
+int efimm_cpl3_finish(size_t used, struct efimm_call_result *res)
 {
-	return efimm_cpl3_end(res) ? 0 : -EAGAIN;
+	struct efimm_mm *m = cpl3_task.m;
+	bool taken = efimm_cpl3_end(res);
+
+	memset((u8 *)m->bounce + EFIMM_CPL3_HEADER, 0,
+	       min(used, EFIMM_CPL3_BOUNCE_SIZE - EFIMM_CPL3_HEADER));
+	res->scrubbed_pages += efimm_cpl3_scrub(m);
+	return taken ? 0 : -EAGAIN;
 }
 
 static int efimm_cmp_u64(const void *a, const void *b)

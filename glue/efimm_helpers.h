@@ -185,8 +185,9 @@ bool efimm_seal_param(void);
 u8 *efimm_cpl3_bounce_area(struct efimm_mm *m, u64 *user, size_t *len);
 int efimm_cpl3_task_ensure(struct efimm_mm *m);
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
-		    u64 timeout_ns, struct efimm_call_result *res);
-int efimm_cpl3_finish(struct efimm_call_result *res);
+		    u64 timeout_ns, bool killable,
+		    struct efimm_call_result *res);
+int efimm_cpl3_finish(size_t used, struct efimm_call_result *res);
 unsigned int efimm_cpl3_scrub(struct efimm_mm *m);
 void efimm_cpl3_task_end(struct efimm_mm *m);
 void efimm_sort_u64(u64 *v, size_t n);

@@ -185,7 +185,8 @@ enum Job {
 }
 
 /// A cpl3 call whose caller was killed while the firmware ran it, with
-/// the runtime lock it goes on holding until it ends.
+/// the runtime lock it goes on holding until it ends: `call` before
+/// `lock`, so that dropped, it finishes before the lock is released.
 struct Abandoned {
     call: AbandonedCall,
     lock: RuntimeLockGuard,
@@ -360,7 +361,7 @@ impl Shared {
     /// ends its turn.
     fn finish(&self, thread: &mut OnEfimmThread, abandoned: Abandoned) {
         let Abandoned { call, lock, name } = abandoned;
-        let result = call.finish(&lock, &self.mm, thread);
+        let result = call.finish(&lock, thread);
         let mut slot = self.mailbox.lock();
         Self::record_fault(&mut slot, name, &result);
         slot.busy = false;
@@ -560,12 +561,16 @@ impl Shared {
 
 impl Path for Shared {
     fn call(&self, request: &Request<'_>) -> Result<EfiStatus> {
-        // SAFETY: `submit` returns only once the `RawRequest` is dropped:
-        // unsent, or after the thread, which waits for the firmware, has
-        // consumed the `Call` holding it (`serve`): once queued, the caller
-        // waits for the result without interruption, and the thread takes
-        // a queued request before it honours `Stopping` (`next_request`).
-        // `request`'s borrows outlive this function.
+        // SAFETY: `submit` returns only once the `RawRequest` is dropped,
+        // or no longer used: unsent; or after the thread, which waits for
+        // the firmware, has consumed the `Call` holding it (`serve`): once
+        // queued, the caller waits for the result without interruption,
+        // and the thread takes a queued request before it honours
+        // `Stopping` (`next_request`); or, at CPL3, after the caller's own
+        // call, whose firmware reads only the bounce area the request was
+        // copied into, and which the caller leaves to the thread, if
+        // killed, without the request. `request`'s borrows outlive this
+        // function.
         let raw = unsafe { request.erase() };
         let (res, ns) = self.submit(Call::Service(raw))?;
         let status = EfiStatus(res.status);

@@ -286,9 +286,44 @@ test_no_leftovers() {
 # firmware stopped halfway could get wrong: the firmware hangs, its caller
 # is killed and gone within 3 s, and the call ends at its timeout, 8 s
 # after it began, a fault that efimm's thread records. The next caller
-# waits for its turn meanwhile, and is then refused until re-armed.
+# waits for its turn meanwhile, and is then refused until re-armed. A
+# writer (a routed efivarfs write), whose caller must learn how its call
+# ended, waits for it even when killed.
 KILL_TIMEOUT_MS=8000
 test_killed_caller() {
+	killed_reader && killed_writer
+}
+
+# killed_ms PID: kill -9 PID and print how many ms it took to be gone.
+killed_ms() {
+	local t0
+
+	t0=$(date +%s%N)
+	kill -9 "$1"
+	wait "$1" 2>/dev/null
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+
+killed_writer() {
+	local caller gone faults
+
+	faults=$(fault_field faults)
+	echo 1 >"$EFIMM_DEBUGFS/route" && echo hang >"$INJECT" || return 1
+	(printf '\x07\x00\x00\x00kill' >"$TEST_VAR") 2>/dev/null &
+	caller=$!
+	sleep 1
+	gone=$(killed_ms $caller)
+	echo 0 >"$EFIMM_DEBUGFS/route"
+	echo "# the killed writer was gone after $gone ms"
+	rm -f "$TEST_VAR"
+	[ "$gone" -gt 3000 ] &&
+		[ "$(fault_field faults)" -eq $((faults + 1)) ] &&
+		[ "$(fault_field last_exception)" = timeout ] &&
+		[ "$(fault_field last_service)" = set_variable ] &&
+		echo rearm >"$FAULT" && own_calls null 1
+}
+
+killed_reader() {
 	local caller faults t0 gone next task
 
 	efimm_unload && efimm_load mode=cpl3 cpl3_timeout_ms=$KILL_TIMEOUT_MS &&
@@ -299,11 +334,7 @@ test_killed_caller() {
 	(echo "null 1 efimm" >"$BENCH") 2>/dev/null &
 	caller=$!
 	sleep 1
-	echo "# the caller, in the firmware's call: $(awk '{ print $3 }' /proc/$caller/stat)"
-	t0=$(date +%s%N)
-	kill -9 $caller
-	wait $caller 2>/dev/null
-	gone=$((($(date +%s%N) - t0) / 1000000))
+	gone=$(killed_ms $caller)
 	echo "# the killed caller was gone after $gone ms"
 	[ "$gone" -lt 3000 ] || return 1
 	dmesg_new | grep -q 'efimm: null: caller killed' || return 1

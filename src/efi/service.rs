@@ -36,6 +36,20 @@ impl Service {
         Service::QueryCapsuleCapabilities,
     ];
 
+    /// Whether a call changes what the firmware stores (a variable, the
+    /// time, the alarm) or the machine: its caller must learn how it
+    /// ended, as efivarfs keeps its files in step with the store by it.
+    pub(crate) fn changes_state(self) -> bool {
+        matches!(
+            self,
+            Service::SetTime
+                | Service::SetWakeupTime
+                | Service::SetVariable
+                | Service::ResetSystem
+                | Service::UpdateCapsule
+        )
+    }
+
     /// Slots after the table header, SetVirtualAddressMap and ConvertPointer
     /// included: the size of the function-pointer part of the table.
     pub(crate) const TABLE_SLOTS: usize = 14;

@@ -110,7 +110,10 @@ impl FirmwareFn {
         // SAFETY: The plan's arguments are numbers, or addresses in the
         // bounce area, which it made from `user`.
         let args = unsafe { Cpl3Args::bounced(plan.args) };
-        let mut res = match self.run_cpl3(lock, mm, &args, timeout_ns, plan.used) {
+        // A call that changes what the firmware stores is seen through by
+        // its caller, who must learn how it ended.
+        let killable = !service.changes_state();
+        let mut res = match self.run_cpl3(lock, mm, &args, timeout_ns, killable, plan.used) {
             // The firmware's until it ends: not read, not zeroed here.
             Ok(Cpl3Call::Abandoned(a)) => return Ok(Cpl3Call::Abandoned(a)),
             Ok(Cpl3Call::Done(r)) => Ok(r),
@@ -154,19 +157,4 @@ impl FirmwareFn {
         }
         res.map(Cpl3Call::Done)
     }
-}
-
-/// Zeroes the first `used` bytes of the cpl3 mm `mm`'s bounce area, what a
-/// caller filled, between calls.
-pub(super) fn zero_used(_lock: &RuntimeLockGuard, mm: &OwnedMm, used: usize) {
-    let (mut user, mut capacity) = (0u64, 0usize);
-    // SAFETY: The mm is live (type invariant); the C side returns the
-    // kernel address of its bounce area, or NULL for a cpl0 mm.
-    let area = unsafe { efimm_cpl3_bounce_area(mm.as_raw(), &mut user, &mut capacity) };
-    if area.is_null() {
-        return;
-    }
-    // SAFETY: `capacity` bytes at `area` are the bounce area, which only
-    // the holder of the runtime lock (the guard) touches between calls.
-    unsafe { core::ptr::write_bytes(area, 0, used.min(capacity)) };
 }

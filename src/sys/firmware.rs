@@ -70,15 +70,19 @@ extern "C" {
         f: *const c_void,
         args: *const u64,
         timeout_ns: u64,
+        killable: bool,
         res: *mut CallResult,
     ) -> c_int;
-    fn efimm_cpl3_finish(res: *mut CallResult) -> c_int;
+    fn efimm_cpl3_finish(used: usize, res: *mut CallResult) -> c_int;
 }
 
 /// Holding the EFI runtime lock: nobody else is inside the firmware.
 /// Unlike the kernel's lock guards, `Send`: the lock is a semaphore, which
 /// any task may release, and a cpl3 call whose caller was killed goes on
-/// holding it, handed to efimm's thread (`AbandonedCall`).
+/// holding it, handed to efimm's thread (`AbandonedCall`). The owner the
+/// kernel records stays the caller until the release; only the kernel's
+/// recovery from a fault in kernel-mode firmware compares it, and a cpl3
+/// call runs none.
 pub(crate) struct RuntimeLockGuard(());
 
 impl RuntimeLockGuard {
@@ -164,9 +168,10 @@ impl FirmwareFn {
     /// `mm`, and kills the task after `timeout_ns`. Every exception it
     /// takes, a system call and the timeout end the task, and `faulted`
     /// says so. `EAGAIN`, with nothing called, if the mm has no task: the
-    /// efimm thread starts one ([`start_cpl3_task`]). A fatal signal ends
-    /// the caller's wait but not the call: [`Cpl3Call::Abandoned`]. Then
-    /// zeroes what the firmware wrote in its stack and bounce area
+    /// efimm thread starts one ([`start_cpl3_task`]); `EINTR`, with nothing
+    /// called, if the caller is being killed. A fatal signal ends the
+    /// caller's wait but not the call: [`Cpl3Call::Abandoned`]. Then zeroes
+    /// what the firmware wrote in its stack and bounce area
     /// (`scrubbed_pages`).
     pub(crate) fn call_cpl3(
         self,
@@ -175,7 +180,7 @@ impl FirmwareFn {
         args: &Cpl3Args,
         timeout_ns: u64,
     ) -> Result<Cpl3Call> {
-        let mut res = self.run_cpl3(lock, mm, args, timeout_ns, 0)?;
+        let mut res = self.run_cpl3(lock, mm, args, timeout_ns, true, 0)?;
         if let Cpl3Call::Done(r) = &mut res {
             r.scrubbed_pages += scrub_cpl3(lock, mm);
         }
@@ -184,13 +189,14 @@ impl FirmwareFn {
 
     /// `call_cpl3` without the scrub, for a caller that reads the first
     /// `used` bytes of the bounce area, zeroes them and then calls
-    /// [`scrub_cpl3`].
+    /// [`scrub_cpl3`]; a fatal signal ends the wait only if `killable`.
     pub(super) fn run_cpl3(
         self,
         _lock: &RuntimeLockGuard,
         mm: &OwnedMm,
         args: &Cpl3Args,
         timeout_ns: u64,
+        killable: bool,
         used: usize,
     ) -> Result<Cpl3Call> {
         if mm.mode() != Mode::Cpl3 {
@@ -211,11 +217,15 @@ impl FirmwareFn {
                 self.0 as *const c_void,
                 args.0.as_ptr(),
                 timeout_ns,
+                killable,
                 &mut res,
             )
         };
         if ret == -(bindings::EINPROGRESS as c_int) {
-            return Ok(Cpl3Call::Abandoned(AbandonedCall { used }));
+            return Ok(Cpl3Call::Abandoned(AbandonedCall {
+                used,
+                finished: false,
+            }));
         }
         to_result(ret)?;
         Ok(Cpl3Call::Done(res))
@@ -233,11 +243,14 @@ pub(crate) enum Cpl3Call {
     Abandoned(AbandonedCall),
 }
 
-/// A cpl3 call in flight that its caller no longer waits for.
+/// A cpl3 call in flight that its caller no longer waits for. The runtime
+/// lock it was made under must be held until it is finished: dropped
+/// unfinished, it finishes then.
 #[must_use]
 pub(crate) struct AbandonedCall {
-    /// Bytes of the bounce area its caller filled, zeroed by `finish`.
+    /// Bytes of the bounce area its caller filled, zeroed at the end.
     used: usize,
+    finished: bool,
 }
 
 impl AbandonedCall {
@@ -246,19 +259,30 @@ impl AbandonedCall {
     /// `EAGAIN` if it never ran. On the efimm thread, holding the runtime
     /// lock the caller left it.
     pub(crate) fn finish(
-        self,
-        lock: &RuntimeLockGuard,
-        mm: &OwnedMm,
+        mut self,
+        _lock: &RuntimeLockGuard,
         _thread: &mut OnEfimmThread,
     ) -> Result<CallResult> {
+        self.finished = true;
         let mut res = CallResult::default();
         // SAFETY: The call in flight is this one, left by its caller
-        // (`EINPROGRESS`); we hold the runtime lock it was made under, so
-        // nobody else calls or finishes meanwhile.
-        let ret = to_result(unsafe { efimm_cpl3_finish(&mut res) });
-        super::bounce::zero_used(lock, mm, self.used);
-        res.scrubbed_pages += scrub_cpl3(lock, mm);
-        ret.map(|()| res)
+        // (`EINPROGRESS`), and unfinished (`finished` was false); we hold
+        // the runtime lock it was made under (the guard, passed on with
+        // it), so nobody else calls or finishes meanwhile. `used` is what
+        // its caller's plan filled of the area.
+        to_result(unsafe { efimm_cpl3_finish(self.used, &mut res) }).map(|()| res)
+    }
+}
+
+impl Drop for AbandonedCall {
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut res = CallResult::default();
+            // SAFETY: As in `finish`: whoever drops it holds the runtime
+            // lock it was made under, which outlives it (`Abandoned`'s
+            // field order in `call.rs`).
+            let _ = unsafe { efimm_cpl3_finish(self.used, &mut res) };
+        }
     }
 }
 
