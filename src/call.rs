@@ -184,12 +184,9 @@ enum Job {
     Finish(Abandoned),
 }
 
-/// A cpl3 call whose caller was killed while the firmware ran it, with
-/// the runtime lock it goes on holding until it ends: `call` before
-/// `lock`, so that dropped, it finishes before the lock is released.
+/// A cpl3 call whose caller was killed while the firmware ran it.
 struct Abandoned {
     call: AbandonedCall,
-    lock: RuntimeLockGuard,
     name: &'static str,
 }
 
@@ -360,14 +357,12 @@ impl Shared {
     /// after it as the caller would have, records its fault, if any, and
     /// ends its turn.
     fn finish(&self, thread: &mut OnEfimmThread, abandoned: Abandoned) {
-        let Abandoned { call, lock, name } = abandoned;
-        let result = call.finish(&lock, thread);
+        let Abandoned { call, name } = abandoned;
+        let result = call.finish(thread);
         let mut slot = self.mailbox.lock();
         Self::record_fault(&mut slot, name, &result);
         slot.busy = false;
         self.to_caller.notify_all();
-        drop(slot);
-        drop(lock);
     }
 
     /// Hands the result of `name` to the caller, recording a fault.
@@ -732,15 +727,14 @@ impl EntryPoints {
         let lock = RuntimeLockGuard::lock()?;
         let (mm, timeout_ns) = (&shared.mm, shared.cpl3_timeout_ns);
         let ended = match call {
-            Call::Own(_) => f.call_cpl3(&lock, mm, &Cpl3Args::none(), timeout_ns),
+            Call::Own(_) => f.call_cpl3(lock, mm, &Cpl3Args::none(), timeout_ns),
             // The firmware at CPL3 cannot reach the caller's buffers.
-            Call::Service(r) => f.call_bounced(&lock, mm, r, timeout_ns),
+            Call::Service(r) => f.call_bounced(lock, mm, r, timeout_ns),
         }?;
         Ok(match ended {
             Cpl3Call::Done(res) => Direct::Done(res),
             Cpl3Call::Abandoned(abandoned) => Direct::Abandoned(Abandoned {
                 call: abandoned,
-                lock,
                 name: call.name(),
             }),
         })

@@ -60,7 +60,7 @@ impl FirmwareFn {
     /// ([`BounceError::status`]).
     pub(crate) fn call_bounced(
         self,
-        lock: &RuntimeLockGuard,
+        lock: RuntimeLockGuard,
         mm: &OwnedMm,
         request: &RawRequest,
         timeout_ns: u64,
@@ -113,10 +113,10 @@ impl FirmwareFn {
         // A call that changes what the firmware stores is seen through by
         // its caller, who must learn how it ended.
         let killable = !service.changes_state();
-        let mut res = match self.run_cpl3(lock, mm, &args, timeout_ns, killable, plan.used) {
+        let mut res = match self.run_cpl3(&lock, mm, &args, timeout_ns, killable) {
             // The firmware's until it ends: not read, not zeroed here.
-            Ok(Cpl3Call::Abandoned(a)) => return Ok(Cpl3Call::Abandoned(a)),
-            Ok(Cpl3Call::Done(r)) => Ok(r),
+            Ok(Err(in_flight)) => return Ok(in_flight.abandon(lock, plan.used)),
+            Ok(Ok(r)) => Ok(r),
             Err(e) => Err(e),
         };
         // SAFETY: As above; `run_cpl3` returned once the firmware's task
@@ -151,7 +151,7 @@ impl FirmwareFn {
         // Nothing of this call for the next one's firmware to read: what
         // the kernel copied in, and every page the firmware wrote.
         area.fill(0);
-        let pages = scrub_cpl3(lock, mm);
+        let pages = scrub_cpl3(&lock, mm);
         if let Ok(r) = &mut res {
             r.scrubbed_pages += pages;
         }

@@ -175,21 +175,24 @@ impl FirmwareFn {
     /// (`scrubbed_pages`).
     pub(crate) fn call_cpl3(
         self,
-        lock: &RuntimeLockGuard,
+        lock: RuntimeLockGuard,
         mm: &OwnedMm,
         args: &Cpl3Args,
         timeout_ns: u64,
     ) -> Result<Cpl3Call> {
-        let mut res = self.run_cpl3(lock, mm, args, timeout_ns, true, 0)?;
-        if let Cpl3Call::Done(r) = &mut res {
-            r.scrubbed_pages += scrub_cpl3(lock, mm);
+        match self.run_cpl3(&lock, mm, args, timeout_ns, true)? {
+            Ok(mut res) => {
+                res.scrubbed_pages += scrub_cpl3(&lock, mm);
+                Ok(Cpl3Call::Done(res))
+            }
+            Err(in_flight) => Ok(in_flight.abandon(lock, 0)),
         }
-        Ok(res)
     }
 
-    /// `call_cpl3` without the scrub, for a caller that reads the first
-    /// `used` bytes of the bounce area, zeroes them and then calls
-    /// [`scrub_cpl3`]; a fatal signal ends the wait only if `killable`.
+    /// `call_cpl3` without the scrub, for a caller that reads the bounce
+    /// area, zeroes what it filled and then calls [`scrub_cpl3`]; a fatal
+    /// signal ends the wait only if `killable`, with the call still
+    /// [`InFlight`].
     pub(super) fn run_cpl3(
         self,
         _lock: &RuntimeLockGuard,
@@ -197,8 +200,7 @@ impl FirmwareFn {
         args: &Cpl3Args,
         timeout_ns: u64,
         killable: bool,
-        used: usize,
-    ) -> Result<Cpl3Call> {
+    ) -> Result<core::result::Result<CallResult, InFlight>> {
         if mm.mode() != Mode::Cpl3 {
             return Err(EINVAL);
         }
@@ -222,13 +224,27 @@ impl FirmwareFn {
             )
         };
         if ret == -(bindings::EINPROGRESS as c_int) {
-            return Ok(Cpl3Call::Abandoned(AbandonedCall {
-                used,
-                finished: false,
-            }));
+            return Ok(Err(InFlight(())));
         }
         to_result(ret)?;
-        Ok(Cpl3Call::Done(res))
+        Ok(Ok(res))
+    }
+}
+
+/// A cpl3 call still in the firmware whose caller stopped waiting.
+#[must_use]
+pub(super) struct InFlight(());
+
+impl InFlight {
+    /// Hands the call over with the runtime lock it was made under, which
+    /// it holds until it ends; `used` bytes of the bounce area are its
+    /// caller's, to zero then.
+    pub(super) fn abandon(self, lock: RuntimeLockGuard, used: usize) -> Cpl3Call {
+        Cpl3Call::Abandoned(AbandonedCall {
+            used,
+            finished: false,
+            _lock: lock,
+        })
     }
 }
 
@@ -243,33 +259,31 @@ pub(crate) enum Cpl3Call {
     Abandoned(AbandonedCall),
 }
 
-/// A cpl3 call in flight that its caller no longer waits for. The runtime
-/// lock it was made under must be held until it is finished: dropped
-/// unfinished, it finishes then.
+/// A cpl3 call in flight that its caller no longer waits for, with the
+/// runtime lock it was made under, released once it has ended: dropped
+/// unfinished, it finishes first.
 #[must_use]
 pub(crate) struct AbandonedCall {
     /// Bytes of the bounce area its caller filled, zeroed at the end.
     used: usize,
     finished: bool,
+    /// Dropped after `drop()` has run.
+    _lock: RuntimeLockGuard,
 }
 
 impl AbandonedCall {
     /// Waits until the call has returned or its task has exited (at most
     /// its timeout), and zeroes the bounce area as its caller would have;
-    /// `EAGAIN` if it never ran. On the efimm thread, holding the runtime
-    /// lock the caller left it.
-    pub(crate) fn finish(
-        mut self,
-        _lock: &RuntimeLockGuard,
-        _thread: &mut OnEfimmThread,
-    ) -> Result<CallResult> {
+    /// `EAGAIN` if it never ran; then releases the runtime lock. On the
+    /// efimm thread.
+    pub(crate) fn finish(mut self, _thread: &mut OnEfimmThread) -> Result<CallResult> {
         self.finished = true;
         let mut res = CallResult::default();
         // SAFETY: The call in flight is this one, left by its caller
         // (`EINPROGRESS`), and unfinished (`finished` was false); we hold
-        // the runtime lock it was made under (the guard, passed on with
-        // it), so nobody else calls or finishes meanwhile. `used` is what
-        // its caller's plan filled of the area.
+        // the runtime lock it was made under (`_lock`), so nobody else
+        // calls or finishes meanwhile. `used` is what its caller's plan
+        // filled of the area.
         to_result(unsafe { efimm_cpl3_finish(self.used, &mut res) }).map(|()| res)
     }
 }
@@ -278,9 +292,8 @@ impl Drop for AbandonedCall {
     fn drop(&mut self) {
         if !self.finished {
             let mut res = CallResult::default();
-            // SAFETY: As in `finish`: whoever drops it holds the runtime
-            // lock it was made under, which outlives it (`Abandoned`'s
-            // field order in `call.rs`).
+            // SAFETY: As in `finish`: `_lock` is still held, dropped
+            // after this.
             let _ = unsafe { efimm_cpl3_finish(self.used, &mut res) };
         }
     }
