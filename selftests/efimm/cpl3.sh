@@ -287,35 +287,35 @@ test_no_leftovers() {
 # is killed and gone within 3 s, and the call ends at its timeout, 8 s
 # after it began, a fault that efimm's thread records. The next caller
 # waits for its turn meanwhile, and is then refused until re-armed. A
-# writer (a routed efivarfs write), whose caller must learn how its call
-# ended, waits for it even when killed.
+# writer (SetVariable), whose caller must learn how its call ended, waits
+# for it even when killed.
 KILL_TIMEOUT_MS=8000
 test_killed_caller() {
 	killed_reader && killed_writer
 }
 
-# killed_ms PID: kill -9 PID and print how many ms it took to be gone.
-killed_ms() {
+# kill_child PID: kill -9 PID, a child of this shell, and set gone to how
+# many ms it took to be gone. Not in a subshell, whose wait would not see
+# the child.
+kill_child() {
 	local t0
 
 	t0=$(date +%s%N)
 	kill -9 "$1"
 	wait "$1" 2>/dev/null
-	echo $((($(date +%s%N) - t0) / 1000000))
+	gone=$((($(date +%s%N) - t0) / 1000000))
 }
 
 killed_writer() {
 	local caller gone faults
 
 	faults=$(fault_field faults)
-	echo 1 >"$EFIMM_DEBUGFS/route" && echo hang >"$INJECT" || return 1
-	(printf '\x07\x00\x00\x00kill' >"$TEST_VAR") 2>/dev/null &
+	echo hang >"$INJECT" || return 1
+	(echo "set_variable 1 efimm" >"$BENCH") 2>/dev/null &
 	caller=$!
 	sleep 1
-	gone=$(killed_ms $caller)
-	echo 0 >"$EFIMM_DEBUGFS/route"
+	kill_child $caller
 	echo "# the killed writer was gone after $gone ms"
-	rm -f "$TEST_VAR"
 	[ "$gone" -gt 3000 ] &&
 		[ "$(fault_field faults)" -eq $((faults + 1)) ] &&
 		[ "$(fault_field last_exception)" = timeout ] &&
@@ -334,7 +334,7 @@ killed_reader() {
 	(echo "null 1 efimm" >"$BENCH") 2>/dev/null &
 	caller=$!
 	sleep 1
-	gone=$(killed_ms $caller)
+	kill_child $caller
 	echo "# the killed caller was gone after $gone ms"
 	[ "$gone" -lt 3000 ] || return 1
 	dmesg_new | grep -q 'efimm: null: caller killed' || return 1
