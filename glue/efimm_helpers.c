@@ -1734,6 +1734,22 @@ static bool efimm_cpl3_end(struct efimm_call_result *res)
 }
 
 /*
+ * Whether @m is a cpl3 mm this kernel can run calls in (-EOPNOTSUPP
+ * without seccomp filters, -EINVAL for a cpl0 mm); reaps a task killed
+ * since the last call.
+ */
+static int efimm_cpl3_reap_killed(struct efimm_mm *m)
+{
+	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
+		return -EOPNOTSUPP;
+	if (!m->user || !m->bounce)
+		return -EINVAL;
+	if (cpl3_task.task && efimm_fw_exiting())
+		efimm_cpl3_task_reap();
+	return 0;
+}
+
+/*
  * Start a firmware task for the cpl3 mm @m if it has none (at the first
  * call, and after a call that did not return), and wait until it has
  * confined itself. For efimm's thread only, outside any mm: the task
@@ -1743,14 +1759,10 @@ static bool efimm_cpl3_end(struct efimm_call_result *res)
  */
 int efimm_cpl3_task_ensure(struct efimm_mm *m)
 {
-	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
-		return -EOPNOTSUPP;
-	if (!m->user || !m->bounce)
-		return -EINVAL;
-	if (cpl3_task.task && efimm_fw_exiting())
-		efimm_cpl3_task_reap();
-	if (cpl3_task.task)
-		return 0;
+	int ret = efimm_cpl3_reap_killed(m);
+
+	if (ret || cpl3_task.task)
+		return ret;
 	return efimm_cpl3_task_create(m);
 }
 
@@ -1771,18 +1783,15 @@ int efimm_cpl3_task_ensure(struct efimm_mm *m)
 int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 		    u64 timeout_ns, bool killable, struct efimm_call_result *res)
 {
-	if (!IS_ENABLED(CONFIG_SECCOMP_FILTER))
-		return -EOPNOTSUPP;
-	if (!m->user || !m->bounce)
-		return -EINVAL;
-	/* One killed since the last call. */
-	if (cpl3_task.task && efimm_fw_exiting())
-		efimm_cpl3_task_reap();
-	if (!cpl3_task.task)
-		return -EAGAIN;
-	/* A caller killed before its call, while a task started, makes none. */
+	int ret = efimm_cpl3_reap_killed(m);
+
+	if (ret)
+		return ret;
+	/* A caller killed before its call makes none, nor has a task started. */
 	if (fatal_signal_pending(current))
 		return -EINTR;
+	if (!cpl3_task.task)
+		return -EAGAIN;
 	cpl3_task.fn = (unsigned long)fn;
 	memcpy(cpl3_task.args, args, sizeof(cpl3_task.args));
 
@@ -1798,7 +1807,7 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 	 * could leave its store half written.
 	 */
 	if (killable && wait_event_state(cpl3_task_wq, efimm_cpl3_ended(),
-					 TASK_KILLABLE | TASK_NOLOAD))
+					 (TASK_KILLABLE | TASK_NOLOAD)))
 		return -EINPROGRESS;
 	return efimm_cpl3_end(res) ? 0 : -EAGAIN;
 }

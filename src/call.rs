@@ -442,8 +442,9 @@ impl Shared {
     /// interruptible (`EINTR`, nothing was sent). Waiting for the firmware
     /// is not at CPL0, where it may be writing into the caller's buffers
     /// until it returns; at CPL3, where it writes only its bounce area, a
-    /// fatal signal ends the wait (`EINTR`) and leaves the call to the
-    /// thread, which keeps the turn until it ends. After a firmware fault,
+    /// fatal signal ends the wait (`EINTR`) of a call that changes nothing
+    /// the firmware stores and leaves the call to the thread, which keeps
+    /// the turn until it ends. After a firmware fault,
     /// until re-armed: `EIO`. Returns the result and the caller's wall
     /// time, once the thread, if it made the call, has dropped `call`; or
     /// an error with `call` never sent and dropped here.

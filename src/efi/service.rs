@@ -37,14 +37,16 @@ impl Service {
     ];
 
     /// Whether a call changes what the firmware stores (a variable, the
-    /// time, the alarm) or the machine: its caller must learn how it
-    /// ended, as efivarfs keeps its files in step with the store by it.
+    /// time, the alarm, the monotonic count) or the machine: its caller
+    /// must learn how it ended, as efivarfs keeps its files in step with
+    /// the store by it.
     pub(crate) fn changes_state(self) -> bool {
         matches!(
             self,
             Service::SetTime
                 | Service::SetWakeupTime
                 | Service::SetVariable
+                | Service::GetNextHighMonotonicCount
                 | Service::ResetSystem
                 | Service::UpdateCapsule
         )

@@ -9,6 +9,7 @@ use super::firmware::{
     Cpl3Args,
     Cpl3Call,
     FirmwareFn,
+    Ran,
     RuntimeLockGuard, //
 };
 use super::mm::{
@@ -113,11 +114,11 @@ impl FirmwareFn {
         // A call that changes what the firmware stores is seen through by
         // its caller, who must learn how it ended.
         let killable = !service.changes_state();
-        let mut res = match self.run_cpl3(&lock, mm, &args, timeout_ns, killable) {
+        let (mut res, lock) = match self.run_cpl3(lock, mm, &args, timeout_ns, killable, plan.used)
+        {
             // The firmware's until it ends: not read, not zeroed here.
-            Ok(Err(in_flight)) => return Ok(in_flight.abandon(lock, plan.used)),
-            Ok(Ok(r)) => Ok(r),
-            Err(e) => Err(e),
+            Ran::Abandoned(abandoned) => return Ok(Cpl3Call::Abandoned(abandoned)),
+            Ran::Ended(res, lock) => (res, lock),
         };
         // SAFETY: As above; `run_cpl3` returned once the firmware's task
         // had returned or exited: no user code writes the area until the

@@ -80,9 +80,9 @@ extern "C" {
 /// Unlike the kernel's lock guards, `Send`: the lock is a semaphore, which
 /// any task may release, and a cpl3 call whose caller was killed goes on
 /// holding it, handed to efimm's thread (`AbandonedCall`). The owner the
-/// kernel records stays the caller until the release; only the kernel's
-/// recovery from a fault in kernel-mode firmware compares it, and a cpl3
-/// call runs none.
+/// kernel records stays the caller, which may be gone, until the release:
+/// it is only ever compared with `current` (`efi_runtime_assert_lock_held`),
+/// by a task that holds the lock itself.
 pub(crate) struct RuntimeLockGuard(());
 
 impl RuntimeLockGuard {
@@ -180,29 +180,31 @@ impl FirmwareFn {
         args: &Cpl3Args,
         timeout_ns: u64,
     ) -> Result<Cpl3Call> {
-        match self.run_cpl3(&lock, mm, args, timeout_ns, true)? {
-            Ok(mut res) => {
+        match self.run_cpl3(lock, mm, args, timeout_ns, true, 0) {
+            Ran::Abandoned(abandoned) => Ok(Cpl3Call::Abandoned(abandoned)),
+            Ran::Ended(res, lock) => {
+                let mut res = res?;
                 res.scrubbed_pages += scrub_cpl3(&lock, mm);
                 Ok(Cpl3Call::Done(res))
             }
-            Err(in_flight) => Ok(in_flight.abandon(lock, 0)),
         }
     }
 
     /// `call_cpl3` without the scrub, for a caller that reads the bounce
-    /// area, zeroes what it filled and then calls [`scrub_cpl3`]; a fatal
-    /// signal ends the wait only if `killable`, with the call still
-    /// [`InFlight`].
+    /// area, zeroes the `used` bytes it filled and then calls
+    /// [`scrub_cpl3`]; a fatal signal ends the wait only if `killable`.
+    /// The lock comes back only with no call in flight.
     pub(super) fn run_cpl3(
         self,
-        _lock: &RuntimeLockGuard,
+        lock: RuntimeLockGuard,
         mm: &OwnedMm,
         args: &Cpl3Args,
         timeout_ns: u64,
         killable: bool,
-    ) -> Result<core::result::Result<CallResult, InFlight>> {
+        used: usize,
+    ) -> Ran {
         if mm.mode() != Mode::Cpl3 {
-            return Err(EINVAL);
+            return Ran::Ended(Err(EINVAL), lock);
         }
         let mut res = CallResult::default();
         // SAFETY: We hold the runtime lock (guard), so no other call is in
@@ -224,28 +226,23 @@ impl FirmwareFn {
             )
         };
         if ret == -(bindings::EINPROGRESS as c_int) {
-            return Ok(Err(InFlight(())));
+            // INVARIANT: the lock goes with the call in flight.
+            return Ran::Abandoned(AbandonedCall {
+                used,
+                finished: false,
+                _lock: lock,
+            });
         }
-        to_result(ret)?;
-        Ok(Ok(res))
+        Ran::Ended(to_result(ret).map(|()| res), lock)
     }
 }
 
-/// A cpl3 call still in the firmware whose caller stopped waiting.
-#[must_use]
-pub(super) struct InFlight(());
-
-impl InFlight {
-    /// Hands the call over with the runtime lock it was made under, which
-    /// it holds until it ends; `used` bytes of the bounce area are its
-    /// caller's, to zero then.
-    pub(super) fn abandon(self, lock: RuntimeLockGuard, used: usize) -> Cpl3Call {
-        Cpl3Call::Abandoned(AbandonedCall {
-            used,
-            finished: false,
-            _lock: lock,
-        })
-    }
+/// What became of a cpl3 call and the runtime lock it was made under.
+pub(super) enum Ran {
+    /// No call in flight: how it ended, or why none was made, and the lock.
+    Ended(Result<CallResult>, RuntimeLockGuard),
+    /// Still in the firmware, which holds the lock.
+    Abandoned(AbandonedCall),
 }
 
 /// How a cpl3 call ended for its caller.
@@ -262,6 +259,11 @@ pub(crate) enum Cpl3Call {
 /// A cpl3 call in flight that its caller no longer waits for, with the
 /// runtime lock it was made under, released once it has ended: dropped
 /// unfinished, it finishes first.
+///
+/// # Invariants
+///
+/// Made only by [`FirmwareFn::run_cpl3`] for the call in flight, with the
+/// lock that call was made under.
 #[must_use]
 pub(crate) struct AbandonedCall {
     /// Bytes of the bounce area its caller filled, zeroed at the end.
