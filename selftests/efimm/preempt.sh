@@ -7,7 +7,7 @@
 # as switched_out); the kernel's path keeps preemption off. Checked as
 # events, not times (timings are make bench's): a real service preempted
 # mid-call, the firmware's FPU registers intact after preemptions and
-# softirqs that use the FPU, an exception taken after a preemption
+# interrupts that use the FPU, an exception taken after a preemption
 # contained like any other, firmware that returns with interrupts
 # disabled caught and repaired.
 
@@ -59,8 +59,9 @@ test_service_preempted() {
 # efimm's spin call fills xmm0, xmm7 and xmm15 with a pattern, spins for
 # a while and fails unless they still hold it; meanwhile the SCHED_FIFO
 # waker preempts it (user tasks reload their own FPU registers) and a
-# timer of the mmprobe module zeroes those registers in softirq context on
-# the same CPU, inside kernel_fpu_begin(), as softirq crypto code may.
+# timer of the mmprobe module zeroes those registers in hard interrupt
+# context on the same CPU, inside kernel_fpu_begin(), whenever
+# irq_fpu_usable() allows, as interrupt-time crypto code does.
 test_fpu_survives() {
 	local runs errors min
 	insmod "$PROBE_KO" || return 1
@@ -74,7 +75,7 @@ test_fpu_survives() {
 	errors=$(bench_value errors)
 	min=$(bench_value min_ns)
 	echo "# 5 spin calls: $errors with their FPU registers changed;" \
-		"softirq FPU uses meanwhile: $runs; the shortest took $min ns," \
+		"interrupt FPU uses meanwhile: $runs; the shortest took $min ns," \
 		"the waker on their CPU was $LATENESS_NS ns late at worst"
 	# Preempted, as the waker saw it: a call that kept its CPU would make
 	# the waker wait out most of it. Half the shortest call is a bound
@@ -135,7 +136,7 @@ fi
 ktap_test_result "the efimm thread can be pinned to CPU $CPU" test_pinned
 ktap_test_result "a SCHED_FIFO thread preempts the firmware in the middle of SetVariable" \
 	test_service_preempted
-ktap_test_result "the firmware's FPU registers survive preemptions and softirq FPU use; a waker on its CPU waits under half a call" \
+ktap_test_result "the firmware's FPU registers survive preemptions and interrupt FPU use; a waker on its CPU waits under half a call" \
 	test_fpu_survives
 if [ -e "$INJECT" ]; then
 	ktap_test_result "an exception after a preemption is contained and counted" \

@@ -11,7 +11,9 @@
  * return EFI_SUCCESS: the RTC index with the NMI mask bit set, CMOS
  * register 0x40 (the BIOS's, beyond the RTC) or the PCI configuration
  * address; "arm pmtimer" to make it read the ACPI PM timer twice and
- * return EFI_SUCCESS if it advanced, an error if not; write "disarm" to
+ * return EFI_SUCCESS if it advanced, an error if not; "arm spin" to make
+ * it spin for SPIN_MS on the TSC and return EFI_SUCCESS (a long firmware
+ * call, for softirq.sh); write "disarm" to
  * put the code and the slot back. Read three lines:
  * "armed <0|1>", "slot_rewritten <0|1>" (the table's GetVariable slot holds
  * hostile_target() now: the payload ran) and "target_calls <n>" (how often
@@ -46,6 +48,7 @@
 #include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <asm/tsc.h>
 
 static atomic64_t target_calls;
 
@@ -169,6 +172,30 @@ static int pm_timer_payload(u8 *code)
 	return 0;
 }
 
+/* How long a GetTime armed with "spin" takes. */
+#define SPIN_MS		250
+
+/*
+ * rdtsc; mov %eax, %ecx; 1: pause; rdtsc; sub %ecx, %eax;
+ * cmp $cycles, %eax; jb 1b; xor %eax, %eax; ret
+ */
+static int spin_payload(u8 *code)
+{
+	static const u8 head[] = { 0x0f, 0x31, 0x89, 0xc1, 0xf3, 0x90, 0x0f,
+				   0x31, 0x29, 0xc8, 0x3d };
+	static const u8 tail[] = { 0x72, 0xf3, 0x31, 0xc0, 0xc3 };
+	u64 cycles = (u64)tsc_khz * SPIN_MS;
+	u32 imm = cycles;
+
+	/* The low 32 bits of the TSC, compared modulo 2^32. */
+	if (!cycles || cycles > U32_MAX)
+		return -ERANGE;
+	memcpy(code, head, sizeof(head));
+	memcpy(&code[sizeof(head)], &imm, 4);
+	memcpy(&code[sizeof(head) + 4], tail, sizeof(tail));
+	return 0;
+}
+
 /* Rewrite GetTime's entry with @payload: "" for the slot payload. */
 static int hostile_arm(const char *payload)
 {
@@ -180,6 +207,8 @@ static int hostile_arm(const char *payload)
 		return -EBUSY;
 	if (!strcmp(payload, "pmtimer")) {
 		i = ARRAY_SIZE(port_payloads);
+	} else if (!strcmp(payload, "spin")) {
+		i = ARRAY_SIZE(port_payloads) + 1;
 	} else if (*payload) {
 		for (i = 0; i < ARRAY_SIZE(port_payloads); i++)
 			if (!strcmp(payload, port_payloads[i].name))
@@ -198,6 +227,8 @@ static int hostile_arm(const char *payload)
 		slot_payload(code);
 	else if (i == ARRAY_SIZE(port_payloads))
 		ret = pm_timer_payload(code);
+	else if (i == ARRAY_SIZE(port_payloads) + 1)
+		ret = spin_payload(code);
 	else
 		memcpy(code, port_payloads[i].code, port_payloads[i].len);
 	memunmap(code);
