@@ -70,6 +70,12 @@ bool efimm_runtime_sealed(void)
 	return efi_enabled(EFI_RUNTIME_SEALED);
 }
 
+/* Set by efi_runtime_close() after a fault, until efi_runtime_reopen(). */
+bool efimm_runtime_closed(void)
+{
+	return efi_enabled(EFI_RUNTIME_CLOSED);
+}
+
 bool efimm_booted_lowmap(void)
 {
 	return efi_enabled(EFI_LOWMAP);

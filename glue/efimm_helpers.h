@@ -143,6 +143,7 @@ extern const u8 efimm_cpl3_wait[], efimm_cpl3_unconfined[];
 /* Implemented in C (efimm_helpers.c), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);
 bool efimm_runtime_sealed(void);
+bool efimm_runtime_closed(void);
 bool efimm_booted_lowmap(void);
 unsigned long efimm_user_limit(void);
 bool efimm_p4d_folded(void);

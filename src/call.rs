@@ -245,7 +245,9 @@ impl Shared {
                 busy: false,
                 request: None,
                 result: None,
-                faults: FaultLog::default(),
+                // The firmware faulted under an earlier efimm, which
+                // closed the kernel's path: the same state, until re-armed.
+                faults: FaultLog::new(sys::runtime_closed()),
                 inject: None,
                 entries: None,
             }),
@@ -403,11 +405,20 @@ impl Shared {
         self.mailbox.lock().faults.write(f)
     }
 
-    /// Takes calls again after a firmware fault.
-    pub(crate) fn rearm(&self) {
+    /// Takes calls again after a firmware fault, and the kernel's own path
+    /// too if a fault efimm contained at CPL0 closed it (in this load of
+    /// efimm or an earlier one). `EINTR` if a signal comes first.
+    pub(crate) fn rearm(&self) -> Result {
+        if sys::runtime_closed() {
+            let lock = RuntimeLockGuard::lock()?;
+            if sys::reopen_kernel_path(&lock).is_err() {
+                pr_notice!("runtime services stay off: sealed since they were closed\n");
+            }
+        }
         if self.mailbox.lock().faults.rearm() {
             pr_info!("re-armed after a firmware fault\n");
         }
+        Ok(())
     }
 
     /// Makes the next call fault in the firmware, or (`None`) not;
@@ -709,7 +720,15 @@ impl EntryPoints {
         };
         let lock = RuntimeLockGuard::lock()?;
         match mm.mode() {
-            Mode::Cpl0 => Ok(f.call(&lock, mm, thread, args)),
+            Mode::Cpl0 => {
+                let res = f.call(&lock, mm, thread, args);
+                // The firmware may have stopped halfway through an update
+                // of its own state: the kernel's path stays out of it too.
+                if res.faulted {
+                    sys::close_kernel_path(&lock);
+                }
+                Ok(res)
+            }
             // Its callers make their calls themselves (`submit`).
             Mode::Cpl3 => Err(EINVAL),
         }

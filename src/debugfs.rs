@@ -122,10 +122,7 @@ fn watch_kernel_path(_: &Files, reader: &mut UserSliceReader) -> Result {
 fn rearm(f: &Files, reader: &mut UserSliceReader) -> Result {
     let mut buf = [0; MAX_COMMAND];
     match read_command(reader, &mut buf)? {
-        "rearm" => {
-            f.shared.rearm();
-            Ok(())
-        }
+        "rearm" => f.shared.rearm(),
         _ => Err(EINVAL),
     }
 }

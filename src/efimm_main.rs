@@ -146,9 +146,12 @@ impl kernel::Module for Efimm {
             pr_err!("mode=cpl0: the firmware has run at CPL3 in this boot, and may not run in kernel mode again until reboot\n");
             return Err(EPERM);
         }
-        if !sys::runtime_services_enabled() && !sys::runtime_sealed() {
+        if !sys::runtime_services_enabled() && !sys::runtime_sealed() && !sys::runtime_closed() {
             pr_err!("EFI runtime services are not available\n");
             return Err(ENODEV);
+        }
+        if sys::runtime_closed() {
+            pr_warn!("runtime services closed after a fault in the firmware: write rearm to the fault file to call it again\n");
         }
         if !sys::booted_lowmap() {
             pr_err!("the firmware is not mapped 1:1 in the lower half: boot with efi=lowmap\n");

@@ -176,6 +176,15 @@ pub(crate) struct FaultLog {
 }
 
 impl FaultLog {
+    /// A log that starts disarmed if `disarmed`: for a load of efimm after
+    /// an earlier one closed the kernel's path on a fault.
+    pub(crate) fn new(disarmed: bool) -> Self {
+        FaultLog {
+            disarmed,
+            ..Default::default()
+        }
+    }
+
     pub(crate) fn record(&mut self, fault: Fault) {
         self.faults += 1;
         self.by_exception[fault.exception().index()] += 1;

@@ -6,7 +6,9 @@
 # CONFIG_FAULT_INJECTION_DEBUG_FS): the kernel survives, the caller gets
 # an EFI error, the exception is counted by kind and service and described
 # in the `fault` file, efimm refuses calls until re-armed, and works again
-# afterwards. Page faults (a jump into an NX data page, a jump to the
+# afterwards. The kernel's own path to the firmware is closed as well
+# until then, and the kernel tainted (I, TAINT_FIRMWARE_WORKAROUND): the
+# firmware may have stopped halfway through an update of its own state. Page faults (a jump into an NX data page, a jump to the
 # unmapped address 0) and #GP, #UD, #DE and int3, each taken by a function
 # on efimm's own page in the mm.
 
@@ -20,6 +22,17 @@ INJECT=$EFIMM_DEBUGFS/inject_fault
 
 boot_order() {
 	cat "$EFIVARS"/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c
+}
+
+TAINT_FIRMWARE_WORKAROUND=$((1 << 11))
+
+tainted_firmware_workaround() {
+	(($(cat /proc/sys/kernel/tainted) & TAINT_FIRMWARE_WORKAROUND))
+}
+
+# kernel_path_errors: the errors of one GetTime through the kernel's path.
+kernel_path_errors() {
+	echo "get_time 1 kernel" >"$EFIMM_DEBUGFS/bench" && bench_value errors
 }
 
 test_armed_at_load() {
@@ -54,14 +67,23 @@ fault_cycle() {
 		[ "$(fault_field last_cause)" = "$cause" ] &&
 		[ "$(cat "$INJECT")" = none ] &&
 		dmesg_new | grep -q "efimm: get_variable took $exception at ip" || return 1
-	# Disarmed: efivarfs gets EIO (EFI_DEVICE_ERROR), efimm's bench EIO.
+	# Disarmed: efivarfs gets EIO (EFI_DEVICE_ERROR), efimm's bench EIO,
+	# the kernel's path EFI_DEVICE_ERROR, and the kernel is tainted.
 	err=$(boot_order 2>&1 >/dev/null) && return 1
 	echo "# while disarmed: $err"
 	echo "get_time 1 efimm" 2>/dev/null >"$EFIMM_DEBUGFS/bench" && return 1
+	echo "# the kernel's path while disarmed: $(kernel_path_errors) errors," \
+		"last $(bench_value last_error); tainted $(cat /proc/sys/kernel/tainted)"
+	[ "$(kernel_path_errors)" = 1 ] && tainted_firmware_workaround &&
+		dmesg_new | grep -q 'runtime services closed after an exception in the firmware' ||
+		return 1
+	dmesg_mark
 	echo rearm >"$FAULT" || return 1
 	after=$(boot_order | od -An -tx1) || return 1
 	[ "$(fault_field state)" = armed ] && [ "$before" = "$after" ] &&
-		echo "get_time 3 efimm" >"$EFIMM_DEBUGFS/bench"
+		echo "get_time 3 efimm" >"$EFIMM_DEBUGFS/bench" &&
+		[ "$(kernel_path_errors)" = 0 ] &&
+		dmesg_new | grep -q 'runtime services reopened after an exception in the firmware'
 }
 
 # on_stub_page IP: IP lies on efimm's own page (the null call's).
@@ -131,11 +153,17 @@ test_bad_writes() {
 	[ "$(cat "$INJECT")" = none ]
 }
 
+# The kernel's path stays closed without efimm; a new efimm starts
+# disarmed, and re-arming it opens both.
 test_unload_disarmed() {
 	echo nx >"$INJECT" && echo "get_time 1 efimm" 2>/dev/null >"$EFIMM_DEBUGFS/bench"
 	[ "$(fault_field state)" = disarmed ] || return 1
 	dmesg_mark
-	efimm_unload && dmesg_new | grep -q 'dedicated mm released (mm_users 0)'
+	efimm_unload && dmesg_new | grep -q 'dedicated mm released (mm_users 0)' || return 1
+	efimm_load route=0 && [ "$(fault_field state)" = disarmed ] &&
+		[ "$(kernel_path_errors)" = 1 ] && echo rearm >"$FAULT" &&
+		[ "$(fault_field state)" = armed ] &&
+		[ "$(kernel_path_errors)" = 0 ] && efimm_unload
 }
 
 require_lowmap
@@ -156,5 +184,5 @@ ktap_test_result "invalid opcode: contained, counted, refused until re-armed" te
 ktap_test_result "divide error: contained, counted, refused until re-armed" test_de
 ktap_test_result "int3: contained, counted, refused until re-armed" test_int3
 ktap_test_result "malformed writes to fault and inject_fault, and cpl3-only faults, are refused" test_bad_writes
-ktap_test_result "unloading while disarmed frees the mm" test_unload_disarmed
+ktap_test_result "unloading while disarmed frees the mm; the kernel's path stays closed until a new efimm is re-armed" test_unload_disarmed
 ktap_finished

@@ -12,6 +12,7 @@ use kernel::{
 extern "C" {
     fn efimm_runtime_services_enabled() -> bool;
     fn efimm_runtime_sealed() -> bool;
+    fn efimm_runtime_closed() -> bool;
     fn efimm_booted_lowmap() -> bool;
     fn efimm_user_limit() -> c_ulong;
     fn efimm_p4d_folded() -> bool;
@@ -32,6 +33,13 @@ pub(crate) fn runtime_services_enabled() -> bool {
 pub(crate) fn runtime_sealed() -> bool {
     // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
     unsafe { efimm_runtime_sealed() }
+}
+
+/// Whether runtime services are off until re-armed: an efimm closed the
+/// kernel's path after a fault in the firmware (`efi_runtime_close()`).
+pub(crate) fn runtime_closed() -> bool {
+    // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
+    unsafe { efimm_runtime_closed() }
 }
 
 /// `Err(EPERM)` if kernel lockdown forbids userspace to drive runtime

@@ -64,6 +64,8 @@ extern "C" {
     fn efimm_cpl3_scrub(m: *mut RawMm) -> u32;
     fn efimm_cpl3_task_end(m: *mut RawMm);
     fn efi_runtime_seal() -> c_int;
+    fn efi_runtime_close();
+    fn efi_runtime_reopen() -> c_int;
     fn efimm_cpl3_task_ensure(mm: *mut RawMm) -> c_int;
     fn efimm_cpl3_call(
         mm: *mut RawMm,
@@ -339,6 +341,25 @@ pub(crate) fn seal(_lock: &RuntimeLockGuard) -> Result {
     // SAFETY: We hold the runtime lock (guard), as `efi_runtime_seal()`
     // requires: no call in kernel mode is in flight.
     to_result(unsafe { efi_runtime_seal() })
+}
+
+/// Closes the kernel's own path to the firmware, as efimm's is after an
+/// exception it contained at CPL0: the firmware may have stopped halfway
+/// through an update of its own state. Taints the kernel
+/// (`TAINT_FIRMWARE_WORKAROUND`); `reopen_kernel_path` undoes the rest.
+pub(crate) fn close_kernel_path(_lock: &RuntimeLockGuard) {
+    // SAFETY: We hold the runtime lock (guard), as `efi_runtime_close()`
+    // requires: no call is in flight.
+    unsafe { efi_runtime_close() }
+}
+
+/// Opens the kernel's path again if `close_kernel_path` closed it; `EPERM`
+/// if anything else disabled runtime services (a seal, the kernel's own
+/// handler of a page fault in the firmware).
+pub(crate) fn reopen_kernel_path(_lock: &RuntimeLockGuard) -> Result {
+    // SAFETY: We hold the runtime lock (guard), as `efi_runtime_reopen()`
+    // requires.
+    to_result(unsafe { efi_runtime_reopen() })
 }
 
 /// Ends the firmware task of the cpl3 mm `mm`, if it has one, and waits

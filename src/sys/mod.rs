@@ -35,6 +35,7 @@ pub(crate) use boot::{
     memory_attributes,
     memory_map,
     p4d_folded,
+    runtime_closed,
     runtime_sealed,
     runtime_services_enabled,
     runtime_table,
@@ -46,7 +47,9 @@ pub(crate) use cpl3::{
     Mode, //
 };
 pub(crate) use firmware::{
+    close_kernel_path,
     end_cpl3_task,
+    reopen_kernel_path,
     seal,
     start_cpl3_task,
     AbandonedCall,
