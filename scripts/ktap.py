@@ -250,6 +250,11 @@ def fact_problem(fact, facts):
             return f"runtime map 1:1: {get('runtime_map_identity')}"
         if not (get("efimm_load") or "").startswith("refused"):
             return f"efimm loaded without efi=lowmap: {get('efimm_load')}"
+    elif fact == "noruntime":
+        if get("runtime_map_identity") != "absent":
+            return f"runtime map: {get('runtime_map_identity')}"
+        if "No such device" not in (get("efimm_load") or ""):
+            return f"efimm did not refuse with ENODEV: {get('efimm_load')}"
     elif fact in ("cpl0", "cpl3"):
         if get("efimm_mode") != fact:
             return f"efimm's mode file says {get('efimm_mode')}"

@@ -21,8 +21,8 @@ BOOTS_TXT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          "..", "selftests", "boots.txt")
 
 # What a boot may claim to prove, checked against scripts/guest-facts.sh.
-FACTS = ("lowmap", "default", "cpl0", "cpl3", "pti", "kmemleak", "smp",
-         "inject_fault", "lockdown", "sealed", "debug")
+FACTS = ("lowmap", "default", "noruntime", "cpl0", "cpl3", "pti", "kmemleak",
+         "smp", "inject_fault", "lockdown", "sealed", "debug")
 KERNELS = ("normal", "debug")
 
 

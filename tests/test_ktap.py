@@ -239,6 +239,16 @@ class PlanTest(unittest.TestCase):
         self.assertIn("debug_locks", ktap.fact_problem("debug", dict(good, debug_locks="absent")))
         self.assertIn("KASAN", ktap.fact_problem("debug", dict(good, kasan="0")))
 
+    def test_noruntime_needs_no_map_and_an_enodev_refusal(self):
+        good = {"runtime_map_identity": "absent",
+                "efimm_load": "refused: insmod: ERROR: could not insert module: No such device"}
+        self.assertIsNone(ktap.fact_problem("noruntime", good))
+        self.assertIn("runtime map", ktap.fact_problem(
+            "noruntime", dict(good, runtime_map_identity="yes")))
+        self.assertIn("ENODEV", ktap.fact_problem("noruntime", dict(good, efimm_load="ok")))
+        self.assertIn("ENODEV", ktap.fact_problem(
+            "noruntime", dict(good, efimm_load="refused: Operation not supported")))
+
     def test_no_facts_prove_nothing(self):
         got = self.judged(GOOD, {})
         self.assertFalse(got["boot proves lowmap"].passed)

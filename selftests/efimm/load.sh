@@ -7,6 +7,8 @@
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
+PROBE_KO=$(dirname "$0")/mmprobe/efimm_mmprobe.ko
+
 # insmod_fails ERROR_TEXT DMESG_TEXT ARGS...: insmod refuses with that
 # error, the kernel log says why, and nothing is left loaded.
 insmod_fails() {
@@ -34,6 +36,22 @@ test_refuses_route_abc() {
 
 test_refuses_without_lowmap() {
 	insmod_fails "Operation not supported" "boot with efi=lowmap"
+}
+
+test_refuses_without_runtime() {
+	insmod_fails "No such device" "EFI runtime services are not available"
+}
+
+# efi=lowmap with runtime services off: the kernel must not claim a 1:1
+# map it never made (EFI_LOWMAP, which efimm trusts), as read by a test
+# module of its own.
+test_no_lowmap_without_runtime() {
+	local flags
+	insmod "$PROBE_KO" || return 1
+	flags=$(cat /sys/kernel/debug/efimm_efi_flags)
+	rmmod efimm_mmprobe
+	echo "$flags" | sed 's/^/# /'
+	echo "$flags" | grep -qx 'runtime_services 0' && echo "$flags" | grep -qx 'lowmap 0'
 }
 
 test_loads_and_unloads() {
@@ -129,7 +147,13 @@ if ! efimm_unload; then
 	exit "$KSFT_FAIL"
 fi
 ktap_print_header
-if lowmap_booted; then
+if grep -qw 'efi=noruntime' /proc/cmdline; then
+	ktap_set_plan 2
+	ktap_test_result "without runtime services, insmod fails with ENODEV and says why" \
+		test_refuses_without_runtime
+	ktap_test_result "efi=lowmap is not advertised without runtime services" \
+		test_no_lowmap_without_runtime
+elif lowmap_booted; then
 	ktap_set_plan 7
 	ktap_test_result "loads, reports its regions, unloads and frees its mm" test_loads_and_unloads
 	ktap_test_result "an open debugfs file keeps efimm loaded until closed" \

@@ -13,9 +13,13 @@
  * kernel_fpu_begin()/end() every 500 us for that long, whenever
  * irq_fpu_usable() allows, as interrupt-time crypto code does; read how
  * often it did. (Softirqs never run on top of the firmware.)
+ *
+ * /sys/kernel/debug/efimm_efi_flags, read-only: "runtime_services <0|1>"
+ * and "lowmap <0|1>", the kernel's EFI_RUNTIME_SERVICES and EFI_LOWMAP.
  */
 
 #include <linux/debugfs.h>
+#include <linux/efi.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/module.h>
@@ -173,6 +177,16 @@ static const struct file_operations clobber_fops = {
 	.write = clobber_write,
 };
 
+static struct dentry *flags_file;
+
+static int efi_flags_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "runtime_services %d\nlowmap %d\n",
+		   efi_enabled(EFI_RUNTIME_SERVICES), efi_enabled(EFI_LOWMAP));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(efi_flags);
+
 static int __init probe_init(void)
 {
 	hrtimer_setup(&clobber_timer, clobber, CLOCK_MONOTONIC,
@@ -187,11 +201,19 @@ static int __init probe_init(void)
 		debugfs_remove(probe_file);
 		return PTR_ERR(clobber_file);
 	}
+	flags_file = debugfs_create_file("efimm_efi_flags", 0400, NULL, NULL,
+					 &efi_flags_fops);
+	if (IS_ERR(flags_file)) {
+		debugfs_remove(clobber_file);
+		debugfs_remove(probe_file);
+		return PTR_ERR(flags_file);
+	}
 	return 0;
 }
 
 static void __exit probe_exit(void)
 {
+	debugfs_remove(flags_file);
 	debugfs_remove(clobber_file);
 	debugfs_remove(probe_file);
 	hrtimer_cancel(&clobber_timer);
@@ -199,5 +221,5 @@ static void __exit probe_exit(void)
 
 module_init(probe_init);
 module_exit(probe_exit);
-MODULE_DESCRIPTION("efimm kselftest: is an address mapped in each CPU's loaded page tables; interrupt FPU use");
+MODULE_DESCRIPTION("efimm kselftest: is an address mapped in each CPU's loaded page tables; interrupt FPU use; the EFI flags");
 MODULE_LICENSE("GPL");
