@@ -790,12 +790,12 @@ u64 efimm_firmware_overlaps(void)
 
 /*
  * Call @fn in @m with what arch_efi_call_virt_setup()/teardown() put
- * around a call on efi_mm: enter @m (as use_temporary_mm() switches to
- * efi_mm), kernel FPU with FCW/MXCSR initialised, IBRS for firmware,
- * CR4.LASS cleared, IBT off unless the firmware supports it and hardware
- * breakpoints off (efi_fw_call_cpu_*()), the IRQ flags checked afterwards,
- * then leave @m for init_mm, so that no CPU keeps it loaded after the
- * call. Unlike the kernel's path, the firmware itself runs preemptible
+ * around a call on efi_mm: kernel FPU with FCW/MXCSR initialised, IBRS for
+ * firmware, CR4.LASS cleared, IBT off unless the firmware supports it,
+ * hardware breakpoints off and softirqs to ksoftirqd
+ * (efi_fw_call_cpu_*()), then enter @m (as use_temporary_mm() switches to
+ * efi_mm), the IRQ flags checked afterwards, then leave @m for init_mm,
+ * so that no CPU keeps it loaded after the call. Unlike the kernel's path, the firmware itself runs preemptible
  * (fw_preempt above): preemption is off only while the CPU is set up and
  * restored, and that longest stretch is what res->preempt_off_ns reports.
  * The caller is efimm's thread, outside any mm, and holds the EFI runtime
@@ -819,9 +819,10 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 
 	preempt_disable();
 	t0 = local_clock();
-	kthread_use_mm(m->mm);
 	kthread_fpu_begin(KFPU_387 | KFPU_MXCSR);
+	/* First, so that no softirq runs with the firmware mapped. */
 	fw_preempt.ibt = efi_fw_call_cpu_begin();
+	kthread_use_mm(m->mm);
 	local_save_flags(flags);
 	fw_fault.hit = false;
 	efimm_fw_enter();
@@ -852,9 +853,9 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	res->irq_flags_corrupted = (flags ^ cur) & X86_EFLAGS_IF;
 	if (res->irq_flags_corrupted)
 		local_irq_restore(flags);
+	efimm_leave_mm(m);
 	efi_fw_call_cpu_end(fw_preempt.ibt);
 	kthread_fpu_end();
-	efimm_leave_mm(m);
 	res->preempt_off_ns = max(setup_ns, local_clock() - t0);
 	res->switched_out = fw_preempt.switched_out;
 	preempt_enable();
@@ -862,6 +863,13 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	preempt_notifier_unregister(&fw_preempt.notifier);
 	migrate_enable();
 	mmput(m->mm);
+	/*
+	 * The softirqs interrupts raised during the call went to ksoftirqd
+	 * (efi_fw_call_cpu_begin()), which may not have run yet: run what is
+	 * left here, as the kernel's path does when its FPU section ends.
+	 */
+	local_bh_disable();
+	local_bh_enable();
 }
 
 /* The firmware at CPL3 (mode=cpl3) ------------------------------------ */

@@ -412,7 +412,7 @@ impl Shared {
         if sys::runtime_closed() {
             let lock = RuntimeLockGuard::lock()?;
             if sys::reopen_kernel_path(&lock).is_err() {
-                pr_notice!("runtime services stay off: sealed since they were closed\n");
+                pr_notice!("runtime services stay off: the kernel disabled them\n");
             }
         }
         if self.mailbox.lock().faults.rearm() {
@@ -721,6 +721,11 @@ impl EntryPoints {
         let lock = RuntimeLockGuard::lock()?;
         match mm.mode() {
             Mode::Cpl0 => {
+                // Checked again under the lock: the kernel may have
+                // disabled them since the caller looked.
+                if !sys::runtime_services_enabled() {
+                    return Err(ENODEV);
+                }
                 let res = f.call(&lock, mm, thread, args);
                 // The firmware may have stopped halfway through an update
                 // of its own state: the kernel's path stays out of it too.

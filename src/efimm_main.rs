@@ -146,7 +146,7 @@ impl kernel::Module for Efimm {
             pr_err!("mode=cpl0: the firmware has run at CPL3 in this boot, and may not run in kernel mode again until reboot\n");
             return Err(EPERM);
         }
-        if !sys::runtime_services_enabled() && !sys::runtime_sealed() && !sys::runtime_closed() {
+        if !sys::runtime_services_enabled() && !sys::runtime_sealed() {
             pr_err!("EFI runtime services are not available\n");
             return Err(ENODEV);
         }

@@ -35,8 +35,8 @@ pub(crate) fn runtime_sealed() -> bool {
     unsafe { efimm_runtime_sealed() }
 }
 
-/// Whether runtime services are off until re-armed: an efimm closed the
-/// kernel's path after a fault in the firmware (`efi_runtime_close()`).
+/// Whether the kernel's path is closed until re-armed: an efimm closed it
+/// after a fault in the firmware (`efi_runtime_close()`).
 pub(crate) fn runtime_closed() -> bool {
     // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
     unsafe { efimm_runtime_closed() }

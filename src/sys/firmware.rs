@@ -343,10 +343,11 @@ pub(crate) fn seal(_lock: &RuntimeLockGuard) -> Result {
     to_result(unsafe { efi_runtime_seal() })
 }
 
-/// Closes the kernel's own path to the firmware, as efimm's is after an
-/// exception it contained at CPL0: the firmware may have stopped halfway
-/// through an update of its own state. Taints the kernel
-/// (`TAINT_FIRMWARE_WORKAROUND`); `reopen_kernel_path` undoes the rest.
+/// Closes the kernel's own path to the firmware (every service but
+/// ResetSystem), as efimm's is after an exception it contained at CPL0:
+/// the firmware may have stopped halfway through an update of its own
+/// state. Taints the kernel (`TAINT_FIRMWARE_WORKAROUND`);
+/// `reopen_kernel_path` undoes the rest.
 pub(crate) fn close_kernel_path(_lock: &RuntimeLockGuard) {
     // SAFETY: We hold the runtime lock (guard), as `efi_runtime_close()`
     // requires: no call is in flight.
@@ -354,7 +355,7 @@ pub(crate) fn close_kernel_path(_lock: &RuntimeLockGuard) {
 }
 
 /// Opens the kernel's path again if `close_kernel_path` closed it; `EPERM`
-/// if anything else disabled runtime services (a seal, the kernel's own
+/// if runtime services are disabled all the same (a seal, the kernel's own
 /// handler of a page fault in the firmware).
 pub(crate) fn reopen_kernel_path(_lock: &RuntimeLockGuard) -> Result {
     // SAFETY: We hold the runtime lock (guard), as `efi_runtime_reopen()`
