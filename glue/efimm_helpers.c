@@ -795,9 +795,10 @@ u64 efimm_firmware_overlaps(void)
  * hardware breakpoints off and softirqs to ksoftirqd
  * (efi_fw_call_cpu_*()), then enter @m (as use_temporary_mm() switches to
  * efi_mm), the IRQ flags checked afterwards, then leave @m for init_mm,
- * so that no CPU keeps it loaded after the call. Unlike the kernel's path, the firmware itself runs preemptible
- * (fw_preempt above): preemption is off only while the CPU is set up and
- * restored, and that longest stretch is what res->preempt_off_ns reports.
+ * so that no CPU keeps it loaded after the call. Unlike the kernel's path,
+ * the firmware itself runs preemptible (fw_preempt above): preemption is
+ * off only while the CPU is set up and restored, and that longest stretch
+ * is what res->preempt_off_ns reports.
  * The caller is efimm's thread, outside any mm, and holds the EFI runtime
  * lock. kthread_use_mm() takes task_lock(): not for PREEMPT_RT, where
  * runtime services are off by default (CONFIG_EFI_DISABLE_RUNTIME).

@@ -8,9 +8,10 @@
 # in the `fault` file, efimm refuses calls until re-armed, and works again
 # afterwards. The kernel's own path to the firmware is closed as well
 # until then, and the kernel tainted (I, TAINT_FIRMWARE_WORKAROUND): the
-# firmware may have stopped halfway through an update of its own state. Page faults (a jump into an NX data page, a jump to the
-# unmapped address 0) and #GP, #UD, #DE and int3, each taken by a function
-# on efimm's own page in the mm.
+# firmware may have stopped halfway through an update of its own state.
+# Page faults (a jump into an NX data page, a jump to the unmapped address
+# 0) and #GP, #UD, #DE and int3, each taken by a function on efimm's own
+# page in the mm.
 
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
