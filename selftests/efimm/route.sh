@@ -29,8 +29,19 @@ test_efivarfs_selftest_through_efimm() {
 	# never writes if its redirect to a variable fails, and then hangs
 	# instead of failing (seen once, in bios-cpl3). What efimm and the
 	# kernel said then is printed.
+	# Shortly before the limit, where every task waits. Killed, the
+	# watcher takes its sleep with it: nothing may outlive the test.
+	(trap 'kill $sleeper 2>/dev/null; exit 0' TERM
+	 sleep 290 </dev/null >/dev/null 2>&1 &
+	 sleeper=$!
+	 wait $sleeper || exit 0
+	 echo "# efivarfs.sh still runs after 290 s; the tasks and where they wait:"
+	 ps -eo pid,ppid,stat,wchan:32,args | sed 's/^/#   /') &
+	watcher=$!
 	(cd "$(dirname "$0")/../efivarfs" && timeout 300 ./efivarfs.sh) 2>&1 | sed 's/^/# /'
 	rc=${PIPESTATUS[0]}
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
 	if [ "$rc" = 124 ]; then
 		echo "# efivarfs.sh ran past 300 s; efimm's counters and the kernel's last words:"
 		grep -E 'calls|errors' "$EFIMM_DEBUGFS/counters" | sed 's/^/#   /'
