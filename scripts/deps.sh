@@ -11,7 +11,7 @@ APT_PKGS=(
 	build-essential flex bison bc libelf-dev libssl-dev cpio kmod dwarves
 	rsync xz-utils python3-venv e2fsprogs busybox-static
 	rustc-web rust-web-src
-	qemu-system-x86 ovmf udev
+	qemu-system-x86 ovmf udev strace
 )
 BINDGEN_VER=0.73.2
 LIBCLANG_VER=18.1.1

@@ -25,12 +25,13 @@ test_efivarfs_selftest_through_efimm() {
 	local rc before bypassed
 	route 1 && reset_counters && echo 1 >"$EFIMM_DEBUGFS/watch_kernel_path" || return 1
 	before=$(counter kernel.watched_calls)
-	# Bounded: the upstream test waits on FIFOs that a background job
-	# never writes if its redirect to a variable fails, and then hangs
-	# instead of failing (seen once, in bios-cpl3). What efimm and the
-	# kernel said then is printed.
-	# Shortly before the limit, where every task waits. Killed, the
-	# watcher takes its sleep with it: nothing may outlive the test.
+	# Bounded: the upstream test waits for its background jobs on FIFOs,
+	# and a lost job hangs it instead of failing it (bash 5.2 lost one
+	# twice in bios-cpl3; make selftests installs the test with that fixed,
+	# scripts/efivarfs-copy.sh). If it hangs all the same, what efimm and
+	# the kernel said is printed, and shortly before the limit where every
+	# task waits. Killed, the watcher takes its sleep with it: nothing may
+	# outlive the test.
 	(trap 'kill $sleeper 2>/dev/null; exit 0' TERM
 	 sleep 290 </dev/null >/dev/null 2>&1 &
 	 sleeper=$!
