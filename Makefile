@@ -7,7 +7,9 @@
 #   make check   host unit tests + the kselftests in both firmware modes
 #   make stress  the kselftests at full counts (fuzzing, churn, concurrency),
 #                and on a debug kernel (lockdep, KASAN, atomic-sleep checks)
+#                and a PREEMPT_RT kernel
 #   make debug   just the debug kernel, and efimm.ko and the selftests for it
+#   make rt      just the PREEMPT_RT kernel, efimm.ko and the selftests
 #   make bench   efimm against the kernel's own path: table, JSON, chart
 #   make module  just efimm.ko (KDIR=/path/to/build for another kernel)
 #   make check-patches  checkpatch --strict and a kernel build after each patch
@@ -34,15 +36,7 @@ endif
 KMAKE_TOOLS = RUSTC=/usr/bin/rustc BINDGEN=$(EFIMM_CACHE)/cargo/bin/bindgen \
 	LIBCLANG_PATH="$(wildcard $(EFIMM_CACHE)/venv/lib/python3*/site-packages/clang/native)"
 
-# The debug kernel's efimm.ko: built by clang like that kernel, from a copy
-# of the sources in the cache (kbuild refuses an output folder apart from a
-# source tree that holds the normal build's objects), so that this
-# checkout's efimm.ko stays the normal kernel's.
-DEBUG_KDIR = $(shell EFIMM_KERNEL=debug $(SCRIPTS)/kernel.sh env | sed -n 's/^KBUILD_DIR=//p')
-DEBUG_CC = $(shell EFIMM_KERNEL=debug $(SCRIPTS)/kernel.sh env | sed -n 's/^KMAKE_CC_ARGS=//p')
-DEBUG_MO = $(EFIMM_CACHE)/module-debug
-
-.PHONY: all deps kernel module selftests run check stress debug bench check-patches host-test clean
+.PHONY: all deps kernel module selftests run check stress debug rt bench check-patches host-test clean
 
 all: module selftests
 
@@ -72,21 +66,13 @@ run: module selftests
 check: module selftests
 	@$(SCRIPTS)/check.sh
 
-stress: module selftests debug
+stress: module selftests debug rt
 	@$(SCRIPTS)/stress.sh
 
-debug: deps
-	@$(SCRIPTS)/deps.sh debug
-	@EFIMM_KERNEL=debug $(SCRIPTS)/kernel.sh build
-	@echo "==> module: efimm.ko against $(DEBUG_KDIR), in $(DEBUG_MO)"
-	@mkdir -p $(DEBUG_MO)
-	@rsync -a --delete --include='*/' --include=Kbuild --include='*.rs' --include='*.[chS]' --exclude='*' \
-		Kbuild src glue $(DEBUG_MO)/
-	@$(MAKE) -s -C $(DEBUG_KDIR) M=$(DEBUG_MO) $(DEBUG_CC) $(KMAKE_TOOLS) modules
-	@$(SCRIPTS)/sign-module.sh $(DEBUG_KDIR) $(DEBUG_MO)/efimm.ko
-	@EFIMM_KERNEL=debug $(SCRIPTS)/selftests.sh build
+debug rt: deps
+	@$(SCRIPTS)/other-kernel.sh $@
 
-bench: module selftests
+bench: module selftests rt
 	@$(SCRIPTS)/deps.sh bench
 	@$(SCRIPTS)/bench.sh
 

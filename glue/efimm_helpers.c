@@ -38,7 +38,9 @@
 #include <linux/oom.h>
 #include <linux/ptdump.h>
 #include <linux/ratelimit.h>
+#include <linux/rtmutex.h>
 #include <linux/sched/clock.h>
+#include <linux/sched/prio.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -54,6 +56,7 @@
 #include <asm/trapnr.h>
 #include <asm/unistd.h>
 #include <uapi/linux/prctl.h>
+#include <uapi/linux/sched/types.h>
 
 #include "efimm_helpers.h"
 
@@ -184,6 +187,13 @@ struct efimm_mm {
 };
 
 /*
+ * 2M PFN entries: vmf_insert_pfn_pmd() is THP code (mm/huge_memory.c),
+ * which PREEMPT_RT kernels do not build. src/sys/boot.rs asks the same.
+ */
+#define EFIMM_HUGE_PFNMAP (IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && \
+			   IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+
+/*
  * Faults in an efimm VMA only succeed while efimm itself populates a huge
  * mapping; a firmware access outside what is mapped must never be
  * "fixed" by the mm.
@@ -200,7 +210,7 @@ static vm_fault_t efimm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	unsigned long addr = vmf->address & PMD_MASK;
 
 	/* Offered 1G first; 2M is what efimm maps. */
-	if (order != PMD_ORDER)
+	if (!EFIMM_HUGE_PFNMAP || order != PMD_ORDER)
 		return VM_FAULT_FALLBACK;
 	if (!m->populating)
 		return VM_FAULT_SIGBUS;
@@ -381,8 +391,7 @@ int efimm_map_region(struct efimm_mm *m, unsigned long addr, unsigned long size,
 
 	if (cache >= ARRAY_SIZE(efimm_cache_modes) || current->mm != m->mm)
 		return -EINVAL;
-	if (huge && (!IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) ||
-		     !IS_ALIGNED(addr | size, PMD_SIZE)))
+	if (huge && (!EFIMM_HUGE_PFNMAP || !IS_ALIGNED(addr | size, PMD_SIZE)))
 		return -EINVAL;
 	/* Dirty without RW would mark a shadow-stack page. */
 	if (write)
@@ -575,6 +584,14 @@ int efimm_mm_executable(struct efimm_mm *m, unsigned long addr)
 static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,
 			   unsigned long error_code, unsigned long address);
 
+/*
+ * Held where the firmware task (cpl3_task.task) or the thread
+ * (fw_exception_handler.task) is set or cleared, and by
+ * efimm_lend_priority() while it changes their priorities: it changes
+ * live tasks' only.
+ */
+static DEFINE_MUTEX(agents_lock);
+
 /* Exceptions of the efimm thread are offered to efimm_fw_fixup(). */
 static struct efi_fw_exception_handler fw_exception_handler = {
 	.fixup = efimm_fw_fixup,
@@ -607,6 +624,11 @@ static struct {
 	struct preempt_notifier notifier;
 	/* From the firmware's entry to its return, with preemption enabled. */
 	bool preemptible;
+	/*
+	 * In the mm outside a call, preemptible: while it is set up, and on
+	 * PREEMPT_RT before and after each call (efimm_firmware_call()).
+	 */
+	bool in_mm;
 	u64 ibt;
 	/* Times the thread was switched out during the call in flight. */
 	u32 switched_out;
@@ -615,8 +637,11 @@ static struct {
 static void efimm_fw_sched_out(struct preempt_notifier *n,
 			       struct task_struct *next)
 {
-	if (!fw_preempt.preemptible)
+	if (!fw_preempt.preemptible) {
+		if (fw_preempt.in_mm)
+			efi_fw_mm_sched_out(next);
 		return;
+	}
 	/* Not the set-up's last moments nor the restore's first. */
 	if (READ_ONCE(efimm_fw_frame.sp))
 		fw_preempt.switched_out++;
@@ -661,6 +686,11 @@ void efimm_thread_stop(struct task_struct *t)
 {
 	kthread_stop(t);
 	efi_fw_exception_handler_unregister(&fw_exception_handler);
+	mutex_lock(&agents_lock);
+	fw_exception_handler.task = NULL;
+	mutex_unlock(&agents_lock);
+	/* Nothing is lent once no call can come. */
+	efimm_lend_priority(-1);
 	preempt_notifier_dec();
 	put_task_struct(t);
 }
@@ -684,6 +714,8 @@ void efimm_use_mm(struct efimm_mm *m)
 {
 	m->entered = true;
 	migrate_disable();
+	fw_preempt.in_mm = true;
+	preempt_notifier_register(&fw_preempt.notifier);
 	kthread_use_mm(m->mm);
 }
 
@@ -692,23 +724,26 @@ void efimm_use_mm(struct efimm_mm *m)
  * leave the CPU in lazy TLB mode with @m still loaded, so that the idle
  * task or whatever kernel thread runs next would run with the firmware
  * mapped; the kernel's own path switches back from efi_mm explicitly too
- * (unuse_temporary_mm()). The caller has preemption disabled, and kept
- * migration disabled since it entered @m, so that the thread did not move
- * and leave its old CPU lazily in @m; while the firmware was preempted,
- * the CPU was in init_mm (efi_fw_call_sched_out()).
+ * (unuse_temporary_mm()). The caller kept migration disabled since it
+ * entered @m, so that the thread did not move and leave its old CPU lazily
+ * in @m (or accepts that, efimm_cpl3_task_create()); while the firmware
+ * was preempted, the CPU was in init_mm (efi_fw_call_sched_out()). May
+ * sleep on PREEMPT_RT, where task_lock() does.
  */
 static void efimm_leave_mm(struct efimm_mm *m)
 {
 	kthread_unuse_mm(m->mm);
+	preempt_disable();
 	leave_mm();
+	preempt_enable();
 }
 
 /* Leave @m after efimm_use_mm(). */
 void efimm_unuse_mm(struct efimm_mm *m)
 {
-	preempt_disable();
 	efimm_leave_mm(m);
-	preempt_enable();
+	preempt_notifier_unregister(&fw_preempt.notifier);
+	fw_preempt.in_mm = false;
 	migrate_enable();
 }
 
@@ -800,8 +835,15 @@ u64 efimm_firmware_overlaps(void)
  * off only while the CPU is set up and restored, and that longest stretch
  * is what res->preempt_off_ns reports.
  * The caller is efimm's thread, outside any mm, and holds the EFI runtime
- * lock. kthread_use_mm() takes task_lock(): not for PREEMPT_RT, where
- * runtime services are off by default (CONFIG_EFI_DISABLE_RUNTIME).
+ * lock.
+ *
+ * On PREEMPT_RT, task_lock() in kthread_use_mm() and kthread_unuse_mm()
+ * sleeps: @m is entered before preemption goes off and left after it is
+ * back on, with migration disabled throughout, and meanwhile the notifier
+ * keeps @m from a kernel thread that preempts the thread there
+ * (fw_preempt.in_mm): from an interrupt thread, which runs softirqs too.
+ * None runs on the back of an interrupt on RT (its invoke_softirq() wakes
+ * ksoftirqd).
  */
 void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 			 struct efimm_call_result *res)
@@ -818,12 +860,17 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	preempt_notifier_register(&fw_preempt.notifier);
 	fw_preempt.switched_out = 0;
 
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		fw_preempt.in_mm = true;
+		kthread_use_mm(m->mm);
+	}
 	preempt_disable();
 	t0 = local_clock();
 	kthread_fpu_begin(KFPU_387 | KFPU_MXCSR);
 	/* First, so that no softirq runs with the firmware mapped. */
 	fw_preempt.ibt = efi_fw_call_cpu_begin();
-	kthread_use_mm(m->mm);
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		kthread_use_mm(m->mm);
 	local_save_flags(flags);
 	fw_fault.hit = false;
 	efimm_fw_enter();
@@ -854,12 +901,17 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	res->irq_flags_corrupted = (flags ^ cur) & X86_EFLAGS_IF;
 	if (res->irq_flags_corrupted)
 		local_irq_restore(flags);
-	efimm_leave_mm(m);
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		efimm_leave_mm(m);
 	efi_fw_call_cpu_end(fw_preempt.ibt);
 	kthread_fpu_end();
 	res->preempt_off_ns = max(setup_ns, local_clock() - t0);
 	res->switched_out = fw_preempt.switched_out;
 	preempt_enable();
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		efimm_leave_mm(m);
+		fw_preempt.in_mm = false;
+	}
 
 	preempt_notifier_unregister(&fw_preempt.notifier);
 	migrate_enable();
@@ -945,6 +997,131 @@ static struct {
 } cpl3_task;
 
 static DECLARE_WAIT_QUEUE_HEAD(cpl3_task_wq);
+
+/* Lending callers' priorities (src/lend.rs) ------------------------------ */
+
+#ifndef CONFIG_RT_MUTEXES
+#error "efimm needs CONFIG_RT_MUTEXES: its callers' turn passes on priorities"
+#endif
+
+/*
+ * The callers' turn (src/call.rs): a priority-inheriting lock, so that
+ * the caller whose turn it is runs at the priority of those waiting for
+ * theirs, and gets its own back as it lets go, holding nothing else.
+ */
+static DEFINE_RT_MUTEX(efimm_turn);
+
+/* Returns -EINTR if a signal came first. */
+int efimm_turn_take(void)
+{
+	return rt_mutex_lock_interruptible(&efimm_turn);
+}
+
+void efimm_turn_give(void)
+{
+	rt_mutex_unlock(&efimm_turn);
+}
+
+/* What efimm lent a task, and the task's own attributes, to give back. */
+struct efimm_lent {
+	/* Referenced while the record is about it. */
+	struct task_struct *task;
+	/* The kernel priority lent, or -1. */
+	int prio;
+	struct sched_attr own;
+};
+
+/* efimm's thread and the firmware task. */
+static struct efimm_lent lent_thread, lent_task;
+/* What efimm_lend_priority() was last asked to lend, under agents_lock. */
+static int lent_prio = -1;
+
+/* The kernel priority @a gives a task (p->normal_prio). */
+static int efimm_attr_prio(const struct sched_attr *a)
+{
+	if (a->sched_policy == SCHED_FIFO || a->sched_policy == SCHED_RR)
+		return MAX_RT_PRIO - 1 - a->sched_priority;
+	return NICE_TO_PRIO(a->sched_nice);
+}
+
+/* Give @l's task back its own attributes. */
+static void efimm_give_back(struct efimm_lent *l)
+{
+	if (l->prio >= 0 && !sched_setattr_nocheck(l->task, &l->own))
+		l->prio = -1;
+}
+
+/*
+ * Run @t (NULL: none) at kernel priority @prio, or at its own if that is
+ * higher or @prio is -1; the task the record was about before gets its
+ * own back. A task forked while it runs at a lent priority starts at the
+ * normal one (a firmware task the thread starts). A deadline task is left
+ * alone: its own attributes are more than a priority.
+ */
+static void efimm_lend(struct efimm_lent *l, struct task_struct *t, int prio)
+{
+	struct sched_attr attr = {
+		.size = sizeof(attr),
+		.sched_flags = SCHED_FLAG_RESET_ON_FORK,
+	};
+
+	if (l->task != t) {
+		if (l->task) {
+			efimm_give_back(l);
+			put_task_struct(l->task);
+		}
+		l->task = t ? get_task_struct(t) : NULL;
+		l->prio = -1;
+	}
+	if (!t || prio == l->prio || t->policy == SCHED_DEADLINE)
+		return;
+	if (l->prio < 0) {
+		l->own = (struct sched_attr) {
+			.size = sizeof(l->own),
+			.sched_policy = t->policy,
+			.sched_priority = t->rt_priority,
+			.sched_nice = task_nice(t),
+			.sched_flags = t->sched_reset_on_fork ?
+				       SCHED_FLAG_RESET_ON_FORK : 0,
+		};
+	}
+	if (prio < 0 || prio >= efimm_attr_prio(&l->own)) {
+		efimm_give_back(l);
+		return;
+	}
+	if (prio < MAX_RT_PRIO) {
+		attr.sched_policy = SCHED_FIFO;
+		attr.sched_priority = MAX_RT_PRIO - 1 - prio;
+	} else {
+		attr.sched_policy = SCHED_NORMAL;
+		attr.sched_nice = PRIO_TO_NICE(prio);
+	}
+	if (!sched_setattr_nocheck(t, &attr))
+		l->prio = prio;
+}
+
+/*
+ * Run efimm's thread and the firmware task, if there is one, at kernel
+ * priority @prio (the highest of the callers waiting), or at their own if
+ * that is higher or @prio is -1. The caller serialises calls (efimm's
+ * mailbox). They get their own back only once they hold nothing a caller
+ * needs: with no call in flight, or with none but callers of their own
+ * priority or lower waiting.
+ */
+void efimm_lend_priority(int prio)
+{
+	mutex_lock(&agents_lock);
+	lent_prio = prio;
+	efimm_lend(&lent_thread, fw_exception_handler.task, prio);
+	efimm_lend(&lent_task, cpl3_task.task, prio);
+	mutex_unlock(&agents_lock);
+}
+
+/* The caller's kernel priority, as efimm_lend_priority() takes it. */
+int efimm_current_prio(void)
+{
+	return max(current->prio, 0);
+}
 
 static unsigned int efimm_scrub_stack(struct efimm_mm *m);
 static unsigned int efimm_stack_dirty(struct efimm_mm *m);
@@ -1149,8 +1326,15 @@ static int efimm_cpl3_task_start(void *data)
 	struct pt_regs *regs = current_pt_regs();
 	int sig, fd;
 
-	/* First: the exit probe must know the task however it ends. */
+	/*
+	 * First: the exit probe must know the task however it ends. It
+	 * starts at normal priority (SCHED_FLAG_RESET_ON_FORK): it runs at
+	 * what the callers waiting lend from here on, as it sets itself up.
+	 */
+	mutex_lock(&agents_lock);
 	WRITE_ONCE(cpl3_task.task, get_task_struct(current));
+	efimm_lend(&lent_task, current, lent_prio);
+	mutex_unlock(&agents_lock);
 	/*
 	 * Every signal ignored, as by the kernel thread it was cloned from,
 	 * but SIGKILL, which the timeout sends: nothing else may end a call
@@ -1590,7 +1774,9 @@ static void efimm_cpl3_task_reap(void)
 	 * and exit_notify(): the probe's record is the task's last word.
 	 */
 	smp_rmb();
+	mutex_lock(&agents_lock);
 	WRITE_ONCE(cpl3_task.task, NULL);
+	mutex_unlock(&agents_lock);
 	put_task_struct(t);
 	put_task_struct(cpl3_task.parent);
 }
@@ -1629,9 +1815,7 @@ static int efimm_cpl3_task_create(struct efimm_mm *m)
 	pid = user_mode_thread(efimm_cpl3_task_start, m, SIGCHLD);
 	if (pid < 0)
 		put_task_struct(cpl3_task.parent);
-	preempt_disable();
 	efimm_leave_mm(m);
-	preempt_enable();
 	if (pid < 0)
 		return pid;
 

@@ -162,6 +162,10 @@ int efimm_mm_executable(struct efimm_mm *m, unsigned long addr);
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data);
 void efimm_thread_stop(struct task_struct *t);
 void efimm_thread_set_freezable(void);
+void efimm_lend_priority(int prio);
+int efimm_turn_take(void);
+void efimm_turn_give(void);
+int efimm_current_prio(void);
 void efimm_use_mm(struct efimm_mm *m);
 void efimm_unuse_mm(struct efimm_mm *m);
 void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,

@@ -3,7 +3,8 @@
 # Install everything efimm needs to build a Rust-enabled kernel and boot it
 # under OVMF. Idempotent: a few seconds when everything is already present.
 # `deps.sh bench` also installs what make bench draws its chart with,
-# `deps.sh debug` the compiler of make stress's debug kernel.
+# `deps.sh debug` the compiler of make stress's debug kernel, `deps.sh rt`
+# cyclictest (rt-tests), which judges its PREEMPT_RT kernel.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -20,6 +21,7 @@ PY_PKGS=("libclang==$LIBCLANG_VER" "virtme-ng==$VNG_VER")
 [ "${1:-}" = bench ] && PY_PKGS+=("matplotlib==3.10.8")
 # make stress's debug kernel is built by clang (scripts/lib.sh).
 [ "${1:-}" = debug ] && APT_PKGS+=(clang-19 lld-19 llvm-19)
+[ "${1:-}" = rt ] && APT_PKGS+=(rt-tests)
 
 missing_apt() {
 	local p

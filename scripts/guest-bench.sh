@@ -69,22 +69,30 @@ done
 echo 0 >"$d/watch_kernel_path"
 echo "bench: preemption-off pass done"
 counters >"$out/counters.txt"
-# Real-time lateness: a SCHED_FIFO thread pinned to each CPU (rtlat) at
-# idle, then while each slow service runs in a loop through each path,
-# with the kernel path's probes armed for its preemption-off stretches.
+# Real-time lateness: cyclictest's SCHED_FIFO thread on each CPU
+# (guest-cyclictest.sh) at idle, then while each slow service runs in a
+# loop through each path, with the kernel path's probes armed for its
+# preemption-off stretches.
 # set_variable_4k writes and deletes a 4 KiB variable through efivarfs,
 # routed through efimm or not: flash writes long enough to stand out of
 # TCG's own lateness.
-rtlat=$EFIMM_KSFT_INSTALL/efimm/rtlat
+cyclictest=$EFIMM_TOP/scripts/guest-cyclictest.sh
 var=/sys/firmware/efi/efivars/EfimmRt-4e6f8b4a-ef1c-4d2e-9a3b-6566696d6d00
 mkdir -p "$out/rt"
 printf '\007\000\000\000' >"$out/var4k"
 head -c 4096 /dev/urandom >>"$out/var4k"
-# rt_command SERVICE N PATH: what rtlat runs while it measures.
+# get_time_spin: the real firmware's GetTime rewritten into a 250 ms loop
+# (efimm_hostile's "arm spin", from the kselftests), a long CPU-bound call
+# of the firmware's own through either path.
+hostile=$EFIMM_KSFT_INSTALL/efimm/mmprobe/efimm_hostile.ko
+# rt_command SERVICE N PATH: what runs while cyclictest measures.
 rt_command() {
 	case "$1" in
 	set_variable_4k)
 		echo "for i in \$(seq $2); do cat $out/var4k >$var && chattr -i $var && rm $var || exit 1; done"
+		;;
+	get_time_spin)
+		echo "echo 'get_time $2 $3' >$d/bench"
 		;;
 	*)
 		echo "echo '$1 $2 $3' >$d/bench"
@@ -92,19 +100,25 @@ rt_command() {
 	esac
 }
 echo 1 >"$d/watch_kernel_path"
-"$rtlat" "sleep $BENCH_RT_IDLE_S" >"$out/rt/idle" || exit 1
+"$cyclictest" "sleep $BENCH_RT_IDLE_S" >"$out/rt/idle" || exit 1
 for spec in $BENCH_RT_SPECS; do
 	svc=${spec%%:*}
 	n=${spec#*:}
 	echo 0 >"$d/counters"
+	if [ "$svc" = get_time_spin ]; then
+		insmod "$hostile" && echo "arm spin" >/sys/kernel/debug/efimm_hostile || exit 1
+	fi
 	for path in $PATHS; do
 		# The spin call is efimm's alone.
 		[ "$svc" = spin ] && [ "$path" = kernel ] && continue
 		[ "$svc" = set_variable_4k ] && [ "$path" != kernel ] && echo 1 >"$d/route"
-		"$rtlat" "$(rt_command "$svc" "$n" "$(path_arg "$path")")" >"$out/rt/$svc.$path" || exit 1
+		"$cyclictest" "$(rt_command "$svc" "$n" "$(path_arg "$path")")" >"$out/rt/$svc.$path" || exit 1
 		echo 0 >"$d/route"
 		[ "$svc" = set_variable_4k ] || cat "$d/bench" >"$out/rt/$svc.$path.bench"
 	done
+	if [ "$svc" = get_time_spin ]; then
+		echo disarm >/sys/kernel/debug/efimm_hostile && rmmod efimm_hostile || exit 1
+	fi
 	counters >"$out/rt/$svc.counters"
 done
 echo 0 >"$d/watch_kernel_path"

@@ -126,6 +126,8 @@ mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/secur
 	debug_locks=$(awk '$1 == "debug_locks:" { print $2 }' /proc/lockdep_stats 2>/dev/null)
 	fact debug_locks "${debug_locks:-absent}"
 	fact kasan "$(dmesg | grep -c 'KernelAddressSanitizer initialized')"
+	# A PREEMPT_RT kernel says so in its version (init/Makefile).
+	if uname -v | grep -qw PREEMPT_RT; then fact realtime 1; else fact realtime 0; fi
 	mode=$(tr ' ' '\n' </proc/cmdline |
 		sed -n 's/^efimm[.]\(mode=[a-z0-9]*\)$/\1/p; s/^efimm[.]\(seal=[01]\)$/\1/p' | tr '\n' ' ')
 	if err=$(insmod "$EFIMM_KO" route=1 $mode 2>&1); then

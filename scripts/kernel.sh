@@ -22,9 +22,9 @@ else
 fi
 # The fragments merged over tinyconfig, in order.
 FRAGMENTS=("$EFIMM_TOP/kernel/config")
-if [ "$EFIMM_KERNEL" = debug ]; then
-	KBUILD_DIR=$KBUILD_DIR-debug
-	FRAGMENTS+=("$EFIMM_TOP/kernel/config-debug")
+if [ "$EFIMM_KERNEL" != normal ]; then
+	KBUILD_DIR=$KBUILD_DIR-$EFIMM_KERNEL
+	FRAGMENTS+=("$EFIMM_TOP/kernel/config-$EFIMM_KERNEL")
 fi
 
 fetch_deb() {
@@ -105,7 +105,7 @@ apply_patches() {
 }
 
 configure() {
-	local stamp=$KBUILD_DIR/.efimm-config frag
+	local stamp=$KBUILD_DIR/.efimm-config
 	local id
 	# Patches may add Kconfig options: the series (or a user tree's HEAD)
 	# is part of what the configuration depends on.
@@ -122,30 +122,36 @@ configure() {
 		KCONFIG_CONFIG=.config "$KSRC_DIR"/scripts/kconfig/merge_config.sh \
 			-m -O "$KBUILD_DIR" .config "${FRAGMENTS[@]}" >/dev/null)
 	kmake -s olddefconfig >/dev/null
-	for frag in "${FRAGMENTS[@]}"; do
-		check_config "$frag"
-	done
+	check_config "${FRAGMENTS[@]}"
 	echo "$id" >"$stamp"
 }
 
-# Every option the fragment asks for must have survived olddefconfig:
-# a silently dropped option is a broken guest later.
+# Every option the fragments ask for (the last one to name an option wins)
+# must have survived olddefconfig: a silently dropped option is a broken
+# guest later.
 check_config() {
 	local line opt val got bad=0
+	local -A want=()
+	local -a order=()
 	while read -r line; do
 		case "$line" in
 		CONFIG_*=*) opt=${line%%=*} val=${line#*=} ;;
 		"# CONFIG_"*" is not set") opt=${line#\# } opt=${opt%% *} val=n ;;
 		*) continue ;;
 		esac
+		[ -n "${want[$opt]+set}" ] || order+=("$opt")
+		want[$opt]=$val
+	done < <(cat "$@")
+	for opt in "${order[@]}"; do
+		val=${want[$opt]}
 		got=$(grep -E "^$opt=|^# $opt is not set" "$KBUILD_DIR/.config" || true)
 		case "$got" in
 		"$opt=$val") ;;
 		"# $opt is not set") [ "$val" = n ] || { warn "$opt=$val was dropped"; bad=1; } ;;
 		*) [ "$val" = n ] && [ -z "$got" ] || { warn "$opt: wanted $val, got '${got:-unset}'"; bad=1; } ;;
 		esac
-	done <"$1"
-	[ "$bad" -eq 0 ] || die "kernel/config does not apply cleanly (see above)"
+	done
+	[ "$bad" -eq 0 ] || die "the kernel configuration fragments do not apply cleanly (see above)"
 }
 
 build() {

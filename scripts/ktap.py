@@ -302,6 +302,9 @@ def fact_problem(fact, facts):
             return f"lockdep's debug_locks: {get('debug_locks')}"
         if get("kasan") != "1":
             return "KASAN did not say it was initialized"
+    elif fact == "rt":
+        if get("realtime") != "1":
+            return f"realtime: {get('realtime')} (uname -v names no PREEMPT_RT)"
     elif fact == "lockdown":
         if (get("lockdown") or "absent") == "absent":
             return "no lockdown LSM"

@@ -62,14 +62,15 @@ run_with_ticker() {
 	fi
 }
 
-# EFIMM_KERNEL=debug: make stress's debug kernel (kernel/config-debug),
-# from the same tree into a build folder of its own, and everything built
-# against it. Its C is built by clang: KASAN and Rust need it.
+# EFIMM_KERNEL=debug or rt: make stress's debug kernel (kernel/config-debug)
+# or PREEMPT_RT kernel (kernel/config-rt), from the same tree into a build
+# folder of its own, and everything built against it. The debug kernel's C
+# is built by clang: KASAN and Rust need it.
 EFIMM_KERNEL=${EFIMM_KERNEL:-normal}
 case "$EFIMM_KERNEL" in
-normal) KMAKE_CC=() ;;
+normal | rt) KMAKE_CC=() ;;
 debug) KMAKE_CC=(LLVM=-19) ;;
-*) die "EFIMM_KERNEL=$EFIMM_KERNEL: normal or debug" ;;
+*) die "EFIMM_KERNEL=$EFIMM_KERNEL: normal, debug or rt" ;;
 esac
 export EFIMM_KERNEL
 

@@ -7,7 +7,7 @@ scripts/ktap.py judges each against its plan. Usage:
 
     plan.py list [NAME...]   one line per boot, fields separated by "|"
                              (empty ones too): name, firmware, kind,
-                             kernel (normal or debug), test sizes (check,
+                             kernel (normal, debug or rt), test sizes (check,
                              or those of the run), kernel options, tests;
                              without names, make check's boots
 """
@@ -22,8 +22,8 @@ BOOTS_TXT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 # What a boot may claim to prove, checked against scripts/guest-facts.sh.
 FACTS = ("lowmap", "default", "noruntime", "cpl0", "cpl3", "pti", "kmemleak",
-         "smp", "inject_fault", "lockdown", "sealed", "debug")
-KERNELS = ("normal", "debug")
+         "smp", "inject_fault", "lockdown", "sealed", "debug", "rt")
+KERNELS = ("normal", "debug", "rt")
 
 
 @dataclass

@@ -9,8 +9,9 @@
 # preemptible calls under RT threads and CPU hogs. Then the same tests
 # again, cpl0 and cpl3, and the seal in -bios mode, on the debug kernel
 # (kernel/config-debug: lockdep, KASAN, atomic-sleep, debug-objects and FPU
-# checks), whose every report fails its boot. Any count can be overridden
-# through the same variables. Ends with "N passed, N failed".
+# checks), whose every report fails its boot; and on the PREEMPT_RT kernel
+# (kernel/config-rt), booted with efi=runtime, cpl0 and cpl3. Any count can
+# be overridden through the same variables. Ends with "N passed, N failed".
 
 . "$(dirname "$0")/lib.sh"
 
@@ -32,4 +33,4 @@ export EFIMM_TEST_TIMEOUT=${EFIMM_TEST_TIMEOUT:-5400}
 export VM_TIMEOUT=${VM_TIMEOUT:-7200}
 export CHECK_OUT=$EFIMM_TOP/out/stress
 
-RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-cpl3 debug-pflash debug-pflash-store debug-cpl3 debug-bios-seal} exec "$EFIMM_TOP"/scripts/check.sh
+RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-cpl3 debug-pflash debug-pflash-store debug-cpl3 debug-bios-seal rt-pflash rt-cpl3} exec "$EFIMM_TOP"/scripts/check.sh

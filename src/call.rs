@@ -21,6 +21,7 @@ use crate::fault::{
     Fault,
     FaultLog, //
 };
+use crate::lend::Waiting;
 use crate::mm::RuntimeMap;
 use crate::path::{
     OwnReturn,
@@ -217,6 +218,18 @@ struct Slot {
     /// The entry points, once the thread has read them: at CPL3 a caller
     /// makes its call with them (`submit`).
     entries: Option<EntryPoints>,
+    /// The callers in `submit`, whose highest priority the thread and the
+    /// firmware task run at (`crate::lend`), unless `lend` is off.
+    waiting: Waiting,
+    lend: bool,
+}
+
+impl Slot {
+    /// Runs the thread and the firmware task at the priority the callers
+    /// waiting lend them now.
+    fn lend(&self) {
+        sys::lend_priority(self.waiting.highest().filter(|_| self.lend));
+    }
 }
 
 /// What the module and the thread share.
@@ -250,6 +263,8 @@ impl Shared {
                 faults: FaultLog::new(sys::runtime_closed()),
                 inject: None,
                 entries: None,
+                waiting: Waiting::new(),
+                lend: true,
             }),
             to_thread <- new_condvar!(),
             to_caller <- new_condvar!(),
@@ -421,6 +436,18 @@ impl Shared {
         Ok(())
     }
 
+    /// `lend_priority` in debugfs: whether callers lend their priority.
+    pub(crate) fn lends_priority(&self) -> bool {
+        self.mailbox.lock().lend
+    }
+
+    /// Lets callers lend their priority (the default), or not.
+    pub(crate) fn set_lend_priority(&self, lend: bool) {
+        let mut slot = self.mailbox.lock();
+        slot.lend = lend;
+        slot.lend();
+    }
+
     /// Makes the next call fault in the firmware, or (`None`) not;
     /// `EINVAL` for a fault only the cpl3 mode can contain, in cpl0 mode.
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
@@ -459,9 +486,40 @@ impl Shared {
     /// until re-armed: `EIO`. Returns the result and the caller's wall
     /// time, once the thread, if it made the call, has dropped `call`; or
     /// an error with `call` never sent and dropped here.
+    ///
+    /// From the moment it asks until it has its result, the caller lends
+    /// its priority to whatever makes the calls (`crate::lend`), and to the
+    /// caller whose turn it is (`sys::Turn`), which must run for it to get
+    /// its own.
     fn submit(&self, call: Call) -> Result<(CallResult, u64)> {
-        let name = call.name();
+        let prio = sys::current_priority();
         let mut slot = self.mailbox.lock();
+        slot.waiting.add(prio);
+        slot.lend();
+        drop(slot);
+        let turn = sys::Turn::take();
+        let result = match turn {
+            Ok(_) => self.take_turn(self.mailbox.lock(), call),
+            Err(e) => Err(e),
+        };
+        let mut slot = self.mailbox.lock();
+        slot.waiting.remove(prio);
+        slot.lend();
+        drop(slot);
+        // Last, holding nothing else: the turn gives this caller its own
+        // priority back.
+        drop(turn);
+        result
+    }
+
+    /// `submit` with the turn taken: waits for the thread to finish the
+    /// call of a caller that was killed, if any, and makes the call.
+    fn take_turn<'a>(
+        &'a self,
+        mut slot: MutexGuard<'a, Slot>,
+        call: Call,
+    ) -> Result<(CallResult, u64)> {
+        let name = call.name();
         loop {
             if slot.state != State::Ready {
                 return Err(ENODEV);
@@ -492,6 +550,8 @@ impl Shared {
                 let mut starts = 0;
                 loop {
                     let inject = slot.inject.take();
+                    // A task the thread just started has its own priority.
+                    slot.lend();
                     drop(slot);
                     let result = entries.call_cpl3(self, &call, inject);
                     slot = self.mailbox.lock();

@@ -90,6 +90,12 @@ fn populate<'a>(files: &'a Files, dir: &ScopedDir<'a, '_>) {
         &reset_counters,
     );
     dir.read_write_callback_file(c"route", files, &write_route, &set_route);
+    dir.read_write_callback_file(
+        c"lend_priority",
+        files,
+        &|f: &Files, out| writeln!(out, "{}", u8::from(f.shared.lends_priority())),
+        &set_lend_priority,
+    );
     dir.read_write_callback_file(c"bench", files, &write_bench, &run_bench);
     dir.write_only_callback_file(c"reset", files, &reset_system);
     dir.read_write_callback_file(
@@ -221,6 +227,17 @@ fn set_route(f: &Files, reader: &mut UserSliceReader) -> Result {
         _ => return Err(EINVAL),
     };
     f.router.set(routed)
+}
+
+/// `1` or `0`: callers lend their priority to what makes their calls.
+fn set_lend_priority(f: &Files, reader: &mut UserSliceReader) -> Result {
+    let mut buf = [0; MAX_COMMAND];
+    match read_command(reader, &mut buf)? {
+        "0" => f.shared.set_lend_priority(false),
+        "1" => f.shared.set_lend_priority(true),
+        _ => return Err(EINVAL),
+    }
+    Ok(())
 }
 
 /// `cold`, `warm` or `shutdown`: ResetSystem through efimm. Returns only if

@@ -15,6 +15,7 @@ mod counters;
 mod debugfs;
 mod efi;
 mod fault;
+mod lend;
 mod mm;
 mod path;
 mod port_io;

@@ -106,14 +106,15 @@ class RtLatenessTest(unittest.TestCase):
         with open(os.path.join(d, name), "w") as f:
             f.write(text)
 
-    def rtlat(self, d, name, max_ns):
-        self.write(d, name, f"wakeups 100\nmax_lateness_ns {max_ns}\ncpu0.max_lateness_ns {max_ns}\n")
+    def rtlat(self, d, name, max_ns, p9999_ns=None):
+        self.write(d, name, f"wakeups 100\nmax_lateness_ns {max_ns}\n"
+                   f"p9999_lateness_ns {p9999_ns or max_ns}\ncpu0.max_lateness_ns {max_ns}\n")
 
     def test_ratios_against_the_kernel_and_idle(self):
         with tempfile.TemporaryDirectory() as d:
-            self.rtlat(d, "idle", 2000)
-            self.rtlat(d, "set_variable_4k.kernel", 400000)
-            self.rtlat(d, "set_variable_4k.efimm", 4000)
+            self.rtlat(d, "idle", 2000, 1500)
+            self.rtlat(d, "set_variable_4k.kernel", 400000, 300000)
+            self.rtlat(d, "set_variable_4k.efimm", 4000, 3000)
             self.write(d, "set_variable_4k.counters",
                        "efimm.set_variable.max_preempt_off_ns 50\n"
                        "kernel.set_variable.max_preempt_off_ns 100\n"
@@ -122,6 +123,8 @@ class RtLatenessTest(unittest.TestCase):
             rt = bench_report.rt_lateness(d)
         sv = rt["services"]["set_variable_4k"]
         self.assertEqual(rt["idle_ns"], 2000)
+        self.assertEqual(rt["idle_p9999_ns"], 1500)
+        self.assertEqual(sv["p9999_ns"], {"kernel": 300000, "efimm": 3000})
         self.assertEqual(sv["ratio_to_kernel"], 0.01)
         self.assertEqual(sv["ratio_to_idle"], 2.0)
         self.assertEqual(sv["max_preempt_off_ns"], {"efimm": 50, "kernel": 20000})
@@ -157,7 +160,7 @@ class RtLatenessTest(unittest.TestCase):
 
     def test_output_without_the_maximum_is_an_error(self):
         with self.assertRaises(ValueError):
-            bench_report.rtlat_max("wakeups 0\n")
+            bench_report.lateness("wakeups 0\n")
 
 
 if __name__ == "__main__":

@@ -232,6 +232,11 @@ class PlanTest(unittest.TestCase):
         self.assertIsNotNone(ktap.fact_problem("sealed", {"sealed": "0"}))
         self.assertIsNotNone(ktap.fact_problem("sealed", {"sealed": "2"}))
 
+    def test_rt_needs_the_kernels_realtime_flag(self):
+        self.assertIsNone(ktap.fact_problem("rt", {"realtime": "1"}))
+        self.assertIn("PREEMPT_RT", ktap.fact_problem("rt", {"realtime": "0"}))
+        self.assertIn("PREEMPT_RT", ktap.fact_problem("rt", {"cpus": "2"}))
+
     def test_debug_needs_lockdep_on_and_kasan(self):
         good = {"debug_locks": "1", "kasan": "1"}
         self.assertIsNone(ktap.fact_problem("debug", good))
@@ -305,7 +310,7 @@ class PlanTest(unittest.TestCase):
         self.assertEqual((a.kernel, a.stress_only), ("normal", False))
         self.assertEqual((b.kernel, b.stress_only, b.proves), ("debug", True, ["debug"]))
         self.assertEqual(plan.parse("boot c bios\n\tsizes check\n\truns all\n")[0].sizes, "check")
-        for bad in ("\tkernel rt\n", "\tstress\n", "\tkernel\n", "\tsizes full\n"):
+        for bad in ("\tkernel nope\n", "\tstress\n", "\tkernel\n", "\tsizes full\n"):
             with self.assertRaises(plan.PlanError, msg=bad):
                 plan.parse("boot a bios\n" + bad + "\truns all\n")
         # make check's default list leaves them out; make stress names them.

@@ -108,3 +108,16 @@ dmesg_new() {
 as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
 }
+
+# switch_refuses_bad_writes FILE VALUE: efimm's 0/1 switch FILE refuses
+# every other write and still reads VALUE.
+switch_refuses_bad_writes() {
+	local w bad=0
+	for w in 2 -1 yes "1 1" 0x1 " "; do
+		if printf '%s' "$w" >"$EFIMM_DEBUGFS/$1" 2>/dev/null; then
+			echo "# $1 accepted '$w'"
+			bad=1
+		fi
+	done
+	[ $bad -eq 0 ] && [ "$(cat "$EFIMM_DEBUGFS/$1")" = "$2" ]
+}

@@ -78,7 +78,8 @@ test_route_param_refused() {
 test_writes_refused() {
 	local f w
 	efimm_load || return 1
-	for w in route:1 bench:"get_time 1 efimm" reset:shutdown inject_fault:nx fault:rearm counters:0 watch_kernel_path:1; do
+	for w in route:1 lend_priority:0 bench:"get_time 1 efimm" reset:shutdown inject_fault:nx fault:rearm \
+		counters:0 watch_kernel_path:1; do
 		f=$EFIMM_DEBUGFS/${w%%:*}
 		[ -e "$f" ] || continue
 		if echo "${w#*:}" 2>/dev/null >"$f"; then

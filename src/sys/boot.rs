@@ -76,10 +76,11 @@ pub(crate) fn p4d_folded() -> bool {
 }
 
 /// Whether this kernel can map PFNs with 2M entries
-/// (`CONFIG_ARCH_SUPPORTS_PMD_PFNMAP`, which needs transparent huge pages);
-/// `efimm_map_region()` refuses a huge mapping without it.
+/// (`CONFIG_ARCH_SUPPORTS_PMD_PFNMAP`, and transparent huge pages, whose
+/// code inserts them: not on PREEMPT_RT); `efimm_map_region()` refuses a
+/// huge mapping without them (its `EFIMM_HUGE_PFNMAP`).
 pub(crate) fn large_pfn_mappings_supported() -> bool {
-    cfg!(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
+    cfg!(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && cfg!(CONFIG_TRANSPARENT_HUGEPAGE)
 }
 
 /// Address of `EFI_RUNTIME_SERVICES` (1:1 mapped in the dedicated mm).

@@ -86,9 +86,12 @@ pub(crate) use route::{
     Routing, //
 };
 pub(crate) use thread::{
+    current_priority,
+    lend_priority,
     OnEfimmThread,
     Thread,
-    ThreadMain, //
+    ThreadMain,
+    Turn, //
 };
 
 use kernel::{

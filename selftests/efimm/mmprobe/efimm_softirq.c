@@ -171,20 +171,21 @@ static DECLARE_TASKLET(selftest, selftest_tasklet);
 /*
  * With DR7's enable bits cleared as the firmware's CPU state clears them,
  * a tasklet this CPU runs when softirqs are enabled again (inline, in
- * local_bh_enable()) must be counted as run in the firmware's state.
+ * local_bh_enable(), with preemption enabled as PREEMPT_RT needs for
+ * that) must be counted as run in the firmware's state.
  */
 static void probe_selftest(void)
 {
 	unsigned long dr7;
 
-	preempt_disable();
+	migrate_disable();
 	local_bh_disable();
 	get_debugreg(dr7, 7);
 	set_debugreg(dr7 & ~DR7_ENABLE_BITS, 7);
 	tasklet_schedule(&selftest);
 	local_bh_enable();
 	set_debugreg(dr7, 7);
-	preempt_enable();
+	migrate_enable();
 	tasklet_kill(&selftest);
 }
 

@@ -13,6 +13,9 @@ pub(crate) mod efi;
 #[path = "../../../src/fault.rs"]
 pub(crate) mod fault;
 
+#[path = "../../../src/lend.rs"]
+pub(crate) mod lend;
+
 #[path = "../../../src/port_io.rs"]
 pub(crate) mod port_io;
 
@@ -34,6 +37,8 @@ mod test_bounce;
 mod test_efi;
 #[cfg(test)]
 mod test_fault;
+#[cfg(test)]
+mod test_lend;
 #[cfg(test)]
 mod test_memmap;
 #[cfg(test)]
