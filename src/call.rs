@@ -52,13 +52,9 @@ use crate::sys::{
 use core::fmt;
 use kernel::{
     new_condvar,
-    new_mutex,
     prelude::*,
-    sync::{
-        CondVar,
-        Mutex,
-        MutexGuard, //
-    },
+    static_lock_class,
+    sync::CondVar,
     time::{
         Instant,
         Monotonic, //
@@ -239,8 +235,9 @@ pub(crate) struct Shared {
     map: RuntimeMap,
     /// How long a cpl3 call may run before its task is killed.
     cpl3_timeout_ns: u64,
+    /// Passes its waiters' priority on to its holder (`sys::RtMutex`).
     #[pin]
-    mailbox: Mutex<Slot>,
+    mailbox: sys::RtMutex<Slot>,
     #[pin]
     to_thread: CondVar,
     #[pin]
@@ -253,7 +250,7 @@ impl Shared {
             mm,
             map,
             cpl3_timeout_ns,
-            mailbox <- new_mutex!(Slot {
+            mailbox <- sys::RtMutex::new(Slot {
                 state: State::Starting,
                 busy: false,
                 request: None,
@@ -265,7 +262,7 @@ impl Shared {
                 entries: None,
                 waiting: Waiting::new(),
                 lend: true,
-            }),
+            }, c"efimm_mailbox", static_lock_class!()),
             to_thread <- new_condvar!(),
             to_caller <- new_condvar!(),
         })
@@ -516,7 +513,7 @@ impl Shared {
     /// call of a caller that was killed, if any, and makes the call.
     fn take_turn<'a>(
         &'a self,
-        mut slot: MutexGuard<'a, Slot>,
+        mut slot: sys::RtMutexGuard<'a, Slot>,
         call: Call,
     ) -> Result<(CallResult, u64)> {
         let name = call.name();
@@ -614,7 +611,7 @@ impl Shared {
     /// Hands `job` to the thread and waits for its result, not
     /// interruptibly, nor killably: a call's `RawRequest` must outlive the
     /// thread's use of it.
-    fn on_thread(&self, slot: &mut MutexGuard<'_, Slot>, job: Job) -> Result<CallResult> {
+    fn on_thread(&self, slot: &mut sys::RtMutexGuard<'_, Slot>, job: Job) -> Result<CallResult> {
         slot.request = Some(job);
         self.to_thread.notify_all();
         loop {

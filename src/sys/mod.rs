@@ -26,6 +26,7 @@ mod ports;
 mod probes;
 mod ptdump;
 mod route;
+mod rtmutex;
 mod thread;
 
 pub(crate) use boot::{
@@ -84,6 +85,10 @@ pub(crate) use ptdump::PtdumpSink;
 pub(crate) use route::{
     RouteTarget,
     Routing, //
+};
+pub(crate) use rtmutex::{
+    RtMutex,
+    RtMutexGuard, //
 };
 pub(crate) use thread::{
     current_priority,
