@@ -57,7 +57,7 @@ module:
 selftests: kernel
 	@$(SCRIPTS)/selftests.sh build
 
-host-test: deps
+host-test: kernel
 	@$(SCRIPTS)/host-test.sh
 
 run: module selftests

@@ -70,8 +70,12 @@ main() {
 
 	# shellcheck disable=SC2086 # RUNS is a list of names.
 	plan=$(python3 "$EFIMM_TOP"/scripts/plan.py list ${RUNS:-}) || die "selftests/boots.txt: no plan"
-	while IFS='|' read -r run fw kind kernel sizes append tests; do
+	# Every kernel's copy now, not when its first boot comes: make stress's
+	# debug and RT boots start an hour or more after it.
+	for kernel in $(cut -d'|' -f4 <<<"$plan" | sort -u); do
 		snapshot "$kernel"
+	done
+	while IFS='|' read -r run fw kind kernel sizes append tests; do
 		use_snapshot "$kernel"
 		what="$fw firmware${append:+, $append}"
 		[ "$kernel" = normal ] || what+=", the $kernel kernel"

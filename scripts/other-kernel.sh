@@ -22,7 +22,7 @@ stage "module: efimm.ko against $KBUILD_DIR, in $mo"
 mkdir -p "$mo"
 rsync -a --delete --include='*/' --include=Kbuild --include='*.rs' \
 	--include='*.[chS]' --exclude='*' \
-	"$EFIMM_TOP"/Kbuild "$EFIMM_TOP"/src "$EFIMM_TOP"/glue "$mo"/
+	"$EFIMM_TOP"/Kbuild "$EFIMM_TOP"/src "$EFIMM_TOP"/rust "$mo"/
 # shellcheck disable=SC2086 # KMAKE_CC_ARGS is a list of make arguments.
 make -s -C "$KBUILD_DIR" M="$mo" $KMAKE_CC_ARGS RUSTC="$RUSTC" BINDGEN="$BINDGEN" \
 	LIBCLANG_PATH="$LIBCLANG_PATH" modules

@@ -355,7 +355,7 @@ pub(crate) fn run(spec: Spec, path: &dyn Path) -> Result<Report> {
     let total_ns = samples.iter().sum();
     let mut sorted = KVVec::with_capacity(samples.len(), GFP_KERNEL)?;
     sorted.extend_from_slice(&samples, GFP_KERNEL)?;
-    sys::sort_u64(&mut sorted);
+    crate::sort::sort(&mut sorted);
     let at = |q: usize| sorted[(sorted.len() - 1) * q / 100];
     Ok(Report {
         spec,

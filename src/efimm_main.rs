@@ -22,6 +22,7 @@ mod port_io;
 mod ptdump;
 mod request;
 mod route;
+mod sort;
 mod sys;
 
 use call::Shared;

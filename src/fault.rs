@@ -38,11 +38,64 @@ pub(crate) enum Exception {
     Killed,
 }
 
-/// What the C glue reports as the vector of a cpl3 call's end that was not
-/// a CPU exception (`EFIMM_FAULT_*`): above every x86 vector.
+/// The vector of a cpl3 call's end that was not a CPU exception: above
+/// every x86 vector.
 const VECTOR_SYSCALL: i32 = 256;
 const VECTOR_TIMEOUT: i32 = 257;
 const VECTOR_KILLED: i32 = 258;
+
+/// x86 Linux signal numbers (`sys` checks them against the kernel's).
+pub(crate) mod signal {
+    pub(crate) const ILL: i32 = 4;
+    pub(crate) const TRAP: i32 = 5;
+    pub(crate) const BUS: i32 = 7;
+    pub(crate) const FPE: i32 = 8;
+    pub(crate) const KILL: i32 = 9;
+    pub(crate) const SEGV: i32 = 11;
+    pub(crate) const SYS: i32 = 31;
+}
+
+/// x86's page fault vector (`X86_TRAP_PF`).
+const VECTOR_PAGE_FAULT: i32 = 14;
+
+/// What the kernel kept of a cpl3 firmware task that exited during a call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TaskExit {
+    /// Its exit code: the signal that ended it in the low 7 bits, 0 for
+    /// an `exit()` of its own.
+    pub(crate) code: i32,
+    /// The vector its signal came from, if a CPU exception sent it.
+    pub(crate) trap: Option<i32>,
+    /// That exception's error code, and CR2 for a page fault.
+    pub(crate) error_code: u64,
+    pub(crate) cr2: u64,
+    /// The call's timeout killed it.
+    pub(crate) timed_out: bool,
+}
+
+impl TaskExit {
+    /// The call's fault as the log keeps it: its vector, error code and
+    /// address. A SIGKILL is the timeout's if the timeout fired; an exit
+    /// of its own or a SIGSYS (the seccomp filter) is a system call; a
+    /// fault signal with a trap is that CPU exception; anything else, a
+    /// signal from elsewhere, with the exit code as its error code.
+    pub(crate) fn fault(&self) -> (i32, u64, u64) {
+        let sig = self.code & 0x7f;
+        match (sig, self.trap) {
+            (signal::KILL, _) if self.timed_out => (VECTOR_TIMEOUT, 0, 0),
+            (0 | signal::SYS, _) => (VECTOR_SYSCALL, 0, 0),
+            (signal::SEGV | signal::BUS | signal::ILL | signal::FPE | signal::TRAP, Some(trap)) => {
+                let address = if trap == VECTOR_PAGE_FAULT {
+                    self.cr2
+                } else {
+                    0
+                };
+                (trap, self.error_code, address)
+            }
+            _ => (VECTOR_KILLED, self.code as u64, 0),
+        }
+    }
+}
 
 impl Exception {
     pub(crate) const ALL: [Exception; 9] = [
@@ -63,7 +116,7 @@ impl Exception {
             3 => Exception::Breakpoint,
             6 => Exception::InvalidOpcode,
             13 => Exception::GeneralProtection,
-            14 => Exception::PageFault,
+            VECTOR_PAGE_FAULT => Exception::PageFault,
             VECTOR_SYSCALL => Exception::SystemCall,
             VECTOR_TIMEOUT => Exception::Timeout,
             VECTOR_KILLED => Exception::Killed,

@@ -40,8 +40,16 @@ pub(crate) struct RuntimeMap {
 /// The null call's page is 2M-aligned, away from its neighbours.
 const NULL_CALL_GAP: u64 = 2 << 20;
 /// What the cpl3 mode maps below the null call's page: its bounce area
-/// (`EFIMM_CPL3_BOUNCE_SIZE`) and guard pages.
+/// and guard pages.
 const CPL3_BELOW: u64 = 4 << 20;
+
+// What the C side maps around the null call's page in cpl3 mode fits in
+// what is kept free of firmware: the bounce area and its guard pages
+// below, the stack and its guard page in the gap above.
+const _: () = {
+    assert!(sys::CPL3_BOUNCE_SIZE + 2 * PAGE_SIZE as u64 <= CPL3_BELOW);
+    assert!(sys::CPL3_STACK_END + PAGE_SIZE as u64 <= NULL_CALL_GAP);
+};
 
 impl RuntimeMap {
     /// Reads the memory map and the MAT the kernel got from the firmware.

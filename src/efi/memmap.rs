@@ -21,7 +21,8 @@ pub(crate) struct MemoryDescriptor {
     pub(crate) attribute: u64,
 }
 
-// `efi_memory_desc_t`'s layout (efimm_helpers.c asserts it on the C side).
+// `EFI_MEMORY_DESCRIPTOR`'s layout, as UEFI has it (src/sys/boot.rs checks it
+// against the kernel's `efi_memory_desc_t`).
 const _: () = {
     assert!(core::mem::size_of::<MemoryDescriptor>() == 40);
     assert!(core::mem::offset_of!(MemoryDescriptor, phys_addr) == 8);

@@ -91,8 +91,8 @@ impl Service {
 
     /// Slot of the function pointer in `EFI_RUNTIME_SERVICES` after the
     /// header (slots 4 and 5 are the boot-time SetVirtualAddressMap and
-    /// ConvertPointer). The C glue takes the same numbers from the kernel's
-    /// `efi_runtime_services_t` (`RT_SLOT()` in `efimm_helpers.c`).
+    /// ConvertPointer). The C side takes the same numbers from the kernel's
+    /// `efi_runtime_services_t` (`RT_SLOT()` in `rust/internal.h`).
     pub(crate) fn slot(self) -> usize {
         match self {
             Service::GetTime => 0,

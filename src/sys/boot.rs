@@ -3,28 +3,36 @@
 //! What the kernel knows of the firmware and its own state: runtime
 //! services, lockdown, the boot layout, the memory map and the MAT.
 
+use super::c;
 use crate::efi::memmap::MemoryDescriptor;
 use kernel::{
     error::to_result,
     prelude::*, //
 };
 
-extern "C" {
-    fn efimm_runtime_services_enabled() -> bool;
-    fn efimm_runtime_sealed() -> bool;
-    fn efimm_runtime_closed() -> bool;
-    fn efimm_booted_lowmap() -> bool;
-    fn efimm_user_limit() -> c_ulong;
-    fn efimm_p4d_folded() -> bool;
-    fn efimm_runtime_table() -> c_ulong;
-    fn efimm_memmap_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
-    fn efimm_mat_copy(out: *mut MemoryDescriptor, max: c_ulong) -> c_long;
-}
+// The C side copies `efi_memory_desc_t`s into `MemoryDescriptor`s: the
+// same layout, field by field, as bindgen has it.
+const _: () = {
+    use core::mem::{
+        align_of,
+        offset_of,
+        size_of, //
+    };
+    type Desc = c::efi_memory_desc_t;
+    assert!(size_of::<MemoryDescriptor>() == size_of::<Desc>());
+    assert!(align_of::<MemoryDescriptor>() == align_of::<Desc>());
+    assert!(offset_of!(MemoryDescriptor, ty) == offset_of!(Desc, type_));
+    assert!(offset_of!(MemoryDescriptor, pad) == offset_of!(Desc, pad));
+    assert!(offset_of!(MemoryDescriptor, phys_addr) == offset_of!(Desc, phys_addr));
+    assert!(offset_of!(MemoryDescriptor, virt_addr) == offset_of!(Desc, virt_addr));
+    assert!(offset_of!(MemoryDescriptor, num_pages) == offset_of!(Desc, num_pages));
+    assert!(offset_of!(MemoryDescriptor, attribute) == offset_of!(Desc, attribute));
+};
 
 /// Whether the kernel may call EFI runtime services at all.
 pub(crate) fn runtime_services_enabled() -> bool {
     // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
-    unsafe { efimm_runtime_services_enabled() }
+    unsafe { c::efimm_runtime_services_enabled() }
 }
 
 /// Whether runtime services were sealed off from kernel mode for the rest
@@ -32,14 +40,14 @@ pub(crate) fn runtime_services_enabled() -> bool {
 /// own path refuses every call, and only the cpl3 mode may call.
 pub(crate) fn runtime_sealed() -> bool {
     // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
-    unsafe { efimm_runtime_sealed() }
+    unsafe { c::efimm_runtime_sealed() }
 }
 
 /// Whether the kernel's path is closed until re-armed: an efimm closed it
 /// after a fault in the firmware (`efi_runtime_close()`).
 pub(crate) fn runtime_closed() -> bool {
     // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
-    unsafe { efimm_runtime_closed() }
+    unsafe { c::efimm_runtime_closed() }
 }
 
 /// `Err(EPERM)` if kernel lockdown forbids userspace to drive runtime
@@ -60,19 +68,19 @@ pub(crate) fn lockdown_check() -> Result {
 /// Whether the runtime regions were given to SetVirtualAddressMap 1:1.
 pub(crate) fn booted_lowmap() -> bool {
     // SAFETY: Reads a flag of the exported `struct efi`; no preconditions.
-    unsafe { efimm_booted_lowmap() }
+    unsafe { c::efimm_booted_lowmap() }
 }
 
 /// End of the lower half (`TASK_SIZE_MAX`).
 pub(crate) fn user_limit() -> u64 {
     // SAFETY: Returns a constant of the running kernel; no preconditions.
-    unsafe { efimm_user_limit() as u64 }
+    unsafe { c::efimm_user_limit() as u64 }
 }
 
 /// Whether the p4d level is folded into the pgd (4-level paging).
 pub(crate) fn p4d_folded() -> bool {
     // SAFETY: Reads a boot-time paging mode; no preconditions.
-    unsafe { efimm_p4d_folded() }
+    unsafe { c::efimm_p4d_folded() }
 }
 
 /// Whether this kernel can map PFNs with 2M entries
@@ -86,7 +94,7 @@ pub(crate) fn large_pfn_mappings_supported() -> bool {
 /// Address of `EFI_RUNTIME_SERVICES` (1:1 mapped in the dedicated mm).
 pub(crate) fn runtime_table() -> u64 {
     // SAFETY: Reads `efi.runtime`, set once at boot; no preconditions.
-    unsafe { efimm_runtime_table() as u64 }
+    unsafe { c::efimm_runtime_table() as u64 }
 }
 
 /// Reads a descriptor array with a C copier that reports the full count.
@@ -118,12 +126,12 @@ pub(crate) fn memory_map() -> Result<KVec<MemoryDescriptor>> {
     // SAFETY: `efimm_memmap_copy()` is such a copier. Called directly, not
     // through a pointer, as a kCFI kernel would refuse an indirect call to
     // it under the Rust type.
-    unsafe { copy_descriptors(|out, max| efimm_memmap_copy(out, max)) }
+    unsafe { copy_descriptors(|out, max| c::efimm_memmap_copy(out.cast(), max)) }
 }
 
 /// The Memory Attributes Table entries the kernel validated at boot, those
 /// it applied to `efi_mm` (empty without a usable MAT).
 pub(crate) fn memory_attributes() -> Result<KVec<MemoryDescriptor>> {
     // SAFETY: `efimm_mat_copy()` is such a copier; as for `memory_map`.
-    unsafe { copy_descriptors(|out, max| efimm_mat_copy(out, max)) }
+    unsafe { copy_descriptors(|out, max| c::efimm_mat_copy(out.cast(), max)) }
 }

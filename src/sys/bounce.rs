@@ -3,6 +3,7 @@
 //! A runtime service at CPL3: its buffers copied through the cpl3 mm's
 //! bounce area as `crate::bounce` plans, around `FirmwareFn::call_cpl3`.
 
+use super::c;
 use super::firmware::{
     scrub_cpl3,
     CallResult,
@@ -12,10 +13,7 @@ use super::firmware::{
     Ran,
     RuntimeLockGuard, //
 };
-use super::mm::{
-    OwnedMm,
-    RawMm, //
-};
+use super::mm::OwnedMm;
 use crate::bounce::{
     self,
     CallerMemory, //
@@ -24,10 +22,6 @@ use crate::efi::status::EfiStatus;
 use crate::request::RawRequest;
 use core::marker::PhantomData;
 use kernel::prelude::*;
-
-extern "C" {
-    fn efimm_cpl3_bounce_area(mm: *mut RawMm, user: *mut u64, len: *mut usize) -> *mut u8;
-}
 
 /// The buffers of a live [`RawRequest`], which its invariant keeps valid:
 /// borrowing the request keeps it alive while this is read.
@@ -69,7 +63,7 @@ impl FirmwareFn {
         let (mut user, mut capacity) = (0u64, 0usize);
         // SAFETY: The mm is live (type invariant); the C side returns the
         // kernel address of its bounce area, or NULL for a cpl0 mm.
-        let area = unsafe { efimm_cpl3_bounce_area(mm.as_raw(), &mut user, &mut capacity) };
+        let area = unsafe { c::efimm_cpl3_bounce_area(mm.as_raw(), &mut user, &mut capacity) };
         if area.is_null() {
             return Err(EINVAL);
         }

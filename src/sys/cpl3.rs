@@ -6,17 +6,11 @@
 //! `FirmwareFn::call_cpl3`, the seal `firmware::seal`, beside the lock it
 //! needs.
 
+use super::c;
 use kernel::{
     error::to_result,
     prelude::*, //
 };
-
-extern "C" {
-    fn efimm_mode_param() -> c_int;
-    fn efimm_seal_param() -> bool;
-    fn efimm_cpl3_probe_register() -> c_int;
-    fn efimm_cpl3_probe_unregister();
-}
 
 /// Where the firmware runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,7 +26,7 @@ impl Mode {
     /// `cpl3`. A C parameter: the `module!` macro of 7.2 takes integers only.
     pub(crate) fn from_param() -> Result<Self> {
         // SAFETY: Reads the module's own parameter string; no preconditions.
-        match unsafe { efimm_mode_param() } {
+        match unsafe { c::efimm_mode_param() } {
             0 => Ok(Mode::Cpl0),
             3 => Ok(Mode::Cpl3),
             _ => Err(EINVAL),
@@ -52,7 +46,7 @@ impl Mode {
 /// the kernel's own path.
 pub(crate) fn seal_requested() -> bool {
     // SAFETY: Reads the module's own parameter; no preconditions.
-    unsafe { efimm_seal_param() }
+    unsafe { c::efimm_seal_param() }
 }
 
 /// The `sched_process_exit` probe that records the instruction pointer of
@@ -62,7 +56,7 @@ pub(crate) struct ExitProbe(());
 impl ExitProbe {
     pub(crate) fn register() -> Result<Self> {
         // SAFETY: Registered once, unregistered by `Drop`.
-        to_result(unsafe { efimm_cpl3_probe_register() })?;
+        to_result(unsafe { c::efimm_cpl3_probe_register() })?;
         Ok(ExitProbe(()))
     }
 }
@@ -71,6 +65,6 @@ impl Drop for ExitProbe {
     fn drop(&mut self) {
         // SAFETY: Registered by `register()`; the C side waits for running
         // probes before it returns.
-        unsafe { efimm_cpl3_probe_unregister() };
+        unsafe { c::efimm_cpl3_probe_unregister() };
     }
 }

@@ -2,13 +2,19 @@
 
 //! The firmware call: the EFI runtime lock and the bracketed call itself.
 
+use super::c;
 use super::cpl3::Mode;
 use super::mm::{
     Fetch,
-    OwnedMm,
-    RawMm, //
+    OwnedMm, //
+};
+use super::stubs::{
+    OwnFunction,
+    Stub,
+    StubPage, //
 };
 use super::thread::OnEfimmThread;
+use crate::fault::TaskExit;
 use crate::request::FirmwareArgs;
 use kernel::{
     bindings,
@@ -16,66 +22,34 @@ use kernel::{
     prelude::*, //
 };
 
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub(crate) struct CallResult {
-    /// The `EFI_STATUS` the firmware returned.
-    pub(crate) status: u64,
-    /// The longest stretch of the call with preemption disabled: setting
-    /// the CPU up or restoring it, as the firmware runs preemptible.
-    pub(crate) preempt_off_ns: u64,
-    /// The firmware changed the IRQ flags (they were restored).
-    pub(crate) irq_flags_corrupted: bool,
-    /// The firmware took a CPU exception; `status` is `EFI_ABORTED`.
-    pub(crate) faulted: bool,
-    /// Its vector (`X86_TRAP_*`).
-    pub(crate) fault_vector: i32,
-    pub(crate) fault_address: u64,
-    pub(crate) fault_ip: u64,
-    pub(crate) fault_error_code: u64,
-    /// Times the firmware was preempted (switched out) during the call.
-    pub(crate) switched_out: u32,
-    /// Pages of the cpl3 stack and bounce area the firmware wrote, zeroed
-    /// after the call (the stack's by the firmware's task, as its caller
-    /// copies out).
-    pub(crate) scrubbed_pages: u32,
-}
+/// How a firmware call ended: `struct efimm_call_result`, whose fields
+/// `rust/efimm.h` documents.
+pub(crate) type CallResult = c::efimm_call_result;
 
-// The layout `struct efimm_call_result` has (efimm_helpers.h asserts the
-// same numbers on the C side).
+// The signals `crate::fault` (pure, built on the host too) tells apart.
 const _: () = {
-    assert!(core::mem::size_of::<CallResult>() == 56);
-    assert!(core::mem::offset_of!(CallResult, fault_vector) == 20);
-    assert!(core::mem::offset_of!(CallResult, fault_error_code) == 40);
-    assert!(core::mem::offset_of!(CallResult, switched_out) == 48);
-    assert!(core::mem::offset_of!(CallResult, scrubbed_pages) == 52);
+    use crate::fault::signal;
+    use kernel::bindings as k;
+    assert!(signal::ILL == k::SIGILL as i32 && signal::TRAP == k::SIGTRAP as i32);
+    assert!(signal::BUS == k::SIGBUS as i32 && signal::FPE == k::SIGFPE as i32);
+    assert!(signal::KILL == k::SIGKILL as i32 && signal::SEGV == k::SIGSEGV as i32);
+    assert!(signal::SYS == k::SIGSYS as i32);
 };
 
-extern "C" {
-    // The EFI runtime lock, exported by the series (patch 4).
-    fn efi_runtime_lock_interruptible() -> c_int;
-    fn efi_runtime_unlock();
-    fn efimm_firmware_call(
-        mm: *mut RawMm,
-        f: *const c_void,
-        args: *const u64,
-        res: *mut CallResult,
-    );
-    fn efimm_cpl3_scrub(m: *mut RawMm) -> u32;
-    fn efimm_cpl3_task_end(m: *mut RawMm);
-    fn efi_runtime_seal() -> c_int;
-    fn efi_runtime_close();
-    fn efi_runtime_reopen() -> c_int;
-    fn efimm_cpl3_task_ensure(mm: *mut RawMm) -> c_int;
-    fn efimm_cpl3_call(
-        mm: *mut RawMm,
-        f: *const c_void,
-        args: *const u64,
-        timeout_ns: u64,
-        killable: bool,
-        res: *mut CallResult,
-    ) -> c_int;
-    fn efimm_cpl3_finish(used: usize, res: *mut CallResult) -> c_int;
+/// A cpl3 call's result, its fault named if its task ended it: the C side
+/// reports only what the kernel kept of the task.
+fn cpl3_result(mut res: CallResult) -> CallResult {
+    if res.faulted {
+        let exit = TaskExit {
+            code: res.exit.code,
+            trap: (res.exit.trap >= 0).then_some(res.exit.trap),
+            error_code: res.exit.error_code,
+            cr2: res.exit.cr2,
+            timed_out: res.exit.timed_out,
+        };
+        (res.fault_vector, res.fault_error_code, res.fault_address) = exit.fault();
+    }
+    res
 }
 
 /// Holding the EFI runtime lock: nobody else is inside the firmware.
@@ -89,11 +63,11 @@ pub(crate) struct RuntimeLockGuard(());
 
 impl RuntimeLockGuard {
     /// Takes the lock, sleeping; `EINTR` if a signal arrives first. Callers
-    /// that cannot sleep never get here: the route trampolines of the C
-    /// glue hand them to the kernel's own path.
+    /// that cannot sleep never get here: the route trampolines
+    /// (`rust/route.c`) hand them to the kernel's own path.
     pub(crate) fn lock() -> Result<Self> {
         // SAFETY: Process context; released by `Drop`.
-        to_result(unsafe { efi_runtime_lock_interruptible() })?;
+        to_result(unsafe { c::efi_runtime_lock_interruptible() })?;
         Ok(RuntimeLockGuard(()))
     }
 }
@@ -101,7 +75,7 @@ impl RuntimeLockGuard {
 impl Drop for RuntimeLockGuard {
     fn drop(&mut self) {
         // SAFETY: We hold the lock (type invariant).
-        unsafe { efi_runtime_unlock() };
+        unsafe { c::efi_runtime_unlock() };
     }
 }
 
@@ -156,12 +130,7 @@ impl FirmwareFn {
         // or borrowed from a `RawRequest` and so valid kernel addresses for
         // the call (`FirmwareArgs` invariant).
         unsafe {
-            efimm_firmware_call(
-                mm.as_raw(),
-                self.0 as *const c_void,
-                args.as_ptr(),
-                &mut res,
-            )
+            c::efimm_firmware_call(mm.as_raw(), self.0 as *mut c_void, args.as_ptr(), &mut res)
         };
         res
     }
@@ -218,9 +187,9 @@ impl FirmwareFn {
         // invariant). `args` hold no kernel address (`Cpl3Args`
         // invariant).
         let ret = unsafe {
-            efimm_cpl3_call(
+            c::efimm_cpl3_call(
                 mm.as_raw(),
-                self.0 as *const c_void,
+                self.0 as *mut c_void,
                 args.0.as_ptr(),
                 timeout_ns,
                 killable,
@@ -235,7 +204,7 @@ impl FirmwareFn {
                 _lock: lock,
             });
         }
-        Ran::Ended(to_result(ret).map(|()| res), lock)
+        Ran::Ended(to_result(ret).map(|()| cpl3_result(res)), lock)
     }
 }
 
@@ -288,7 +257,7 @@ impl AbandonedCall {
         // the runtime lock it was made under (`_lock`), so nobody else
         // calls or finishes meanwhile. `used` is what its caller's plan
         // filled of the area.
-        to_result(unsafe { efimm_cpl3_finish(self.used, &mut res) }).map(|()| res)
+        to_result(unsafe { c::efimm_cpl3_finish(self.used, &mut res) }).map(|()| cpl3_result(res))
     }
 }
 
@@ -298,7 +267,7 @@ impl Drop for AbandonedCall {
             let mut res = CallResult::default();
             // SAFETY: As in `finish`: `_lock` is still held, dropped
             // after this.
-            let _ = unsafe { efimm_cpl3_finish(self.used, &mut res) };
+            let _ = unsafe { c::efimm_cpl3_finish(self.used, &mut res) };
         }
     }
 }
@@ -315,7 +284,7 @@ pub(crate) fn start_cpl3_task(
     // outside any mm (the token is borrowed mutably, so no `MmUse` is
     // alive), as starting a task (`kthread_use_mm()`) requires, and hold
     // the runtime lock: no call is in flight.
-    to_result(unsafe { efimm_cpl3_task_ensure(mm.as_raw()) })
+    to_result(unsafe { c::efimm_cpl3_task_ensure(mm.as_raw()) })
 }
 
 /// Zeroes every page of the cpl3 mm `mm`'s bounce area that the firmware
@@ -329,7 +298,7 @@ pub(super) fn scrub_cpl3(_lock: &RuntimeLockGuard, mm: &OwnedMm) -> u32 {
     // and touches only its stack, which the C side leaves to it, and no
     // call is made meanwhile: every call holds the runtime lock, which the
     // guard proves is ours.
-    unsafe { efimm_cpl3_scrub(mm.as_raw()) }
+    unsafe { c::efimm_cpl3_scrub(mm.as_raw()) }
 }
 
 /// Seals runtime services off from kernel mode until reboot: from then on
@@ -338,9 +307,9 @@ pub(super) fn scrub_cpl3(_lock: &RuntimeLockGuard, mm: &OwnedMm) -> u32 {
 /// trust. Idempotent. `EBUSY` on a machine that powers off only through
 /// the firmware.
 pub(crate) fn seal(_lock: &RuntimeLockGuard) -> Result {
-    // SAFETY: We hold the runtime lock (guard), as `efi_runtime_seal()`
+    // SAFETY: We hold the runtime lock (guard), as `c::efi_runtime_seal()`
     // requires: no call in kernel mode is in flight.
-    to_result(unsafe { efi_runtime_seal() })
+    to_result(unsafe { c::efi_runtime_seal() })
 }
 
 /// Closes the kernel's own path to the firmware (every service but
@@ -349,18 +318,18 @@ pub(crate) fn seal(_lock: &RuntimeLockGuard) -> Result {
 /// state. Taints the kernel (`TAINT_FIRMWARE_WORKAROUND`);
 /// `reopen_kernel_path` undoes the rest.
 pub(crate) fn close_kernel_path(_lock: &RuntimeLockGuard) {
-    // SAFETY: We hold the runtime lock (guard), as `efi_runtime_close()`
+    // SAFETY: We hold the runtime lock (guard), as `c::efi_runtime_close()`
     // requires: no call is in flight.
-    unsafe { efi_runtime_close() }
+    unsafe { c::efi_runtime_close() }
 }
 
 /// Opens the kernel's path again if `close_kernel_path` closed it; `EPERM`
 /// if runtime services are disabled all the same (a seal, the kernel's own
 /// handler of a page fault in the firmware).
 pub(crate) fn reopen_kernel_path(_lock: &RuntimeLockGuard) -> Result {
-    // SAFETY: We hold the runtime lock (guard), as `efi_runtime_reopen()`
+    // SAFETY: We hold the runtime lock (guard), as `c::efi_runtime_reopen()`
     // requires.
-    to_result(unsafe { efi_runtime_reopen() })
+    to_result(unsafe { c::efi_runtime_reopen() })
 }
 
 /// Ends the firmware task of the cpl3 mm `mm`, if it has one, and waits
@@ -372,7 +341,7 @@ pub(crate) fn end_cpl3_task(mm: &OwnedMm, _thread: &mut OnEfimmThread) {
     // efimm thread, borrowed here, makes none meanwhile, and it gets here
     // only once no caller holds the turn and none can take it again
     // (stopping, which `submit` refuses).
-    unsafe { efimm_cpl3_task_end(mm.as_raw()) }
+    unsafe { c::efimm_cpl3_task_end(mm.as_raw()) }
 }
 
 /// The arguments of a cpl3 call: numbers, and addresses in the cpl3 mm's
@@ -402,119 +371,14 @@ impl Cpl3Args {
     }
 }
 
-/// The size of a function's slot on efimm's own page (`EFIMM_STUB_SLOT`):
-/// function `n` of `EFIMM_STUB_*` starts at `n * STUB_SLOT`.
-const STUB_SLOT: u64 = 128;
-
-/// The functions on efimm's own page in the dedicated mm that misbehave
-/// like broken firmware, numbered as `EFIMM_STUB_*` in `efimm_helpers.h`.
-#[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stub {
-    /// `ud2`: #UD.
-    InvalidOpcode = 1,
-    /// `int3`: #BP.
-    Breakpoint = 2,
-    /// A division by zero: #DE.
-    DivideError = 3,
-    /// A load from a non-canonical address: #GP.
-    GeneralProtection = 4,
-    /// A spin long enough to be preempted, then `ud2`: #UD.
-    LateInvalidOpcode = 5,
-    /// Returns `EFI_DEVICE_ERROR` with interrupts disabled.
-    IrqsOff = 6,
-    /// `hlt` (cpl3 only, as are the ones below).
-    Halt = 8,
-    /// `wrmsr`.
-    WriteMsr = 9,
-    /// A load from kernel text.
-    KernelRead = 10,
-    /// A store to its own read-only page.
-    WriteReadOnly = 11,
-    /// A system call, `getpid()`.
-    SystemCall = 12,
-    /// An endless loop.
-    Hang = 13,
-    /// `outb` to port 0x80, which efimm does not emulate.
-    Port = 14,
-    /// Returns `EFI_SUCCESS` with 1M in the `u64` its fourth argument
-    /// points to: a GetVariable that claims any buffer holds a 1M variable.
-    Oversize = 15,
-    /// Returns `EFI_BUFFER_TOO_SMALL` with 2^64 - 1 in the same `u64`.
-    HugeSize = 16,
-    /// Writes a completion record into its bounce area's header, then
-    /// hangs: the call must end as a timeout.
-    Forge = 17,
-    /// Leaves a marker deep in the bounce area and below its stack
-    /// pointer, and returns `EFI_SUCCESS`.
-    LeakStore = 18,
-    /// Returns what it finds where `LeakStore` leaves its markers: 0 (the
-    /// null call's `EFI_SUCCESS`) unless a call sees an earlier one's data.
-    LeakLoad = 19,
-    /// Makes the trampoline's return `ioctl()` from its own code, with
-    /// `EFI_SUCCESS`, then hangs: the call must end as a system call.
-    FakeReturn = 20,
-}
-
-impl Stub {
-    /// Whether only the cpl3 mode can contain it: at CPL0 it would halt,
-    /// write an MSR, read the kernel, enter the kernel's system call path,
-    /// spin forever, drive a port or write through `%rbp`, which only the
-    /// cpl3 trampoline points at memory of the firmware's.
-    pub(crate) fn cpl3_only(self) -> bool {
-        self as u32 >= Stub::Halt as u32
-    }
-}
-
-/// The functions on efimm's own page that behave: they return
-/// `EFI_SUCCESS`, entered through the whole firmware path without any
-/// firmware (`bench` runs them).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OwnFunction {
-    /// Returns at once (`EFIMM_STUB_NULL`): the cost of the path alone.
-    Null = 0,
-    /// Keeps its CPU busy for tens of milliseconds first
-    /// (`EFIMM_STUB_SPIN`), like a long firmware call.
-    Spin = 7,
-}
-
-impl OwnFunction {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            OwnFunction::Null => "null",
-            OwnFunction::Spin => "spin",
-        }
-    }
-
-    pub(crate) fn from_name(name: &str) -> Option<Self> {
-        [OwnFunction::Null, OwnFunction::Spin]
-            .into_iter()
-            .find(|f| f.name() == name)
-    }
-}
-
-/// The page of [`MmUse::map_stub_page`].
-///
-/// # Invariants
-///
-/// The page is mapped executable in the dedicated mm and holds the
-/// [`OwnFunction`]s and the [`Stub`]s at their offsets.
-#[derive(Clone, Copy)]
-pub(crate) struct StubPage(u64);
-
+// efimm's own functions are `FirmwareFn`s: made here, where the type's
+// invariant is kept, from the page `sys::stubs` describes.
 impl StubPage {
-    /// # Safety
-    ///
-    /// `addr` is the page `efimm_map_null_call()` just mapped.
-    pub(super) unsafe fn mapped_at(addr: u64) -> Self {
-        StubPage(addr)
-    }
-
     /// One of efimm's own functions.
     pub(crate) fn own(&self, f: OwnFunction) -> FirmwareFn {
         // INVARIANT: the page is mapped executable and holds `f` at this
-        // offset.
-        FirmwareFn(self.0 + f as u64 * STUB_SLOT)
+        // offset (`StubPage` invariant).
+        FirmwareFn(self.function(f as u32))
     }
 
     /// A function that misbehaves as `stub` names; for an exception, the
@@ -523,6 +387,6 @@ impl StubPage {
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
     pub(crate) fn faulting(&self, stub: Stub) -> FirmwareFn {
         // INVARIANT: as for `own`, at the stub's offset.
-        FirmwareFn(self.0 + stub as u64 * STUB_SLOT)
+        FirmwareFn(self.function(stub as u32))
     }
 }

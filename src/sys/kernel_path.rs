@@ -2,6 +2,7 @@
 
 //! The kernel's own runtime wrappers and the probes on its firmware bracket.
 
+use super::c;
 use crate::efi::status::EfiStatus;
 use crate::request::Request;
 use kernel::{
@@ -9,21 +10,11 @@ use kernel::{
     prelude::*, //
 };
 
-extern "C" {
-    fn efimm_kernel_ops_save();
-    fn efimm_kernel_call(slot: c_uint, args: *const u64) -> c_ulong;
-    fn efimm_firmware_overlaps() -> u64;
-    fn efimm_kernel_fw_calls(last_preempt_off_ns: *mut u64, max_preempt_off_ns: *mut u64) -> u64;
-    fn efimm_kernel_fw_max_reset();
-    fn efimm_kernel_fw_probes_set(on: bool) -> c_int;
-    fn efimm_kernel_fw_probes_armed() -> bool;
-}
-
 /// Remembers the kernel's own `efi.*` wrappers, before any routing.
 pub(crate) fn save_kernel_path() {
     // SAFETY: Copies function pointers of the exported `struct efi`; called
     // once at load, before efimm changes them.
-    unsafe { efimm_kernel_ops_save() }
+    unsafe { c::efimm_kernel_ops_save() }
 }
 
 /// Runs `request` through the kernel's own wrapper for its service.
@@ -32,7 +23,7 @@ pub(crate) fn kernel_call(request: &Request<'_>) -> EfiStatus {
     // SAFETY: `request` holds borrows valid for the call (see `Request`),
     // laid out as the firmware ABI wants, which is also what the kernel's
     // wrappers take.
-    EfiStatus(unsafe { efimm_kernel_call(slot, request.args().as_ptr()) } as u64)
+    EfiStatus(unsafe { c::efimm_kernel_call(slot, request.args().as_ptr()) } as u64)
 }
 
 /// How often a call entered the firmware while another was inside, since
@@ -40,7 +31,7 @@ pub(crate) fn kernel_call(request: &Request<'_>) -> EfiStatus {
 /// runtime lock must keep it at zero.
 pub(crate) fn firmware_overlaps() -> u64 {
     // SAFETY: Reads an atomic counter; no preconditions.
-    unsafe { efimm_firmware_overlaps() }
+    unsafe { c::efimm_firmware_overlaps() }
 }
 
 /// Arms (`true`) or disarms the probes on the kernel's firmware bracket,
@@ -48,12 +39,12 @@ pub(crate) fn firmware_overlaps() -> u64 {
 /// breakpoint traps. Disarmed when `Probes` drops.
 pub(crate) fn watch_kernel_path(on: bool) -> Result {
     // SAFETY: Registers or unregisters static probes under a C mutex.
-    to_result(unsafe { efimm_kernel_fw_probes_set(on) })
+    to_result(unsafe { c::efimm_kernel_fw_probes_set(on) })
 }
 
 pub(crate) fn kernel_path_watched() -> bool {
     // SAFETY: Reads a flag; no preconditions.
-    unsafe { efimm_kernel_fw_probes_armed() }
+    unsafe { c::efimm_kernel_fw_probes_armed() }
 }
 
 /// What the probes on the kernel's firmware bracket saw.
@@ -73,7 +64,8 @@ pub(crate) fn kernel_firmware_calls() -> KernelFirmwareCalls {
     let mut last_preempt_off_ns = 0;
     let mut max_preempt_off_ns = 0;
     // SAFETY: Reads three counters into locals; no preconditions.
-    let calls = unsafe { efimm_kernel_fw_calls(&mut last_preempt_off_ns, &mut max_preempt_off_ns) };
+    let calls =
+        unsafe { c::efimm_kernel_fw_calls(&mut last_preempt_off_ns, &mut max_preempt_off_ns) };
     KernelFirmwareCalls {
         calls,
         last_preempt_off_ns,
@@ -84,5 +76,5 @@ pub(crate) fn kernel_firmware_calls() -> KernelFirmwareCalls {
 /// Starts [`KernelFirmwareCalls::max_preempt_off_ns`] over.
 pub(crate) fn reset_kernel_firmware_max() {
     // SAFETY: Writes one counter; no preconditions.
-    unsafe { efimm_kernel_fw_max_reset() }
+    unsafe { c::efimm_kernel_fw_max_reset() }
 }

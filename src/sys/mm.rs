@@ -2,30 +2,20 @@
 
 //! The dedicated mm: an `mm_struct` of efimm's own, entered by its thread.
 
+use super::c;
 use super::cpl3::Mode;
-use super::firmware::StubPage;
+use super::stubs::StubPage;
 use super::thread::OnEfimmThread;
 use crate::efi::memmap::{
     CacheMode,
     Protection, //
 };
-use core::marker::{
-    PhantomData,
-    PhantomPinned, //
-};
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::{
     error::to_result,
     prelude::*, //
 };
-
-/// `struct efimm_mm` (the mm and the file behind its VMAs), only ever
-/// handled by pointer.
-#[repr(C)]
-pub(super) struct RawMm {
-    _opaque: [u8; 0],
-    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
-}
 
 /// An mm's reference counts.
 #[derive(Clone, Copy, Default)]
@@ -36,32 +26,12 @@ pub(crate) struct MmCounts {
     pub(crate) count: c_int,
 }
 
-/// `EFIMM_CACHE_*` of `efimm_helpers.h`.
-const CACHE_WB: c_uint = 0;
-const CACHE_WT: c_uint = 1;
-const CACHE_WC: c_uint = 2;
-const CACHE_UC: c_uint = 3;
-
-extern "C" {
-    fn efimm_mm_create(user: bool) -> *mut RawMm;
-    fn efimm_mm_destroy(mm: *mut RawMm) -> c_int;
-    fn efimm_mm_counts(mm: *mut RawMm, users: *mut c_int, count: *mut c_int);
-    fn efimm_map_region(
-        mm: *mut RawMm,
-        addr: c_ulong,
-        size: c_ulong,
-        cache: c_uint,
-        write: bool,
-        exec: bool,
-        huge: bool,
-    ) -> c_int;
-    fn efimm_map_null_call(mm: *mut RawMm, addr: c_ulong) -> c_int;
-    fn efimm_map_cpl3_area(mm: *mut RawMm) -> c_int;
-    fn efimm_mm_kernel_top_level(mm: *mut RawMm, addr: c_ulong) -> c_int;
-    fn efimm_mm_executable(mm: *mut RawMm, addr: c_ulong) -> c_int;
-    fn efimm_use_mm(mm: *mut RawMm);
-    fn efimm_unuse_mm(mm: *mut RawMm);
-}
+/// The size of a cpl3 mm's bounce area, mapped below its stub page with a
+/// guard page on either side (`EFIMM_CPL3_BOUNCE_SIZE`).
+pub(crate) const CPL3_BOUNCE_SIZE: u64 = c::EFIMM_CPL3_BOUNCE_SIZE as u64;
+/// How far above its stub page a cpl3 mm's stack ends (`EFIMM_CPL3_STACK_*`).
+pub(crate) const CPL3_STACK_END: u64 =
+    (c::EFIMM_CPL3_STACK_OFFSET + c::EFIMM_CPL3_STACK_SIZE) as u64;
 
 /// What an instruction fetch at an address of the mm does.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -79,9 +49,9 @@ pub(crate) enum Fetch {
 ///
 /// # Invariants
 ///
-/// `self.0` comes from `efimm_mm_create()` and is destroyed only by `Drop`;
+/// `self.0` comes from `c::efimm_mm_create()` and is destroyed only by `Drop`;
 /// it holds the mm's one `mm_users` reference.
-pub(crate) struct OwnedMm(NonNull<RawMm>, Mode);
+pub(crate) struct OwnedMm(NonNull<c::efimm_mm>, Mode);
 
 // SAFETY: An mm may be referenced and released from any task.
 unsafe impl Send for OwnedMm {}
@@ -97,7 +67,7 @@ impl OwnedMm {
     pub(crate) fn new(mode: Mode) -> Result<Self> {
         // SAFETY: No preconditions; returns a new mm (`mm_users == 1`, ours)
         // or NULL.
-        let mm = unsafe { efimm_mm_create(mode == Mode::Cpl3) };
+        let mm = unsafe { c::efimm_mm_create(mode == Mode::Cpl3) };
         // INVARIANT: A non-null result carries the reference we now own.
         NonNull::new(mm).map(|mm| OwnedMm(mm, mode)).ok_or(ENOMEM)
     }
@@ -110,7 +80,7 @@ impl OwnedMm {
     pub(crate) fn counts(&self) -> MmCounts {
         let mut c = MmCounts::default();
         // SAFETY: The mm is live (type invariant); the C side only reads atomics.
-        unsafe { efimm_mm_counts(self.0.as_ptr(), &mut c.users, &mut c.count) };
+        unsafe { c::efimm_mm_counts(self.0.as_ptr(), &mut c.users, &mut c.count) };
         c
     }
 
@@ -123,7 +93,7 @@ impl OwnedMm {
         // SAFETY: the mm is live (type invariant); the C side refuses once
         // it was entered, takes the mmap and page-table locks, and
         // allocates through the mm's own page-table code.
-        to_result(unsafe { efimm_mm_kernel_top_level(self.0.as_ptr(), addr as c_ulong) })
+        to_result(unsafe { c::efimm_mm_kernel_top_level(self.0.as_ptr(), addr as c_ulong) })
     }
 
     /// Enters the mm with `kthread_use_mm()` for as long as the guard
@@ -133,7 +103,7 @@ impl OwnedMm {
         // SAFETY: `OnEfimmThread` proves we run on a kthread, and its
         // exclusive borrow that no other `MmUse` has it in an mm; the mm is
         // live for `'a` (type invariant and borrow).
-        unsafe { efimm_use_mm(self.0.as_ptr()) };
+        unsafe { c::efimm_use_mm(self.0.as_ptr()) };
         MmUse {
             mm: self,
             _not_send: PhantomData,
@@ -145,7 +115,7 @@ impl OwnedMm {
     pub(crate) fn fetch(&self, addr: u64) -> Option<Fetch> {
         // SAFETY: The mm is live (type invariant); the C side walks its
         // tables under the mmap lock and only reads them.
-        match unsafe { efimm_mm_executable(self.0.as_ptr(), addr as c_ulong) } {
+        match unsafe { c::efimm_mm_executable(self.0.as_ptr(), addr as c_ulong) } {
             1 => Some(Fetch::Executes),
             0 => Some(Fetch::Faults),
             _ => None,
@@ -153,7 +123,7 @@ impl OwnedMm {
     }
 
     /// The raw mm, for the other files of this folder.
-    pub(super) fn as_raw(&self) -> *mut RawMm {
+    pub(super) fn as_raw(&self) -> *mut c::efimm_mm {
         self.0.as_ptr()
     }
 }
@@ -162,7 +132,7 @@ impl Drop for OwnedMm {
     fn drop(&mut self) {
         // SAFETY: We own the mm (type invariant) and no thread is still
         // inside it: `MmUse` borrows `self`.
-        let users = unsafe { efimm_mm_destroy(self.0.as_ptr()) };
+        let users = unsafe { c::efimm_mm_destroy(self.0.as_ptr()) };
         pr_info!("dedicated mm released (mm_users {users})\n");
     }
 }
@@ -186,15 +156,15 @@ impl MmUse<'_> {
         large: bool,
     ) -> Result {
         let cache = match cache {
-            CacheMode::WriteBack => CACHE_WB,
-            CacheMode::WriteThrough => CACHE_WT,
-            CacheMode::WriteCombining => CACHE_WC,
-            CacheMode::Uncached => CACHE_UC,
+            CacheMode::WriteBack => c::EFIMM_CACHE_WB,
+            CacheMode::WriteThrough => c::EFIMM_CACHE_WT,
+            CacheMode::WriteCombining => c::EFIMM_CACHE_WC,
+            CacheMode::Uncached => c::EFIMM_CACHE_UC,
         };
         // SAFETY: `current->mm` is the dedicated mm (guard), and only this
         // thread changes it; the C side validates the remaining arguments.
         to_result(unsafe {
-            efimm_map_region(
+            c::efimm_map_region(
                 self.mm.0.as_ptr(),
                 addr as c_ulong,
                 size as c_ulong,
@@ -213,8 +183,8 @@ impl MmUse<'_> {
     pub(crate) fn map_stub_page(&self, addr: u64) -> Result<StubPage> {
         // SAFETY: `current->mm` is the dedicated mm (guard), and only this
         // thread changes it; the C side checks the address and allocates.
-        to_result(unsafe { efimm_map_null_call(self.mm.0.as_ptr(), addr as c_ulong) })?;
-        // SAFETY: Just mapped by `efimm_map_null_call()`.
+        to_result(unsafe { c::efimm_map_null_call(self.mm.0.as_ptr(), addr as c_ulong) })?;
+        // SAFETY: Just mapped by `c::efimm_map_null_call()`.
         Ok(unsafe { StubPage::mapped_at(addr) })
     }
 
@@ -223,13 +193,13 @@ impl MmUse<'_> {
     pub(crate) fn map_cpl3_area(&self) -> Result {
         // SAFETY: `current->mm` is the dedicated mm (guard), and only this
         // thread changes it; the C side checks the mode and the order.
-        to_result(unsafe { efimm_map_cpl3_area(self.mm.0.as_ptr()) })
+        to_result(unsafe { c::efimm_map_cpl3_area(self.mm.0.as_ptr()) })
     }
 }
 
 impl Drop for MmUse<'_> {
     fn drop(&mut self) {
         // SAFETY: `enter()` did `kthread_use_mm()` on this mm on this thread.
-        unsafe { efimm_unuse_mm(self.mm.0.as_ptr()) };
+        unsafe { c::efimm_unuse_mm(self.mm.0.as_ptr()) };
     }
 }

@@ -2,9 +2,14 @@
 
 //! The one place efimm touches raw kernel interfaces.
 //!
-//! C glue: [glue/efimm_helpers.c](../../glue/efimm_helpers.c). Every
+//! Its C is in `rust/`, one file per facility named as the Rust file here
+//! that calls it, and what the two share is declared once, in
+//! `rust/efimm.h`, from which bindgen generates the module [`c`] at build
+//! time: a changed C signature or layout fails the build here. Every
 //! `unsafe` block of the module but one lives in this folder, one file per
-//! kernel facility, each with the extern declarations it uses; the other,
+//! kernel facility, and the kernel's own functions it binds by hand (the
+//! series' exports, which no kernel header the kernel crate binds
+//! declares); the other,
 //! in `call.rs`, erases a request's lifetime for the hop to the efimm
 //! thread, which only the code that waits for that thread can justify. The
 //! rest of efimm uses the safe types and functions here, whose signatures
@@ -12,21 +17,38 @@
 //! on the efimm thread", owned references for the mm and the thread,
 //! firmware arguments that only an erased request or a cpl3 bounce plan
 //! holds). Nothing here depends on the layers above, only on the pure
-//! modules `efi`, `request`, `bounce` and `port_io`: the C-to-Rust
+//! modules `efi`, `request`, `bounce`, `fault` and `port_io`: the C-to-Rust
 //! callbacks (routing, probes, page-table walks) reach them through
 //! traits, with a context pointer.
+
+/// The functions, structs and numbers of `rust/efimm.h`, as bindgen
+/// generates them (`Kbuild`): the only declarations of efimm's C here.
+#[allow(
+    clippy::all,
+    dead_code,
+    improper_ctypes,
+    missing_docs,
+    non_camel_case_types,
+    non_upper_case_globals,
+    unreachable_pub
+)]
+mod c {
+    include!("../../rust/bindings_generated.rs");
+}
 
 mod boot;
 mod bounce;
 mod cpl3;
 mod firmware;
 mod kernel_path;
+mod lend;
 mod mm;
 mod ports;
 mod probes;
 mod ptdump;
 mod route;
 mod rtmutex;
+mod stubs;
 mod thread;
 
 pub(crate) use boot::{
@@ -58,10 +80,7 @@ pub(crate) use firmware::{
     Cpl3Args,
     Cpl3Call,
     FirmwareFn,
-    OwnFunction,
-    RuntimeLockGuard,
-    Stub,
-    StubPage, //
+    RuntimeLockGuard, //
 };
 pub(crate) use kernel_path::{
     firmware_overlaps,
@@ -72,9 +91,16 @@ pub(crate) use kernel_path::{
     save_kernel_path,
     watch_kernel_path, //
 };
+pub(crate) use lend::{
+    current_priority,
+    lend_priority,
+    Turn, //
+};
 pub(crate) use mm::{
     MmUse,
-    OwnedMm, //
+    OwnedMm,
+    CPL3_BOUNCE_SIZE,
+    CPL3_STACK_END, //
 };
 pub(crate) use ports::PortTrap;
 pub(crate) use probes::{
@@ -90,29 +116,21 @@ pub(crate) use rtmutex::{
     RtMutex,
     RtMutexGuard, //
 };
+pub(crate) use stubs::{
+    OwnFunction,
+    Stub,
+    StubPage, //
+};
 pub(crate) use thread::{
-    current_priority,
-    lend_priority,
     OnEfimmThread,
     Thread,
-    ThreadMain,
-    Turn, //
+    ThreadMain, //
 };
 
 use kernel::{
     bindings,
     prelude::*, //
 };
-
-extern "C" {
-    fn efimm_sort_u64(v: *mut u64, n: usize);
-}
-
-/// Sorts `v` in place (the kernel's heapsort).
-pub(crate) fn sort_u64(v: &mut [u64]) {
-    // SAFETY: `v` is a valid, exclusive slice of `v.len()` elements.
-    unsafe { efimm_sort_u64(v.as_mut_ptr(), v.len()) }
-}
 
 /// `-EOPNOTSUPP`, which the kernel crate has no constant for.
 pub(crate) fn eopnotsupp() -> Error {

@@ -4,10 +4,8 @@
 //! [`Ports`], and the machine behind the emulated ports: CMOS under
 //! `rtc_lock`, the PM timer from the kernel's clock.
 
-use super::mm::{
-    OwnedMm,
-    RawMm, //
-};
+use super::c;
+use super::mm::OwnedMm;
 use crate::port_io::{
     PortBackend,
     Ports,
@@ -18,19 +16,8 @@ use kernel::{
     prelude::*, //
 };
 
-/// `efimm_port_fn` of `efimm_helpers.h`.
-type PortFn = unsafe extern "C" fn(*const c_void, *const u8, usize, *mut u64, u64) -> c_uint;
-
-extern "C" {
-    fn efimm_port_trap_register(mm: *mut RawMm, emulate: PortFn, ctx: *const c_void) -> c_int;
-    fn efimm_port_trap_unregister();
-    fn efimm_cmos_read(index: u8) -> u8;
-    fn efimm_cmos_write(index: u8, value: u8, mask: u8);
-    fn efimm_port_log_ratelimit() -> bool;
-    fn efimm_rtc_century_index() -> u8;
-    fn efimm_pm_timer_port() -> u32;
-    fn efimm_pm_timer_read() -> u32;
-}
+// The longest instruction the decoder takes is what the C side copies.
+const _: () = assert!(INSN_MAX == c::EFIMM_PORT_INSN_MAX as usize);
 
 /// The port I/O of the cpl3 mm's tasks, emulated by a `'static` [`Ports`]
 /// for as long as this lives.
@@ -45,7 +32,7 @@ impl PortTrap {
         // reference to its `mm_struct` until unregistered; `ctx` points to
         // a `Ports` that lives forever, which `emulate` expects; undone by
         // `Drop`.
-        to_result(unsafe { efimm_port_trap_register(mm.as_raw(), emulate, ctx) })?;
+        to_result(unsafe { c::efimm_port_trap_register(mm.as_raw(), Some(emulate), ctx) })?;
         Ok(PortTrap(()))
     }
 }
@@ -53,13 +40,13 @@ impl PortTrap {
 impl Drop for PortTrap {
     fn drop(&mut self) {
         // SAFETY: Registered by `register()`; waits for running emulations.
-        unsafe { efimm_port_trap_unregister() };
+        unsafe { c::efimm_port_trap_unregister() };
     }
 }
 
 /// # Safety
 ///
-/// Called by `efimm_port_trap()` only, with the `ctx` `register` passed,
+/// Called by `c::efimm_port_trap()` only, with the `ctx` `register` passed,
 /// `code` valid for `len` bytes and `ax` for reads and writes.
 unsafe extern "C" fn emulate(
     ctx: *const c_void,
@@ -83,7 +70,7 @@ unsafe extern "C" fn emulate(
         }
         Some(Err(why)) => {
             // SAFETY: A ratelimit state of the C side's own; no preconditions.
-            if unsafe { efimm_port_log_ratelimit() } {
+            if unsafe { c::efimm_port_log_ratelimit() } {
                 pr_warn!(
                     "cpl3: refused the firmware's port access: {}\n",
                     format_args!("{why}")
@@ -100,28 +87,28 @@ struct Machine;
 impl PortBackend for Machine {
     fn cmos_read(&self, index: u8) -> u8 {
         // SAFETY: Takes `rtc_lock`; any index is a CMOS register.
-        unsafe { efimm_cmos_read(index) }
+        unsafe { c::efimm_cmos_read(index) }
     }
 
     fn cmos_write(&self, index: u8, value: u8, mask: u8) {
         // SAFETY: Takes `rtc_lock`; the caller chose the register and bits.
-        unsafe { efimm_cmos_write(index, value, mask) }
+        unsafe { c::efimm_cmos_write(index, value, mask) }
     }
 
     fn century_index(&self) -> Option<u8> {
         // SAFETY: Reads the FADT the kernel parsed at boot.
-        let index = unsafe { efimm_rtc_century_index() };
+        let index = unsafe { c::efimm_rtc_century_index() };
         (index != 0).then_some(index)
     }
 
     fn pm_timer_port(&self) -> Option<u16> {
         // SAFETY: Reads the FADT the kernel parsed at boot.
-        let port = unsafe { efimm_pm_timer_port() };
+        let port = unsafe { c::efimm_pm_timer_port() };
         u16::try_from(port).ok().filter(|&p| p != 0)
     }
 
     fn pm_timer(&self) -> u32 {
         // SAFETY: Reads the kernel's clock; no preconditions.
-        unsafe { efimm_pm_timer_read() }
+        unsafe { c::efimm_pm_timer_read() }
     }
 }

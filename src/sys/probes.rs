@@ -3,19 +3,11 @@
 //! The `tlb_flush` tracepoint probe and the kprobes on the kernel's global
 //! TLB flushes, feeding a [`TlbSink`].
 
+use super::c;
 use kernel::{
     error::to_result,
     prelude::*, //
 };
-
-/// `efimm_tlb_fn` and `efimm_global_flush_fn` of `efimm_helpers.h`.
-type TlbFn = unsafe extern "C" fn(*const c_void, c_int, c_ulong);
-type GlobalFlushFn = unsafe extern "C" fn(*const c_void);
-
-extern "C" {
-    fn efimm_probes_register(tlb: TlbFn, global: GlobalFlushFn, ctx: *const c_void) -> c_int;
-    fn efimm_probes_unregister();
-}
 
 /// What the probes report to, from any context (IRQs off, NMI-free):
 /// must not sleep or take locks.
@@ -37,7 +29,9 @@ impl Probes {
         // SAFETY: `ctx` points to a `T` that lives forever, and the
         // callbacks match it; the C side refuses a second registration;
         // undone by `Drop`.
-        to_result(unsafe { efimm_probes_register(tlb_flush::<T>, global_flush::<T>, ctx) })?;
+        to_result(unsafe {
+            c::efimm_probes_register(Some(tlb_flush::<T>), Some(global_flush::<T>), ctx)
+        })?;
         Ok(Probes(()))
     }
 }
@@ -45,7 +39,7 @@ impl Probes {
 impl Drop for Probes {
     fn drop(&mut self) {
         // SAFETY: Registered by `register()`; waits for running probes.
-        unsafe { efimm_probes_unregister() };
+        unsafe { c::efimm_probes_unregister() };
     }
 }
 

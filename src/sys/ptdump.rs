@@ -2,19 +2,13 @@
 
 //! Walks of the dedicated mm's page tables (`ptdump_walk_pgd()`).
 
-use super::mm::{
-    OwnedMm,
-    RawMm, //
-};
+use super::c;
+use super::mm::OwnedMm;
 use kernel::ffi::{
     c_int,
     c_ulong,
     c_void, //
 };
-
-extern "C" {
-    fn efimm_ptdump_walk(mm: *mut RawMm, start: c_ulong, end: c_ulong, ctx: *mut c_void);
-}
 
 impl OwnedMm {
     /// Walks `[start, end)` of the page tables, reporting every entry.
@@ -25,7 +19,7 @@ impl OwnedMm {
         // `&mut dyn PtdumpSink` that outlives the walk, which is what the
         // callbacks below expect. `ptdump_walk_pgd()` takes the mmap locks
         // itself.
-        unsafe { efimm_ptdump_walk(self.as_raw(), start as c_ulong, end as c_ulong, ctx) };
+        unsafe { c::efimm_ptdump_walk(self.as_raw(), start as c_ulong, end as c_ulong, ctx) };
     }
 }
 
@@ -49,12 +43,12 @@ unsafe fn sink_of<'a>(ctx: *mut c_void) -> &'a mut dyn PtdumpSink {
 
 /// # Safety
 ///
-/// Called by `efimm_ptdump_walk()` only, with the `ctx` that
+/// Called by `c::efimm_ptdump_walk()` only, with the `ctx` that
 /// `walk_page_tables()` passed it.
 #[no_mangle]
 unsafe extern "C" fn efimm_ptdump_note(ctx: *mut c_void, addr: c_ulong, level: c_int, val: u64) {
     if (0..PTDUMP_LEVELS).contains(&level) {
-        // SAFETY: Only called by `efimm_ptdump_walk()` with our `ctx`.
+        // SAFETY: Only called by `c::efimm_ptdump_walk()` with our `ctx`.
         unsafe { sink_of(ctx) }.note(addr as u64, level as usize, val);
     }
 }
@@ -65,7 +59,7 @@ unsafe extern "C" fn efimm_ptdump_note(ctx: *mut c_void, addr: c_ulong, level: c
 #[no_mangle]
 unsafe extern "C" fn efimm_ptdump_effective(ctx: *mut c_void, level: c_int, val: u64) {
     if (0..PTDUMP_LEVELS).contains(&level) {
-        // SAFETY: Only called by `efimm_ptdump_walk()` with our `ctx`.
+        // SAFETY: Only called by `c::efimm_ptdump_walk()` with our `ctx`.
         unsafe { sink_of(ctx) }.effective(level as usize, val);
     }
 }
@@ -75,6 +69,14 @@ unsafe extern "C" fn efimm_ptdump_effective(ctx: *mut c_void, level: c_int, val:
 /// As for [`efimm_ptdump_note`].
 #[no_mangle]
 unsafe extern "C" fn efimm_ptdump_flush(ctx: *mut c_void) {
-    // SAFETY: Only called by `efimm_ptdump_walk()` with our `ctx`.
+    // SAFETY: Only called by `c::efimm_ptdump_walk()` with our `ctx`.
     unsafe { sink_of(ctx) }.flush();
 }
+
+// The three have the types `rust/efimm.h` declares for the C side's calls:
+// a change there fails the build here.
+const _: [unsafe extern "C" fn(*mut c_void, c_ulong, c_int, u64); 2] =
+    [c::efimm_ptdump_note, efimm_ptdump_note];
+const _: [unsafe extern "C" fn(*mut c_void, c_int, u64); 2] =
+    [c::efimm_ptdump_effective, efimm_ptdump_effective];
+const _: [unsafe extern "C" fn(*mut c_void); 2] = [c::efimm_ptdump_flush, efimm_ptdump_flush];

@@ -3,6 +3,7 @@
 //! Routing the kernel's EFI users (`efi.*` and the efivars backend)
 //! through a [`RouteTarget`].
 
+use super::c;
 use crate::efi::{
     service::Service,
     status::EfiStatus, //
@@ -13,18 +14,6 @@ use kernel::{
     prelude::*,
     sync::Arc, //
 };
-
-/// `efimm_route_fn` and `efimm_handoff_fn` of `efimm_helpers.h`.
-type RouteFn = unsafe extern "C" fn(*const c_void, c_uint, *const u64) -> c_ulong;
-type HandoffFn = unsafe extern "C" fn(*const c_void, c_uint);
-
-extern "C" {
-    fn efimm_route_set(
-        route: Option<RouteFn>,
-        handoff: Option<HandoffFn>,
-        ctx: *const c_void,
-    ) -> c_int;
-}
 
 /// Where routed calls go.
 pub(crate) trait RouteTarget: Send + Sync + 'static {
@@ -56,7 +45,8 @@ impl<T: RouteTarget> Routing<T> {
         // SAFETY: `ctx` points to a `T`, kept alive by the `Arc` this
         // returns until `drop`, and the callbacks match it. The C side
         // refuses a second registration.
-        let ret = unsafe { efimm_route_set(Some(route_call::<T>), Some(route_handoff::<T>), ctx) };
+        let ret =
+            unsafe { c::efimm_route_set(Some(route_call::<T>), Some(route_handoff::<T>), ctx) };
         if ret == 1 {
             pr_warn!("another efivars backend is registered: efivarfs and efi-pstore stay on it\n");
         }
@@ -71,13 +61,13 @@ impl<T: RouteTarget> Drop for Routing<T> {
         // SAFETY: Restores the kernel's pointers and waits until no task
         // runs in or is on its way into a trampoline; the target is dropped
         // only after. Its one error is the one `new` reported.
-        unsafe { efimm_route_set(None, None, core::ptr::null()) };
+        unsafe { c::efimm_route_set(None, None, core::ptr::null()) };
     }
 }
 
 /// # Safety
 ///
-/// Called by the route trampolines of `efimm_helpers.c` only, with the
+/// Called by the route trampolines of `rust/route.c` only, with the
 /// `ctx` `Routing::<T>::new` registered: `args` points to the five
 /// arguments the kernel passed to `efi.<slot>`, valid until this returns.
 unsafe extern "C" fn route_call<T: RouteTarget>(
@@ -100,7 +90,7 @@ unsafe extern "C" fn route_call<T: RouteTarget>(
 
 /// # Safety
 ///
-/// Called by the trampolines of `efimm_helpers.c` that hand a call to the
+/// Called by the trampolines of `rust/route.c` that hand a call to the
 /// kernel's own path, with the `ctx` `Routing::<T>::new` registered.
 unsafe extern "C" fn route_handoff<T: RouteTarget>(ctx: *const c_void, slot: c_uint) {
     // SAFETY: `ctx` is the `T` that `Routing` keeps alive (type invariant).

@@ -22,6 +22,9 @@ pub(crate) mod port_io;
 #[path = "../../../src/request.rs"]
 pub(crate) mod request;
 
+#[path = "../../../src/sort.rs"]
+pub(crate) mod sort;
+
 #[path = "../../../src/ptdump/dump.rs"]
 mod ptdump_dump;
 
@@ -47,3 +50,5 @@ mod test_port_io;
 mod test_ptdump;
 #[cfg(test)]
 mod test_request;
+#[cfg(test)]
+mod test_sort;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-use crate::fault::{Exception, Fault, FaultLog};
+use crate::fault::{signal, Exception, Fault, FaultLog, TaskExit};
 
 fn exception_cause(vector: i32, error_code: u64) -> String {
     let mut s = String::new();
@@ -165,4 +165,55 @@ fn a_cpl3_timeout_is_logged_without_a_vector() {
     assert!(s.contains("last_exception timeout\n"), "{s}");
     assert!(!s.contains("last_vector"), "{s}");
     assert!(s.contains("last_cause timeout\n"), "{s}");
+}
+
+/// A cpl3 task that ended with `signal` (and `trap`, if an exception sent
+/// it), and what the log shows of it.
+fn task_end(signal: i32, trap: Option<i32>, timed_out: bool) -> (Exception, u64, u64) {
+    let exit = TaskExit {
+        code: signal,
+        trap,
+        error_code: 0x15,
+        cr2: 0xdead000,
+        timed_out,
+    };
+    let (vector, error_code, address) = exit.fault();
+    (Exception::from_vector(vector), error_code, address)
+}
+
+#[test]
+fn a_cpl3_exception_keeps_its_vector_and_details() {
+    assert_eq!(task_end(signal::SEGV, Some(14), false), (Exception::PageFault, 0x15, 0xdead000));
+    // CR2 only for a page fault.
+    assert_eq!(task_end(signal::SEGV, Some(13), false), (Exception::GeneralProtection, 0x15, 0));
+    assert_eq!(task_end(signal::ILL, Some(6), false), (Exception::InvalidOpcode, 0x15, 0));
+    assert_eq!(task_end(signal::FPE, Some(0), false), (Exception::DivideError, 0x15, 0));
+    assert_eq!(task_end(signal::TRAP, Some(3), false), (Exception::Breakpoint, 0x15, 0));
+    assert_eq!(task_end(signal::BUS, Some(17), false), (Exception::Other, 0x15, 0));
+}
+
+#[test]
+fn a_cpl3_system_call_is_one_whatever_the_trap() {
+    // SIGSYS from the seccomp filter, or an exit() of its own.
+    assert_eq!(task_end(signal::SYS, None, false), (Exception::SystemCall, 0, 0));
+    assert_eq!(task_end(0, None, false), (Exception::SystemCall, 0, 0));
+    assert_eq!(task_end(signal::SYS, Some(13), true), (Exception::SystemCall, 0, 0));
+}
+
+#[test]
+fn sigkill_is_the_timeout_only_if_it_fired() {
+    assert_eq!(task_end(signal::KILL, None, true), (Exception::Timeout, 0, 0));
+    // Killed by someone else: the exit code is kept.
+    assert_eq!(task_end(signal::KILL, None, false), (Exception::Killed, 9, 0));
+}
+
+#[test]
+fn a_fault_signal_without_a_trap_was_sent_by_someone_else() {
+    // kill -SEGV: no CPU exception, whatever the signal.
+    assert_eq!(task_end(signal::SEGV, None, false), (Exception::Killed, 11, 0));
+    // A core-dumping exit code keeps its high bits in the log.
+    let exit = TaskExit { code: 0x80 | signal::SEGV, trap: None, ..Default::default() };
+    assert_eq!(exit.fault(), (258, 0x8b, 0));
+    // Any other signal, even with a trap recorded.
+    assert_eq!(task_end(15, Some(13), false), (Exception::Killed, 15, 0));
 }

@@ -5,7 +5,7 @@
  *
  * Each starts with endbr64, so that IBT does not matter, in a slot of
  * EFIMM_STUB_SLOT bytes: function n at n * EFIMM_STUB_SLOT, numbered as
- * EFIMM_STUB_* in efimm_helpers.h (and the Rust Stub and OwnFunction
+ * EFIMM_STUB_* in efimm.h (and the Rust Stub and OwnFunction
  * enums). .org fails the build if a function outgrows its slot. They live
  * in .rodata: they never run from the module's own image.
  *
@@ -15,7 +15,7 @@
 
 #include <linux/linkage.h>
 
-#include "efimm_helpers.h"
+#include "efimm.h"
 
 #define EFI_DEVICE_ERROR_64	0x8000000000000007
 #define EFI_BUFFER_TOO_SMALL_64	0x8000000000000005

@@ -11,7 +11,7 @@
  *
  * Before the call the thunk records its stack pointer and the registers
  * the firmware must preserve in efimm_fw_frame. If the firmware page
- * faults, efimm_fw_fixup() (efimm_helpers.c) restores them and resumes at
+ * faults, efimm_fw_fixup() (firmware.c) restores them and resumes at
  * efimm_thunk_returned as if the firmware had returned EFI_ABORTED.
  */
 

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Interface between efimm's C glue (efimm_helpers.c) and its Rust FFI layer
- * (src/sys/). Keep the two in sync: src/sys/ declares the same functions.
+ * What efimm's C (the .c files here) and its Rust FFI layer (src/sys/) share: the
+ * functions each calls of the other, the structs they pass and the
+ * numbers both use. Rust sees it through bindgen (rust/bindings_helper.h,
+ * at build time): a change here changes the Rust side's types, or fails
+ * its build.
  */
-#ifndef EFIMM_HELPERS_H
-#define EFIMM_HELPERS_H
+#ifndef EFIMM_H
+#define EFIMM_H
 
 /*
- * efimm's own functions on the null call page (efimm_stubs.S), each in a
+ * efimm's own functions on the null call page (stubs.S), each in a
  * slot of its own: function n starts at n * EFIMM_STUB_SLOT (the Rust
- * enums Stub and OwnFunction hold the same numbers).
+ * enums Stub and OwnFunction take their numbers from here).
  */
 #define EFIMM_STUB_SLOT		128
 #define EFIMM_STUB_NULL		0	/* returns EFI_SUCCESS */
@@ -75,20 +78,12 @@
 /* The firmware task's ioctl() on the cpl3 mm's file: a call ended. */
 #define EFIMM_CPL3_IOCTL	0xef00
 
-/*
- * What a cpl3 call reports as its fault vector when the firmware took no
- * CPU exception: above every x86 vector.
- */
-#define EFIMM_FAULT_SYSCALL	256	/* a system call of the firmware's own */
-#define EFIMM_FAULT_TIMEOUT	257	/* killed after the call's timeout */
-#define EFIMM_FAULT_KILLED	258	/* any other way the task ended */
-
 #ifndef __ASSEMBLY__
 
 #include <linux/efi.h>
 #include <linux/types.h>
 
-/* Cache modes, in the order of the Rust CacheMode enum. */
+/* Cache modes, which src/sys/mm.rs maps the Rust CacheMode onto. */
 enum {
 	EFIMM_CACHE_WB,
 	EFIMM_CACHE_WT,
@@ -96,13 +91,32 @@ enum {
 	EFIMM_CACHE_UC,
 };
 
+/*
+ * What the kernel kept of a cpl3 firmware task that exited during a call,
+ * which src/fault.rs reads as a fault: a CPU exception, a system call, the
+ * timeout, or a signal from elsewhere.
+ */
+struct efimm_cpl3_exit {
+	/* Its exit code: the signal that ended it in the low 7 bits. */
+	s32 code;
+	/* The vector its signal came from (X86_TRAP_*), or -1: none. */
+	s32 trap;
+	u64 error_code;
+	u64 cr2;
+	/* The call's timeout killed it. */
+	bool timed_out;
+};
+
 struct efimm_call_result {
 	u64 status;
 	u64 preempt_off_ns;
 	bool irq_flags_corrupted;
-	/* The firmware took an exception; status is EFI_ABORTED. */
+	/*
+	 * The firmware took an exception (cpl3: its task ended); status is
+	 * EFI_ABORTED.
+	 */
 	bool faulted;
-	/* Its vector (X86_TRAP_*). */
+	/* Its vector (X86_TRAP_*); cpl3: from exit, by src/fault.rs. */
 	s32 fault_vector;
 	u64 fault_address;
 	u64 fault_ip;
@@ -111,14 +125,9 @@ struct efimm_call_result {
 	u32 switched_out;
 	/* cpl3: pages of the stack and bounce area it wrote, zeroed after. */
 	u32 scrubbed_pages;
+	/* cpl3: how its task ended, if faulted. */
+	struct efimm_cpl3_exit exit;
 };
-
-/* The layout src/sys/firmware.rs asserts too. */
-static_assert(sizeof(struct efimm_call_result) == 56);
-static_assert(offsetof(struct efimm_call_result, fault_vector) == 20);
-static_assert(offsetof(struct efimm_call_result, fault_error_code) == 40);
-static_assert(offsetof(struct efimm_call_result, switched_out) == 48);
-static_assert(offsetof(struct efimm_call_result, scrubbed_pages) == 52);
 
 /* Callbacks into Rust, each with the context it was registered with. */
 typedef unsigned long (*efimm_route_fn)(const void *ctx, unsigned int slot,
@@ -130,17 +139,7 @@ typedef void (*efimm_global_flush_fn)(const void *ctx);
 struct efimm_mm;
 struct task_struct;
 
-/* glue/efimm_thunk.S, called by efimm_helpers.c */
-efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
-extern const u8 efimm_thunk_returned[];
-/*
- * glue/efimm_stubs.S: the cpl3 trampoline's set-up and call entries, its
- * ioctl() and its exit(1) instructions.
- */
-extern const u8 efimm_cpl3_setup[], efimm_cpl3_call_entry[];
-extern const u8 efimm_cpl3_wait[], efimm_cpl3_unconfined[];
-
-/* Implemented in C (efimm_helpers.c), called from src/sys/. */
+/* Implemented in C (the .c files here), called from src/sys/. */
 bool efimm_runtime_services_enabled(void);
 bool efimm_runtime_sealed(void);
 bool efimm_runtime_closed(void);
@@ -217,4 +216,4 @@ void efimm_ptdump_effective(void *ctx, int level, u64 val);
 void efimm_ptdump_flush(void *ctx);
 
 #endif /* __ASSEMBLY__ */
-#endif /* EFIMM_HELPERS_H */
+#endif /* EFIMM_H */

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The firmware call at CPL0: efimm's thread calls a runtime service in the
+ * dedicated mm, bracketed as the kernel brackets its own calls, with
+ * preemption on while the firmware runs, and recovers from an exception
+ * the firmware takes.
+ *
+ * C: the bracket is the kernel's static inlines and per-CPU state
+ * (kthread_fpu_*(), efi_fw_call_cpu_*(), local_save_flags(),
+ * pagefault_disable()), and the exception fixup rewrites pt_regs from
+ * the kernel's exception path.
+ */
+
+#include <linux/efi.h>
+#include <linux/kprobes.h>
+#include <linux/kthread.h>
+#include <linux/mmu_context.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/mm.h>
+#include <asm/fpu/api.h>
+
+#include "internal.h"
+
+struct efimm_fw_frame efimm_fw_frame;
+
+/* The exception efimm_fw_fixup() recovered from, for the call in flight. */
+static struct {
+	bool hit;
+	int vector;
+	unsigned long address, ip, error_code;
+} fw_fault;
+
+/*
+ * The efimm thread took an exception in kernel mode, on its own stack,
+ * outside kernel text, and nothing else handled it
+ * (efi_fw_exception_fixup()). If it was in the firmware, that is below
+ * the frame efimm_thunk left and in the lower half, resume efimm_thunk
+ * where the firmware would have returned, with the registers it had to
+ * preserve, and EFI_ABORTED (what the kernel's
+ * efi_crash_gracefully_on_page_fault() gives its caller). Anywhere else it
+ * is efimm's own bug: let the kernel oops. Runs in the context the
+ * exception left, NMI-like for int3: it only writes to fw_fault and @regs.
+ */
+static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,
+			   unsigned long error_code, unsigned long address)
+{
+	struct efimm_fw_frame *f = &efimm_fw_frame;
+	unsigned long sp = READ_ONCE(f->sp);
+
+	/* The firmware and efimm's stubs live in the lower half only. */
+	if (!sp || regs->sp >= sp || regs->ip >= TASK_SIZE_MAX)
+		return false;
+
+	fw_fault.hit = true;
+	fw_fault.vector = trapnr;
+	fw_fault.address = address;
+	fw_fault.ip = regs->ip;
+	fw_fault.error_code = error_code;
+
+	regs->ip = (unsigned long)efimm_thunk_returned;
+	regs->sp = sp;
+	regs->bp = f->bp;
+	regs->bx = f->bx;
+	regs->r12 = f->r12;
+	regs->r13 = f->r13;
+	regs->r14 = f->r14;
+	regs->r15 = f->r15;
+	regs->ax = EFI_ABORTED;
+	/* The kernel runs with DF clear, and AC set would disable SMAP. */
+	regs->flags &= ~(X86_EFLAGS_DF | X86_EFLAGS_AC);
+	return true;
+}
+
+NOKPROBE_SYMBOL(efimm_fw_fixup);
+
+struct efi_fw_exception_handler efimm_fw_handler = {
+	.fixup = efimm_fw_fixup,
+};
+
+/*
+ * Calls inside the firmware right now, through efimm or the kernel's path
+ * (counted by its probes in kernel_path.c), and how often a call entered
+ * while another was inside: the EFI runtime lock must keep that at zero.
+ */
+static atomic_t in_firmware;
+static atomic64_t firmware_overlaps;
+
+void efimm_fw_enter(void)
+{
+	if (atomic_inc_return(&in_firmware) > 1)
+		atomic64_inc(&firmware_overlaps);
+}
+
+void efimm_fw_leave(void)
+{
+	atomic_dec(&in_firmware);
+}
+
+u64 efimm_firmware_overlaps(void)
+{
+	return atomic64_read(&firmware_overlaps);
+}
+
+/*
+ * Call @fn in @m with what arch_efi_call_virt_setup()/teardown() put
+ * around a call on efi_mm: kernel FPU with FCW/MXCSR initialised, IBRS for
+ * firmware, CR4.LASS cleared, IBT off unless the firmware supports it,
+ * hardware breakpoints off and softirqs to ksoftirqd
+ * (efi_fw_call_cpu_*()), then enter @m (as use_temporary_mm() switches to
+ * efi_mm), the IRQ flags checked afterwards, then leave @m for init_mm,
+ * so that no CPU keeps it loaded after the call. Unlike the kernel's path,
+ * the firmware itself runs preemptible (efimm_fw_preempt, thread.c):
+ * preemption is off only while the CPU is set up and restored, and that
+ * longest stretch is what res->preempt_off_ns reports.
+ * The caller is efimm's thread, outside any mm, and holds the EFI runtime
+ * lock.
+ *
+ * On PREEMPT_RT, task_lock() in kthread_use_mm() and kthread_unuse_mm()
+ * sleeps: @m is entered before preemption goes off and left after it is
+ * back on, with migration disabled throughout, and meanwhile the notifier
+ * keeps @m from a kernel thread that preempts the thread there
+ * (efimm_fw_preempt.in_mm): from an interrupt thread, which runs softirqs too.
+ * None runs on the back of an interrupt on RT (its invoke_softirq() wakes
+ * ksoftirqd).
+ */
+void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
+			 struct efimm_call_result *res)
+{
+	unsigned long flags, cur;
+	u64 t0, setup_ns;
+
+	/*
+	 * A reference of the thread's own: if the firmware kills the thread
+	 * in a way efimm_fw_fixup() does not recover, exit_mm() drops it.
+	 */
+	mmget(m->mm);
+	migrate_disable();
+	preempt_notifier_register(&efimm_fw_preempt.notifier);
+	efimm_fw_preempt.switched_out = 0;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		efimm_fw_preempt.in_mm = true;
+		kthread_use_mm(m->mm);
+	}
+	preempt_disable();
+	t0 = local_clock();
+	kthread_fpu_begin(KFPU_387 | KFPU_MXCSR);
+	/* First, so that no softirq runs with the firmware mapped. */
+	efimm_fw_preempt.ibt = efi_fw_call_cpu_begin();
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		kthread_use_mm(m->mm);
+	local_save_flags(flags);
+	fw_fault.hit = false;
+	efimm_fw_enter();
+	/*
+	 * A page fault in the firmware goes straight to efimm_fw_fixup(), as
+	 * with preemption off: never into the mm's fault handling, which may
+	 * sleep, and the firmware may have disabled interrupts.
+	 */
+	pagefault_disable();
+	efimm_fw_preempt.preemptible = true;
+	setup_ns = local_clock() - t0;
+	preempt_enable();
+
+	res->status = efimm_thunk(fn, args[0], args[1], args[2], args[3], args[4]);
+
+	preempt_disable();
+	t0 = local_clock();
+	efimm_fw_preempt.preemptible = false;
+	pagefault_enable();
+	efimm_fw_leave();
+	res->faulted = fw_fault.hit;
+	res->fault_vector = fw_fault.vector;
+	res->fault_address = fw_fault.address;
+	res->fault_ip = fw_fault.ip;
+	res->fault_error_code = fw_fault.error_code;
+	local_save_flags(cur);
+	/* x86's ARCH_EFI_IRQ_FLAGS_MASK, from <asm/efi.h> (not for modules) */
+	res->irq_flags_corrupted = (flags ^ cur) & X86_EFLAGS_IF;
+	if (res->irq_flags_corrupted)
+		local_irq_restore(flags);
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		efimm_leave_mm(m);
+	efi_fw_call_cpu_end(efimm_fw_preempt.ibt);
+	kthread_fpu_end();
+	res->preempt_off_ns = max(setup_ns, local_clock() - t0);
+	res->switched_out = efimm_fw_preempt.switched_out;
+	preempt_enable();
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		efimm_leave_mm(m);
+		efimm_fw_preempt.in_mm = false;
+	}
+
+	preempt_notifier_unregister(&efimm_fw_preempt.notifier);
+	migrate_enable();
+	mmput(m->mm);
+	/*
+	 * The softirqs interrupts raised during the call went to ksoftirqd
+	 * (efi_fw_call_cpu_begin()), which may not have run yet: run what is
+	 * left here, as the kernel's path does when its FPU section ends.
+	 */
+	local_bh_disable();
+	local_bh_enable();
+}
