@@ -33,8 +33,13 @@ KDIR_FROM_CACHE := 1
 KDIR = $(shell $(SCRIPTS)/kernel.sh env | sed -n 's/^KBUILD_DIR=//p')
 endif
 
+# The tools the cached kernel was built with; a KDIR of your own builds
+# efimm.ko with its own (the kernel's defaults, or RUSTC=, BINDGEN= and
+# LIBCLANG_PATH= on the command line): the module runs bindgen too.
+ifeq ($(KDIR_FROM_CACHE),1)
 KMAKE_TOOLS = RUSTC=/usr/bin/rustc BINDGEN=$(EFIMM_CACHE)/cargo/bin/bindgen \
 	LIBCLANG_PATH="$(wildcard $(EFIMM_CACHE)/venv/lib/python3*/site-packages/clang/native)"
+endif
 
 .PHONY: all deps kernel module selftests run check stress debug rt bench check-patches host-test clean
 
