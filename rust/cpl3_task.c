@@ -9,6 +9,7 @@
  * crate does not bind, and user_mode_thread() is not exported to Rust.
  */
 
+#include <linux/audit.h>
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/hrtimer.h>

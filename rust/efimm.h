@@ -194,7 +194,6 @@ int efimm_cpl3_call(struct efimm_mm *m, void *fn, const u64 *args,
 int efimm_cpl3_finish(size_t used, struct efimm_call_result *res);
 unsigned int efimm_cpl3_scrub(struct efimm_mm *m);
 void efimm_cpl3_task_end(struct efimm_mm *m);
-void efimm_sort_u64(u64 *v, size_t n);
 void efimm_ptdump_walk(struct efimm_mm *m, unsigned long start,
 		       unsigned long end, void *ctx);
 void efimm_kernel_ops_save(void);

@@ -77,28 +77,12 @@ struct efi_fw_exception_handler efimm_fw_handler = {
 	.fixup = efimm_fw_fixup,
 };
 
-/*
- * Calls inside the firmware right now, through efimm or the kernel's path
- * (counted by its probes in kernel_path.c), and how often a call entered
- * while another was inside: the EFI runtime lock must keep that at zero.
- */
-static atomic_t in_firmware;
-static atomic64_t firmware_overlaps;
-
-void efimm_fw_enter(void)
-{
-	if (atomic_inc_return(&in_firmware) > 1)
-		atomic64_inc(&firmware_overlaps);
-}
-
-void efimm_fw_leave(void)
-{
-	atomic_dec(&in_firmware);
-}
+atomic_t efimm_in_firmware;
+atomic64_t efimm_fw_overlaps;
 
 u64 efimm_firmware_overlaps(void)
 {
-	return atomic64_read(&firmware_overlaps);
+	return atomic64_read(&efimm_fw_overlaps);
 }
 
 /*

@@ -7,8 +7,11 @@
 #ifndef EFIMM_INTERNAL_H
 #define EFIMM_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/hrtimer.h>
+#include <linux/kthread.h>
 #include <linux/mm_types.h>
+#include <linux/mmu_context.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/wait.h>
@@ -106,7 +109,24 @@ struct efimm_fw_preempt {
 
 extern struct efimm_fw_preempt efimm_fw_preempt;
 
-void efimm_leave_mm(struct efimm_mm *m);
+/*
+ * Leave @m and switch this CPU to init_mm. kthread_unuse_mm() alone would
+ * leave the CPU in lazy TLB mode with @m still loaded, so that the idle
+ * task or whatever kernel thread runs next would run with the firmware
+ * mapped; the kernel's own path switches back from efi_mm explicitly too
+ * (unuse_temporary_mm()). The caller kept migration disabled since it
+ * entered @m, so that the thread did not move and leave its old CPU lazily
+ * in @m (or accepts that, efimm_cpl3_task_create()); while the firmware
+ * was preempted, the CPU was in init_mm (efi_fw_call_sched_out()). May
+ * sleep on PREEMPT_RT, where task_lock() does.
+ */
+static inline void efimm_leave_mm(struct efimm_mm *m)
+{
+	kthread_unuse_mm(m->mm);
+	preempt_disable();
+	leave_mm();
+	preempt_enable();
+}
 
 /* firmware.c ------------------------------------------------------------- */
 
@@ -129,9 +149,26 @@ struct efimm_fw_frame {
 
 extern struct efimm_fw_frame efimm_fw_frame;
 
-/* Counts calls inside the firmware, efimm's and the kernel's path's. */
-void efimm_fw_enter(void);
-void efimm_fw_leave(void);
+/*
+ * Calls inside the firmware right now, through efimm or the kernel's path
+ * (counted by its probes in kernel_path.c), and how often a call entered
+ * while another was inside: the EFI runtime lock must keep that at zero.
+ * Inline: called inside the firmware bracket and from kprobe handlers,
+ * where no probe of their own may fire.
+ */
+extern atomic_t efimm_in_firmware;
+extern atomic64_t efimm_fw_overlaps;
+
+static inline void efimm_fw_enter(void)
+{
+	if (atomic_inc_return(&efimm_in_firmware) > 1)
+		atomic64_inc(&efimm_fw_overlaps);
+}
+
+static inline void efimm_fw_leave(void)
+{
+	atomic_dec(&efimm_in_firmware);
+}
 
 /* lend.c ----------------------------------------------------------------- */
 

@@ -113,25 +113,6 @@ void efimm_use_mm(struct efimm_mm *m)
 	kthread_use_mm(m->mm);
 }
 
-/*
- * Leave @m and switch this CPU to init_mm. kthread_unuse_mm() alone would
- * leave the CPU in lazy TLB mode with @m still loaded, so that the idle
- * task or whatever kernel thread runs next would run with the firmware
- * mapped; the kernel's own path switches back from efi_mm explicitly too
- * (unuse_temporary_mm()). The caller kept migration disabled since it
- * entered @m, so that the thread did not move and leave its old CPU lazily
- * in @m (or accepts that, efimm_cpl3_task_create()); while the firmware
- * was preempted, the CPU was in init_mm (efi_fw_call_sched_out()). May
- * sleep on PREEMPT_RT, where task_lock() does.
- */
-void efimm_leave_mm(struct efimm_mm *m)
-{
-	kthread_unuse_mm(m->mm);
-	preempt_disable();
-	leave_mm();
-	preempt_enable();
-}
-
 /* Leave @m after efimm_use_mm(). */
 void efimm_unuse_mm(struct efimm_mm *m)
 {

@@ -33,7 +33,7 @@
     unreachable_pub
 )]
 mod c {
-    include!("../../rust/bindings_generated.rs");
+    include!(env!("EFIMM_BINDINGS"));
 }
 
 mod boot;
