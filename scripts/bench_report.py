@@ -230,10 +230,25 @@ def report(outdir, resultsdir, modes):
             },
         }
     os.makedirs(resultsdir, exist_ok=True)
-    with open(os.path.join(resultsdir, "results.json"), "w") as f:
+    path = os.path.join(resultsdir, "results.json")
+    previous = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+    results, kept = merge(previous, results)
+    for mode in kept:
+        print(f"{mode}: kept from the last bench (RUNS= did not measure it)")
+    with open(path, "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)
     print_table(results)
     chart(results, os.path.join(resultsdir, "results.png"))
+
+
+def merge(previous, measured):
+    """The runs just measured, and those of an earlier bench that this one
+    (a RUNS= subset) did not measure: (results, the names kept)."""
+    kept = sorted(set(previous) - set(measured))
+    return {**{m: previous[m] for m in kept}, **measured}, kept
 
 
 def print_table(results):

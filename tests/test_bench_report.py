@@ -165,3 +165,15 @@ class RtLatenessTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MergeTest(unittest.TestCase):
+    def test_a_subset_replaces_its_runs_and_keeps_the_others(self):
+        previous = {"pflash": {"x": 1}, "bios": {"x": 2}, "pflash-rt": {"x": 3}}
+        results, kept = bench_report.merge(previous, {"pflash-rt": {"x": 4}})
+        self.assertEqual(results, {"pflash": {"x": 1}, "bios": {"x": 2}, "pflash-rt": {"x": 4}})
+        self.assertEqual(kept, ["bios", "pflash"])
+
+    def test_a_whole_bench_keeps_nothing(self):
+        results, kept = bench_report.merge({"pflash": {"x": 1}}, {"pflash": {"x": 2}})
+        self.assertEqual((results, kept), ({"pflash": {"x": 2}}, []))
