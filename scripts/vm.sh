@@ -76,13 +76,21 @@ boot() {
 		"${EFIMM_KSFT_INSTALL:-$EFIMM_CACHE/kselftest/install}" >>"$out/guest-cmd.sh"
 	echo "$*" >>"$out/guest-cmd.sh"
 	# No process of the boot (vng, QEMU, virtiofsd) outlives its limit,
-	# nor the boot: the next one must have the CPUs to itself.
+	# nor the boot: the next one must have the CPUs to itself. Nor this
+	# script: stopped, it stops the runner, which ends them all.
+	local runner rc=0
 	python3 "$EFIMM_TOP"/scripts/bounded.py --record "$out/boot-time.txt" "$VM_TIMEOUT" \
 		"$VNG" --run "$image" --disable-kvm --disable-microvm --force-9p \
 		--user root -m 1G -p 2 --verbose \
 		--append "root=/dev/root panic=-1 log_buf_len=4M $append" \
 		--rwdir="$out" --qemu-opts="$qopts $reboot" \
-		--exec "bash $out/guest-cmd.sh" </dev/null >"$out/console.log" 2>&1
+		--exec "bash $out/guest-cmd.sh" </dev/null >"$out/console.log" 2>&1 &
+	runner=$!
+	# shellcheck disable=SC2064 # the runner's pid, now.
+	trap "kill -TERM $runner 2>/dev/null; wait $runner; exit 143" TERM INT HUP
+	wait "$runner" || rc=$?
+	trap - TERM INT HUP
+	return "$rc"
 }
 
 make_run() {

@@ -90,5 +90,45 @@ class BoundedTest(unittest.TestCase):
         self.assertEqual([], alive_with(self.marker))
 
 
+VM_SH = os.path.join(os.path.dirname(__file__), "..", "scripts", "vm.sh")
+
+
+class VmScriptTest(unittest.TestCase):
+    """scripts/vm.sh stopped by a signal (a run stopped by hand) ends its
+    boot's processes too, QEMU included, as its time limit would."""
+
+    def setUp(self):
+        self.cache = tempfile.mkdtemp()
+        self.marker = f"efimm-vm-{os.getpid()}-{time.monotonic_ns()}"
+        image = os.path.join(self.cache, "build", "arch", "x86", "boot")
+        os.makedirs(image)
+        open(os.path.join(image, "bzImage"), "w").close()
+        os.makedirs(os.path.join(self.cache, "venv", "bin"))
+        # vng, with a QEMU in a session of its own that ignores SIGTERM.
+        vng = os.path.join(self.cache, "venv", "bin", "vng")
+        with open(vng, "w") as f:
+            f.write("#!/bin/bash\n"
+                    f"setsid bash -c 'trap \"\" TERM; exec -a {self.marker} sleep 600' &\n"
+                    "sleep 600\n")
+        os.chmod(vng, 0o755)
+
+    def tearDown(self):
+        for pid in alive_with(self.marker):
+            os.kill(pid, signal.SIGKILL)
+
+    def test_a_stopped_boot_leaves_nothing_running(self):
+        env = dict(os.environ, EFIMM_CACHE=self.cache, VM_TIMEOUT="300")
+        vm = subprocess.Popen(["bash", VM_SH, "boot", "bios", os.path.join(self.cache, "out"),
+                               "", "true"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not alive_with(self.marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(alive_with(self.marker), "the fake QEMU never started")
+        vm.send_signal(signal.SIGTERM)
+        self.assertEqual(vm.wait(timeout=60), 143)
+        self.assertEqual(alive_with(self.marker), [])
+
+
 if __name__ == "__main__":
     unittest.main()
