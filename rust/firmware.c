@@ -18,6 +18,7 @@
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <asm/fpu/api.h>
+#include <asm/trapnr.h>
 
 #include "internal.h"
 
@@ -30,25 +31,63 @@ static struct {
 	unsigned long address, ip, error_code;
 } fw_fault;
 
+/* What the call in flight entered, and efimm's own page in its mm. */
+static struct {
+	unsigned long entry, own_page;
+} fw_call;
+
+/*
+ * Whether an exception at @ip, during a call, is the firmware's: @ip lies
+ * in the firmware's runtime memory (a descriptor of the kernel's EFI
+ * memory map with EFI_MEMORY_RUNTIME: its code, or its data it jumped
+ * into), on efimm's own page, or is the entry efimm called (a services
+ * table that points at data or at nothing faults there). Anywhere else no
+ * code of the firmware's can be running: a stray jump to 0 or to freed
+ * boot services code, or a NULL call from efimm's own code inside the
+ * bracket (the preempt notifier, while the firmware is switched out). The
+ * kernel's path leaves a fault below 4K to oops as well
+ * (efi_crash_gracefully_on_page_fault()).
+ */
+static bool efimm_fw_ip(unsigned long ip)
+{
+	efi_memory_desc_t *md;
+
+	if (ip == fw_call.entry ||
+	    (fw_call.own_page && ip - fw_call.own_page < PAGE_SIZE))
+		return true;
+	for_each_efi_memory_desc(md) {
+		if ((md->attribute & EFI_MEMORY_RUNTIME) &&
+		    ip - md->virt_addr < md->num_pages << EFI_PAGE_SHIFT)
+			return true;
+	}
+	return false;
+}
+
+NOKPROBE_SYMBOL(efimm_fw_ip);
+
 /*
  * The efimm thread took an exception in kernel mode, on its own stack,
  * outside kernel text, and nothing else handled it
  * (efi_fw_exception_fixup()). If it was in the firmware, that is below
- * the frame efimm_thunk left and in the lower half, resume efimm_thunk
- * where the firmware would have returned, with the registers it had to
- * preserve, and EFI_ABORTED (what the kernel's
- * efi_crash_gracefully_on_page_fault() gives its caller). Anywhere else it
- * is efimm's own bug: let the kernel oops. Runs in the context the
- * exception left, NMI-like for int3: it only writes to fw_fault and @regs.
+ * the frame efimm_thunk left, in the lower half and at an ip of the
+ * firmware's (efimm_fw_ip()), resume efimm_thunk where the firmware would
+ * have returned, with the registers it had to preserve, and EFI_ABORTED
+ * (what the kernel's efi_crash_gracefully_on_page_fault() gives its
+ * caller). Anything else is not the firmware's to contain: let the kernel
+ * oops. Runs in the context the exception left, NMI-like for int3: it only
+ * reads the EFI memory map and writes to fw_fault and @regs.
  */
 static bool efimm_fw_fixup(struct pt_regs *regs, int trapnr,
 			   unsigned long error_code, unsigned long address)
 {
 	struct efimm_fw_frame *f = &efimm_fw_frame;
 	unsigned long sp = READ_ONCE(f->sp);
+	/* int3 is a trap: the ip is past the instruction. */
+	unsigned long ip = regs->ip - (trapnr == X86_TRAP_BP);
 
 	/* The firmware and efimm's stubs live in the lower half only. */
-	if (!sp || regs->sp >= sp || regs->ip >= TASK_SIZE_MAX)
+	if (!sp || regs->sp >= sp || regs->ip >= TASK_SIZE_MAX ||
+	    !efimm_fw_ip(ip))
 		return false;
 
 	fw_fault.hit = true;
@@ -135,6 +174,8 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 		kthread_use_mm(m->mm);
 	local_save_flags(flags);
 	fw_fault.hit = false;
+	fw_call.entry = (unsigned long)fn;
+	fw_call.own_page = m->own_addr;
 	efimm_fw_enter();
 	/*
 	 * A page fault in the firmware goes straight to efimm_fw_fixup(), as

@@ -84,6 +84,10 @@ main() {
 			stage "check: $run: booting ($what), ResetSystem(shutdown) through efimm"
 			VM_REBOOT=1 VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-reset.sh $out" || true
+		elif [ "$kind" = oops ]; then
+			stage "check: $run: booting ($what), a stray jump in the firmware through efimm"
+			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
+				"$append" "$EFIMM_TOP/scripts/guest-oops.sh $out" || true
 		elif [ "$kind" = reboot ]; then
 			stage "check: $run: booting ($what), sealed, then reboot(2)"
 			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \

@@ -464,22 +464,77 @@ def reboot_problems(reboot_log, console, timed_out):
     return problems
 
 
+# scripts/guest-oops.sh's line in the kernel log, right before the call:
+# the kernel's oops, and only it, comes after.
+OOPS_MARK = "efimm-test: GetTime now jumps to 0"
+# What the kernel says of efimm's thread jumping to 0 (the stray jump the
+# firmware made), and how an oops=panic boot ends.
+OOPS_START = "BUG: kernel NULL pointer dereference, address: 0000000000000000"
+OOPS_SIGNS = (OOPS_START,
+              "#PF: supervisor instruction fetch in kernel mode",
+              "Comm: efimm ")
+# oops=panic's panic, in process context.
+OOPS_PANIC = re.compile(r"Kernel panic - not syncing: Fatal exception\s*$", re.M)
+# efimm's line for an exception it contained (src/fault.rs).
+EFIMM_CONTAINED = re.compile(r"efimm: \w+ took \w+ at ip")
+
+
+def oops_problems(oops_log, console, timed_out):
+    """Why a stray jump to 0 by the real firmware's GetTime, called through
+    efimm at CPL0 (scripts/guest-oops.sh), was not an oops as it is on the
+    kernel's own path: the guest armed it, the call never returned, efimm
+    did not contain it, the kernel oopsed in efimm's thread at ip 0 and
+    panicked (oops=panic), and the machine ended after one boot."""
+    if oops_log is None or "OOPS-REQUESTED" not in oops_log:
+        detail = (oops_log or "").strip()[:200]
+        return ["the guest never made the call" + (f": {detail}" if detail else "")]
+    problems = []
+    if "OOPS-RETURNED" in oops_log:
+        problems.append("the call returned: " + oops_log.split("OOPS-RETURNED", 1)[1].strip()[:200])
+    after = console.split(OOPS_MARK, 1)[1] if OOPS_MARK in console else ""
+    if not after:
+        problems.append(f"no '{OOPS_MARK}' in the kernel log")
+    problems += [f"no '{s}' after it" for s in OOPS_SIGNS if after and s not in after]
+    if after and not OOPS_PANIC.search(after):
+        problems.append("no 'Kernel panic - not syncing: Fatal exception' after it")
+    if EFIMM_CONTAINED.search(after):
+        problems.append("efimm contained the jump: " + EFIMM_CONTAINED.search(after).group(0))
+    if timed_out:
+        problems.append("QEMU did not exit: the runner ended it at the time limit")
+    seen = console.count("Linux version")
+    if seen != 1:
+        problems.append(f"{seen} boots, not 1")
+    return problems
+
+
+def before_oops(console):
+    """The kernel log up to the expected oops: before scripts/guest-oops.sh's
+    call, and from there to the oops's first line (a report in efimm's
+    bracket before the fault counts)."""
+    before, mark, after = console.partition(OOPS_MARK)
+    return before + mark + after.partition(OOPS_START)[0]
+
+
 # The boots that end the machine rather than run tests: what each leaves
-# in OUTDIR, how it is judged, and what passing means.
+# in OUTDIR, how it is judged, what passing means, and the part of the
+# kernel log that must be clean.
 RESTART_KINDS = {
     "reset": ("reset.log", reset_problems,
-              "ResetSystem(shutdown) through efimm powers the VM off"),
+              "ResetSystem(shutdown) through efimm powers the VM off", str),
     "reboot": ("reboot.log", reboot_problems,
-               "sealed, the kernel refuses its EFI reset and restarts the VM another way"),
+               "sealed, the kernel refuses its EFI reset and restarts the VM another way", str),
+    "oops": ("oops.log", oops_problems,
+             "a stray jump to 0 in the firmware oopses the kernel through efimm, as on the kernel's path",
+             before_oops),
 }
 
 
 def judge_restart(run, outdir, kind):
-    log, problems_of, title = RESTART_KINDS[kind]
+    log, problems_of, title, judged = RESTART_KINDS[kind]
     timing = read_boot_time(outdir)
     console = read(f"{outdir}/console.log") or ""
     problems = problems_of(read(f"{outdir}/{log}"), console, timing.get("timed_out") == "1")
-    bad = kernel_problems(console)
+    bad = kernel_problems(judged(console))
     results = [Result(title, not problems, detail="; ".join(problems)),
                Result("kernel log clean", not bad, detail="; ".join(bad[:3]))]
     return report(run, outdir, results, timing)

@@ -90,8 +90,8 @@ def parse(text, where="boots.txt"):
         if boot is None:
             raise bad("indented line outside a boot")
         if key == "kind":
-            if args not in (["tests"], ["reset"], ["reboot"]):
-                raise bad("kind tests|reset|reboot")
+            if args not in (["tests"], ["reset"], ["reboot"], ["oops"]):
+                raise bad("kind tests|reset|reboot|oops")
             boot.kind = args[0]
         elif key == "kernel":
             if len(args) != 1 or args[0] not in KERNELS:

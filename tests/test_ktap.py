@@ -502,5 +502,57 @@ class RebootTest(unittest.TestCase):
         self.assertEqual(p, ["the restart returned", "no second boot ran"])
 
 
+class OopsTest(unittest.TestCase):
+    BOOT = "[    0.0] Linux version 7.2.13+ (root@host)\n"
+    MARK = "[    5.0] efimm-test: GetTime now jumps to 0\n"
+    OOPS = ("[    5.1] BUG: kernel NULL pointer dereference, address: 0000000000000000\n"
+            "[    5.1] #PF: supervisor instruction fetch in kernel mode\n"
+            "[    5.1] Oops: Oops: 0010 [#1] SMP NOPTI\n"
+            "[    5.1] CPU: 1 UID: 0 PID: 212 Comm: efimm Not tainted 7.2.13+ #1\n"
+            "[    5.2] Kernel panic - not syncing: Fatal exception\n")
+    GOOD = BOOT + MARK + OOPS
+    LOG = "OOPS-REQUESTED\n"
+
+    def test_the_oops_passes(self):
+        self.assertEqual(ktap.oops_problems(self.LOG, self.GOOD, False), [])
+
+    def test_a_contained_jump_fails(self):
+        # What efimm did before it judged the ip: the call returned.
+        console = (self.BOOT + self.MARK + "[    5.1] efimm: get_time took page_fault at ip 0x0"
+                   " (address 0x0, error code 0x10): calls refused until re-armed\n")
+        log = self.LOG + "OOPS-RETURNED: 1\nstate disarmed\n"
+        p = ktap.oops_problems(log, console, False)
+        self.assertEqual(len(p), 6, p)
+        self.assertTrue(p[0].startswith("the call returned"))
+        self.assertTrue(p[-1].startswith("efimm contained the jump"))
+
+    def test_an_oops_elsewhere_fails(self):
+        console = self.GOOD.replace("Comm: efimm", "Comm: kworker/1:1")
+        self.assertEqual(ktap.oops_problems(self.LOG, console, False),
+                         ["no 'Comm: efimm ' after it"])
+
+    def test_an_oops_before_the_call_is_not_the_one(self):
+        console = self.BOOT + self.OOPS + self.MARK
+        self.assertEqual(len(ktap.oops_problems(self.LOG, console, False)), 4)
+        self.assertTrue(ktap.kernel_problems(ktap.before_oops(console)))
+        self.assertFalse(ktap.kernel_problems(ktap.before_oops(self.GOOD)))
+
+    def test_a_panic_in_interrupt_is_not_the_one(self):
+        console = self.GOOD.replace("Fatal exception", "Fatal exception in interrupt")
+        self.assertEqual(len(ktap.oops_problems(self.LOG, console, False)), 1)
+
+    def test_a_report_between_the_call_and_the_oops_counts(self):
+        console = self.BOOT + self.MARK + "[    5.0] WARNING: CPU: 1 PID: 212 at kernel/x.c:1\n" + self.OOPS
+        self.assertTrue(ktap.kernel_problems(ktap.before_oops(console)))
+
+    def test_a_hang_or_a_second_boot_fails(self):
+        self.assertEqual(len(ktap.oops_problems(self.LOG, self.GOOD, True)), 1)
+        self.assertEqual(len(ktap.oops_problems(self.LOG, self.GOOD + self.BOOT, False)), 1)
+
+    def test_not_requested_fails(self):
+        p = ktap.oops_problems("OOPS-NOT-REQUESTED: cannot arm efimm_hostile\n", self.GOOD, False)
+        self.assertEqual(p, ["the guest never made the call: OOPS-NOT-REQUESTED: cannot arm efimm_hostile"])
+
+
 if __name__ == "__main__":
     unittest.main()

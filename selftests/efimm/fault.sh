@@ -10,8 +10,11 @@
 # until then, and the kernel tainted (I, TAINT_FIRMWARE_WORKAROUND): the
 # firmware may have stopped halfway through an update of its own state.
 # Page faults (a jump into an NX data page, a jump to the unmapped address
-# 0) and #GP, #UD, #DE and int3, each taken by a function on efimm's own
-# page in the mm.
+# 0, each the entry efimm called) and #GP, #UD, #DE and int3, each taken by
+# a function on efimm's own page in the mm; and an invalid opcode inside
+# the real firmware's code, rewritten from outside efimm (efimm_hostile).
+# Exceptions anywhere else are not the firmware's: a stray jump to 0 oopses
+# (scripts/guest-oops.sh).
 
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +22,8 @@
 EFIVARS=/sys/firmware/efi/efivars
 FAULT=$EFIMM_DEBUGFS/fault
 INJECT=$EFIMM_DEBUGFS/inject_fault
+HOSTILE_KO=$(dirname "$0")/mmprobe/efimm_hostile.ko
+HOSTILE=/sys/kernel/debug/efimm_hostile
 
 
 boot_order() {
@@ -103,6 +108,47 @@ in_a_region() {
 	return 1
 }
 
+# in_runtime_code ADDR: ADDR lies in a runtime services code region
+# (type 5) of the kernel's runtime map.
+in_runtime_code() {
+	local a=$(($1)) d start pages
+	for d in /sys/firmware/efi/runtime-map/*; do
+		[ $(($(cat "$d/type"))) -eq 5 ] || continue
+		start=$(($(cat "$d/virt_addr")))
+		pages=$(($(cat "$d/num_pages")))
+		[ "$a" -ge "$start" ] && [ "$a" -lt $((start + pages * 4096)) ] && return 0
+	done
+	return 1
+}
+
+# The real GetTime rewritten into nop; ud2: an exception past the entry
+# efimm called, in the firmware's own code, is contained like the others.
+test_real_code() {
+	local entry ip faults armed=0
+	faults=$(fault_field faults)
+	insmod "$HOSTILE_KO" || return 1
+	entry=$(awk '$1 == "get_time_entry" { print $2 }' "$HOSTILE")
+	if echo "arm ud" >"$HOSTILE"; then
+		armed=1
+		echo "get_time 1 efimm" >"$EFIMM_DEBUGFS/bench"
+		echo disarm >"$HOSTILE" || armed=0
+	fi
+	rmmod efimm_hostile || return 1
+	ip=$(fault_field last_ip)
+	echo "# GetTime at $entry: $(bench_value last_error), $(fault_field last_exception) at $ip"
+	[ "$armed" = 1 ] && [ "$(bench_value errors)" = 1 ] &&
+		[ "$(bench_value last_error)" = EFI_ABORTED ] &&
+		[ "$(fault_field faults)" -eq $((faults + 1)) ] &&
+		[ "$(fault_field state)" = disarmed ] &&
+		[ "$(fault_field last_service)" = get_time ] &&
+		[ "$(fault_field last_exception)" = invalid_opcode ] &&
+		[ $((ip)) -eq $((entry + 1)) ] && in_runtime_code "$ip" &&
+		! on_stub_page "$ip" || return 1
+	echo rearm >"$FAULT" && [ "$(fault_field state)" = armed ] &&
+		echo "get_time 3 efimm" >"$EFIMM_DEBUGFS/bench" &&
+		[ "$(kernel_path_errors)" = 0 ]
+}
+
 test_nx() {
 	fault_cycle nx page_fault "supervisor instruction fetch, permissions violation" &&
 		[ "$(fault_field last_address)" = "$(fault_field last_ip)" ] &&
@@ -176,7 +222,7 @@ if [ ! -e "$INJECT" ]; then
 	efimm_unload
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 9
+ktap_set_plan 10
 ktap_test_result "armed, nothing injected at load" test_armed_at_load
 ktap_test_result "NX jump: caller gets an error, fault described, refused until re-armed" test_nx
 ktap_test_result "jump to 0: caller gets an error, fault described, refused until re-armed" test_unmapped
@@ -184,6 +230,7 @@ ktap_test_result "GP fault: contained, counted, refused until re-armed" test_gp
 ktap_test_result "invalid opcode: contained, counted, refused until re-armed" test_ud
 ktap_test_result "divide error: contained, counted, refused until re-armed" test_de
 ktap_test_result "int3: contained, counted, refused until re-armed" test_int3
+ktap_test_result "invalid opcode in the real firmware's code: contained, ip inside a runtime code region" test_real_code
 ktap_test_result "malformed writes to fault and inject_fault, and cpl3-only faults, are refused" test_bad_writes
 ktap_test_result "unloading while disarmed frees the mm; the kernel's path stays closed until a new efimm is re-armed" test_unload_disarmed
 ktap_finished

@@ -20,7 +20,8 @@
 # timer delays) is trapped and emulated, none refused, and a PM timer the
 # firmware reads advances; GetTime rewritten
 # to set the NMI mask bit, to reach CMOS beyond the RTC or the PCI
-# configuration address ends as a contained #GP, and the next call works.
+# configuration address ends as a contained #GP, and the next call works;
+# made to jump to 0, a contained page fault.
 
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
@@ -135,9 +136,27 @@ port_refused() {
 		[ "$(bench_value errors)" = 0 ]
 }
 
+# The real GetTime made to jump to 0: at CPL0 no exception of the
+# firmware's to contain (the pflash-oops boot oopses, as the kernel's path
+# would); in user mode, the firmware task's page fault, contained.
+test_stray_jump_contained() {
+	local faults
+	faults=$(fault_field faults)
+	echo "arm stray" >"$HOSTILE" || return 1
+	echo "get_time 1 efimm" >"$BENCH"
+	echo disarm >"$HOSTILE" || return 1
+	echo "# GetTime jumping to 0 at CPL3: $(fault_field last_exception)," \
+		"ip $(fault_field last_ip), address $(fault_field last_address)"
+	[ "$(bench_value errors)" = 1 ] && [ "$(fault_field faults)" = $((faults + 1)) ] &&
+		[ "$(fault_field last_exception)" = page_fault ] &&
+		[ "$(fault_field last_ip)" = 0x0 ] && [ "$(fault_field last_address)" = 0x0 ] &&
+		echo rearm >"$EFIMM_DEBUGFS/fault" && echo "get_time 1 efimm" >"$BENCH" &&
+		[ "$(bench_value errors)" = 0 ]
+}
+
 require_lowmap
 ktap_print_header
-ktap_set_plan 9
+ktap_set_plan 10
 ktap_test_result "the rewritten GetTime at CPL3 stores into the runtime services table" \
 	test_payload_runs_at_cpl3
 ktap_test_result "efimm's path never calls what the firmware stored" test_efimm_path_ignores_the_slot
@@ -156,6 +175,7 @@ ktap_test_result "GetTime reading CMOS beyond the RTC is a contained #GP" \
 	port_refused cmos "CMOS register 0x40 is not the RTC's"
 ktap_test_result "GetTime writing the PCI configuration address is a contained #GP" \
 	port_refused pci "32-bit out at port 0xcf8 (no such port for the firmware)"
+ktap_test_result "GetTime jumping to 0 is a contained page fault at CPL3" test_stray_jump_contained
 grep -q '^efimm_hostile ' /proc/modules && { echo disarm >"$HOSTILE"; rmmod efimm_hostile; }
 efimm_unload
 ktap_finished

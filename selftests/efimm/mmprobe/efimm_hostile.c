@@ -13,12 +13,14 @@
  * address; "arm pmtimer" to make it read the ACPI PM timer twice and
  * return EFI_SUCCESS if it advanced, an error if not; "arm spin" to make
  * it spin for SPIN_MS on the TSC and return EFI_SUCCESS (a long firmware
- * call, for softirq.sh); write "disarm" to
- * put the code and the slot back. Read three lines:
+ * call, for softirq.sh); "arm ud" to make it take an invalid opcode one
+ * byte past its entry, "arm stray" to make it jump to address 0 (for
+ * fault.sh and scripts/guest-oops.sh); write "disarm" to
+ * put the code and the slot back. Read four lines:
  * "armed <0|1>", "slot_rewritten <0|1>" (the table's GetVariable slot holds
- * hostile_target() now: the payload ran) and "target_calls <n>" (how often
+ * hostile_target() now: the payload ran), "target_calls <n>" (how often
  * hostile_target() ran: each run is a call in kernel mode of an address a
- * firmware store chose).
+ * firmware store chose) and "get_time_entry <address>".
  *
  * /sys/kernel/debug/efimm_kernel_nb: write "1" to call the kernel's two
  * non-blocking variable services, as efi-pstore does at panic, through
@@ -121,12 +123,15 @@ static int get_time_entry(u64 *entry)
 	return *entry ? 0 : -ENOENT;
 }
 
-/* Port accesses no firmware may make, each followed by xor %eax, %eax; ret. */
+/*
+ * Payloads of fixed bytes: port accesses no firmware may make, each
+ * followed by xor %eax, %eax; ret, and two exceptions.
+ */
 static const struct {
 	const char *name;
 	u8 len;
 	u8 code[PAYLOAD_LEN];
-} port_payloads[] = {
+} fixed_payloads[] = {
 	/* mov $0x8f, %al; out %al, $0x70: the NMI mask bit. */
 	{ "nmi", 7, { 0xb0, 0x8f, 0xe6, 0x70, 0x31, 0xc0, 0xc3 } },
 	/* mov $0x40, %al; out %al, $0x70; in $0x71, %al: CMOS beyond the RTC. */
@@ -134,6 +139,10 @@ static const struct {
 	/* mov $0x80000000, %eax; mov $0xcf8, %edx; out %eax, (%dx). */
 	{ "pci", 14, { 0xb8, 0x00, 0x00, 0x00, 0x80, 0xba, 0xf8, 0x0c, 0x00,
 		       0x00, 0xef, 0x31, 0xc0, 0xc3 } },
+	/* nop; ud2: an exception in the firmware's code, past its entry. */
+	{ "ud", 3, { 0x90, 0x0f, 0x0b } },
+	/* xor %eax, %eax; jmp *%rax: a stray jump to 0. */
+	{ "stray", 4, { 0x31, 0xc0, 0xff, 0xe0 } },
 };
 
 /* The slot payload: store hostile_target() into the GetVariable slot. */
@@ -206,14 +215,14 @@ static int hostile_arm(const char *payload)
 	if (armed)
 		return -EBUSY;
 	if (!strcmp(payload, "pmtimer")) {
-		i = ARRAY_SIZE(port_payloads);
+		i = ARRAY_SIZE(fixed_payloads);
 	} else if (!strcmp(payload, "spin")) {
-		i = ARRAY_SIZE(port_payloads) + 1;
+		i = ARRAY_SIZE(fixed_payloads) + 1;
 	} else if (*payload) {
-		for (i = 0; i < ARRAY_SIZE(port_payloads); i++)
-			if (!strcmp(payload, port_payloads[i].name))
+		for (i = 0; i < ARRAY_SIZE(fixed_payloads); i++)
+			if (!strcmp(payload, fixed_payloads[i].name))
 				break;
-		if (i == ARRAY_SIZE(port_payloads))
+		if (i == ARRAY_SIZE(fixed_payloads))
 			return -EINVAL;
 	}
 	ret = get_time_entry(&entry) ?: read_slot(&saved_slot);
@@ -225,12 +234,12 @@ static int hostile_arm(const char *payload)
 	memcpy(saved_code, code, PAYLOAD_LEN);
 	if (i < 0)
 		slot_payload(code);
-	else if (i == ARRAY_SIZE(port_payloads))
+	else if (i == ARRAY_SIZE(fixed_payloads))
 		ret = pm_timer_payload(code);
-	else if (i == ARRAY_SIZE(port_payloads) + 1)
+	else if (i == ARRAY_SIZE(fixed_payloads) + 1)
 		ret = spin_payload(code);
 	else
-		memcpy(code, port_payloads[i].code, port_payloads[i].len);
+		memcpy(code, fixed_payloads[i].code, fixed_payloads[i].len);
 	memunmap(code);
 	armed = !ret;
 	return ret;
@@ -260,13 +269,14 @@ static int hostile_disarm(void)
 
 static int hostile_show(struct seq_file *m, void *v)
 {
-	u64 slot = 0;
+	u64 slot = 0, entry = 0;
 
 	mutex_lock(&hostile_lock);
 	read_slot(&slot);
-	seq_printf(m, "armed %d\nslot_rewritten %d\ntarget_calls %lld\n",
+	get_time_entry(&entry);
+	seq_printf(m, "armed %d\nslot_rewritten %d\ntarget_calls %lld\nget_time_entry 0x%llx\n",
 		   armed, slot == (u64)hostile_target,
-		   atomic64_read(&target_calls));
+		   atomic64_read(&target_calls), entry);
 	mutex_unlock(&hostile_lock);
 	return 0;
 }
