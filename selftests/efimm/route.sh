@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # With routing on, the kernel's own EFI users go through efimm: the
-# upstream efivarfs kselftest passes and efimm's counters show its calls.
-# Routing off, and unloading while routed, give the kernel its path back.
+# upstream efivarfs kselftest passes and efimm's counters show its calls;
+# the non-blocking calls efi-pstore makes at panic are handed to the
+# kernel's path and counted. Routing off, and unloading while routed, give the kernel its path back.
 
 . "$(dirname "$0")/../kselftest/ktap_helpers.sh"
 . "$(dirname "$0")/lib.sh"
 
 EFIVARS=/sys/firmware/efi/efivars
+HOSTILE_KO=$(dirname "$0")/mmprobe/efimm_hostile.ko
+NB=/sys/kernel/debug/efimm_kernel_nb
+EFI_NOT_FOUND=0x800000000000000e
 
 route() {
 	echo "$1" >"$EFIMM_DEBUGFS/route"
@@ -60,6 +64,33 @@ test_efivarfs_selftest_through_efimm() {
 		[ "$bypassed" -eq 0 ]
 }
 
+# Routed, the kernel's non-blocking variable services (efi-pstore's at
+# panic, called where nothing may sleep) cannot wait for efimm: each call
+# takes the kernel's path and is counted as handed off. efimm_hostile
+# makes exactly one of each; the probes on the kernel's bracket see both
+# enter the firmware, and their statuses are the firmware's: the deleted
+# variable never existed, and the store has room.
+test_nonblocking_handed_off() {
+	local set_before query_before set query calls
+	route 1 && insmod "$HOSTILE_KO" || return 1
+	set_before=$(counter efimm.set_variable.atomic_handoffs)
+	query_before=$(counter efimm.query_variable_info.atomic_handoffs)
+	calls=$(counter kernel.watched_calls)
+	echo 1 >"$EFIMM_DEBUGFS/watch_kernel_path" && echo 1 >"$NB" &&
+		set=$(awk '$1 == "set_variable_nonblocking" { print $2 }' "$NB") &&
+		query=$(awk '$1 == "query_variable_info_nonblocking" { print $2 }' "$NB")
+	calls=$(($(counter kernel.watched_calls) - calls))
+	echo 0 >"$EFIMM_DEBUGFS/watch_kernel_path"
+	rmmod efimm_hostile || return 1
+	echo "# non-blocking SetVariable $set, QueryVariableInfo $query; handed off:" \
+		"$(($(counter efimm.set_variable.atomic_handoffs) - set_before))," \
+		"$(($(counter efimm.query_variable_info.atomic_handoffs) - query_before));" \
+		"firmware calls by the kernel's path: $calls"
+	[ "$set" = "$EFI_NOT_FOUND" ] && [ "$query" = 0 ] && [ "$calls" = 2 ] &&
+		[ "$(counter efimm.set_variable.atomic_handoffs)" = $((set_before + 1)) ] &&
+		[ "$(counter efimm.query_variable_info.atomic_handoffs)" = $((query_before + 1)) ]
+}
+
 # The control for the test above: unrouted, the same probes count the
 # reads efivarfs makes by the kernel's path.
 test_route_off_restores_kernel_path() {
@@ -91,9 +122,11 @@ test_unload_while_routed_restores() {
 require_lowmap
 efimm_load || ktap_exit_fail_msg "cannot load efimm"
 ktap_print_header
-ktap_set_plan 4
+ktap_set_plan 5
 ktap_test_result "route=1: the upstream efivarfs kselftest passes through efimm" \
 	test_efivarfs_selftest_through_efimm
+ktap_test_result "route=1: the kernel's non-blocking calls take its path, counted as handed off" \
+	test_nonblocking_handed_off
 ktap_test_result "route=0: efivarfs is served by the kernel's path again" \
 	test_route_off_restores_kernel_path
 ktap_test_result "route rejects anything but 0 and 1" test_bad_route_writes_are_refused

@@ -16,6 +16,17 @@
  *
  * /sys/kernel/debug/efimm_efi_flags, read-only: "runtime_services <0|1>"
  * and "lowmap <0|1>", the kernel's EFI_RUNTIME_SERVICES and EFI_LOWMAP.
+ *
+ * /sys/kernel/debug/efimm_mmwalk: the lower half of the page tables a
+ * firmware call runs in, as the CPU sees them, not as efimm reports them.
+ * Write an address only a firmware mm maps (the firmware's GetTime entry)
+ * while a long call runs: an IPI on each CPU looks for one whose loaded
+ * page tables (CR3) map it, and walks their lower half there, present
+ * bits only, as the CPU walks it; the write
+ * fails with ENOENT if no CPU had it. Then read "cpu <n> comm <task> runs
+ * <n>" and one line per run of leaves with contiguous frames and the same
+ * permissions, "<start> <end> <phys> user <0|1> write <0|1> nx <0|1>
+ * global <0|1>": the permissions the CPU enforces, every level combined.
  */
 
 #include <linux/debugfs.h>
@@ -95,7 +106,9 @@ static ssize_t probe_write(struct file *file, const char __user *buf,
 	ret = kstrtoul_from_user(buf, len, 0, &addr);
 	if (ret)
 		return ret;
+	mutex_lock(&probe_lock);
 	WRITE_ONCE(probe_addr, addr);
+	mutex_unlock(&probe_lock);
 	return len;
 }
 
@@ -187,6 +200,192 @@ static int efi_flags_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(efi_flags);
 
+/* A run of leaves: [start, end) maps phys on, with the same flags. */
+struct walk_run {
+	unsigned long start, end, phys;
+	pteval_t flags;
+};
+
+#define WALK_RUNS	4096
+#define WALK_FLAGS	(_PAGE_USER | _PAGE_RW | _PAGE_NX | _PAGE_GLOBAL)
+
+/* The last walk, under probe_lock; filled by the one CPU that claimed it. */
+static struct {
+	struct walk_run runs[WALK_RUNS];
+	int nruns, cpu;
+	bool overflow;
+	char comm[TASK_COMM_LEN];
+	atomic_t claimed;
+} walk;
+static struct dentry *walk_file;
+
+/*
+ * What a lower level inherits from an entry above: user and write only if
+ * every level allows them, no-execute if any level forbids it.
+ */
+static pteval_t walk_down(pteval_t up, pteval_t entry)
+{
+	return (up & entry & (_PAGE_USER | _PAGE_RW)) |
+	       ((up | entry) & _PAGE_NX);
+}
+
+static void walk_leaf(unsigned long addr, unsigned long size,
+		      unsigned long phys, pteval_t up, pteval_t leaf)
+{
+	pteval_t flags = (walk_down(up, leaf) | (leaf & _PAGE_GLOBAL)) &
+			 WALK_FLAGS;
+	struct walk_run *r = walk.nruns ? &walk.runs[walk.nruns - 1] : NULL;
+
+	if (r && r->end == addr && r->flags == flags &&
+	    r->phys + (r->end - r->start) == phys) {
+		r->end += size;
+		return;
+	}
+	if (walk.nruns == WALK_RUNS) {
+		walk.overflow = true;
+		return;
+	}
+	walk.runs[walk.nruns++] = (struct walk_run) {
+		.start = addr, .end = addr + size, .phys = phys, .flags = flags,
+	};
+}
+
+static void walk_pmd(pud_t *pud, unsigned long addr, unsigned long end,
+		     pteval_t up)
+{
+	pmd_t *pmd = pmd_offset(pud, addr);
+	unsigned long next;
+	pte_t *pte;
+
+	for (; addr < end; addr = next, pmd++) {
+		next = pmd_addr_end(addr, end);
+		if (!(pmd_flags(*pmd) & _PAGE_PRESENT))
+			continue;
+		if (pmd_leaf(*pmd)) {
+			walk_leaf(addr, next - addr, PFN_PHYS(pmd_pfn(*pmd)) +
+				  (addr & ~PMD_MASK), up, pmd_val(*pmd));
+			continue;
+		}
+		pte = pte_offset_kernel(pmd, addr);
+		for (; addr < next; addr += PAGE_SIZE, pte++)
+			if (pte_flags(*pte) & _PAGE_PRESENT)
+				walk_leaf(addr, PAGE_SIZE,
+					  PFN_PHYS(pte_pfn(*pte)),
+					  walk_down(up, pmd_val(*pmd)),
+					  pte_val(*pte));
+	}
+}
+
+static void walk_pud(p4d_t *p4d, unsigned long addr, unsigned long end,
+		     pteval_t up)
+{
+	pud_t *pud = pud_offset(p4d, addr);
+	unsigned long next;
+
+	for (; addr < end; addr = next, pud++) {
+		next = pud_addr_end(addr, end);
+		if (!(pud_flags(*pud) & _PAGE_PRESENT))
+			continue;
+		if (pud_leaf(*pud))
+			walk_leaf(addr, next - addr, PFN_PHYS(pud_pfn(*pud)) +
+				  (addr & ~PUD_MASK), up, pud_val(*pud));
+		else
+			walk_pmd(pud, addr, next, walk_down(up, pud_val(*pud)));
+	}
+}
+
+/* The lower half of the page tables at @base. */
+static void walk_lower_half(pgd_t *base)
+{
+	unsigned long addr = 0, end = TASK_SIZE_MAX, next, p4d_next;
+	pgd_t *pgd = pgd_offset_pgd(base, 0);
+	pteval_t up;
+	p4d_t *p4d;
+
+	for (; addr < end; addr = next, pgd++) {
+		next = pgd_addr_end(addr, end);
+		if (!(pgd_flags(*pgd) & _PAGE_PRESENT))
+			continue;
+		up = walk_down(_PAGE_USER | _PAGE_RW, pgd_val(*pgd));
+		p4d = p4d_offset(pgd, addr);
+		for (; addr < next; addr = p4d_next, p4d++) {
+			p4d_next = p4d_addr_end(addr, next);
+			if (p4d_flags(*p4d) & _PAGE_PRESENT)
+				walk_pud(p4d, addr, p4d_next,
+					 walk_down(up, p4d_val(*p4d)));
+		}
+	}
+}
+
+/* In an IPI: the CPU whose loaded tables map the address walks them. */
+static void walk_cpu(void *unused)
+{
+	pgd_t *base = __va(read_cr3_pa());
+
+	if (!mapped_in(base, READ_ONCE(probe_addr)) ||
+	    atomic_cmpxchg(&walk.claimed, 0, 1))
+		return;
+	walk.cpu = smp_processor_id();
+	strscpy(walk.comm, current->comm);
+	walk_lower_half(base);
+}
+
+static int walk_show(struct seq_file *m, void *unused)
+{
+	struct walk_run *r;
+
+	mutex_lock(&probe_lock);
+	if (atomic_read(&walk.claimed)) {
+		seq_printf(m, "cpu %d comm %s runs %d\n", walk.cpu, walk.comm,
+			   walk.overflow ? -1 : walk.nruns);
+		for (r = walk.runs; r < walk.runs + walk.nruns; r++)
+			seq_printf(m, "%#lx %#lx %#lx user %d write %d nx %d global %d\n",
+				   r->start, r->end, r->phys,
+				   !!(r->flags & _PAGE_USER),
+				   !!(r->flags & _PAGE_RW),
+				   !!(r->flags & _PAGE_NX),
+				   !!(r->flags & _PAGE_GLOBAL));
+	}
+	mutex_unlock(&probe_lock);
+	return 0;
+}
+
+static int walk_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, walk_show, NULL);
+}
+
+static ssize_t walk_write(struct file *file, const char __user *buf,
+			  size_t len, loff_t *ppos)
+{
+	unsigned long addr;
+	int ret;
+
+	ret = kstrtoul_from_user(buf, len, 0, &addr);
+	if (ret)
+		return ret;
+	if (addr >= TASK_SIZE_MAX)
+		return -EINVAL;
+	mutex_lock(&probe_lock);
+	WRITE_ONCE(probe_addr, addr);
+	atomic_set(&walk.claimed, 0);
+	walk.nruns = 0;
+	walk.overflow = false;
+	on_each_cpu(walk_cpu, NULL, 1);
+	ret = atomic_read(&walk.claimed) ? len : -ENOENT;
+	mutex_unlock(&probe_lock);
+	return ret;
+}
+
+static const struct file_operations walk_fops = {
+	.owner = THIS_MODULE,
+	.open = walk_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = walk_write,
+};
+
 static int __init probe_init(void)
 {
 	hrtimer_setup(&clobber_timer, clobber, CLOCK_MONOTONIC,
@@ -208,11 +407,20 @@ static int __init probe_init(void)
 		debugfs_remove(probe_file);
 		return PTR_ERR(flags_file);
 	}
+	walk_file = debugfs_create_file("efimm_mmwalk", 0600, NULL, NULL,
+					&walk_fops);
+	if (IS_ERR(walk_file)) {
+		debugfs_remove(flags_file);
+		debugfs_remove(clobber_file);
+		debugfs_remove(probe_file);
+		return PTR_ERR(walk_file);
+	}
 	return 0;
 }
 
 static void __exit probe_exit(void)
 {
+	debugfs_remove(walk_file);
 	debugfs_remove(flags_file);
 	debugfs_remove(clobber_file);
 	debugfs_remove(probe_file);
@@ -221,5 +429,5 @@ static void __exit probe_exit(void)
 
 module_init(probe_init);
 module_exit(probe_exit);
-MODULE_DESCRIPTION("efimm kselftest: is an address mapped in each CPU's loaded page tables; interrupt FPU use; the EFI flags");
+MODULE_DESCRIPTION("efimm kselftest: is an address mapped in each CPU's loaded page tables, and what they map; interrupt FPU use; the EFI flags");
 MODULE_LICENSE("GPL");
