@@ -86,7 +86,7 @@ test_nonblocking_handed_off() {
 		"$(($(counter efimm.set_variable.atomic_handoffs) - set_before))," \
 		"$(($(counter efimm.query_variable_info.atomic_handoffs) - query_before));" \
 		"firmware calls by the kernel's path: $calls"
-	[ "$set" = "$EFI_NOT_FOUND" ] && [ "$query" = 0 ] && [ "$calls" = 2 ] &&
+	[ "$set" = "$EFI_NOT_FOUND" ] && [ "$query" = 0x0 ] && [ "$calls" = 2 ] &&
 		[ "$(counter efimm.set_variable.atomic_handoffs)" = $((set_before + 1)) ] &&
 		[ "$(counter efimm.query_variable_info.atomic_handoffs)" = $((query_before + 1)) ]
 }
