@@ -88,6 +88,13 @@ main() {
 			stage "check: $run: booting ($what), a stray jump in the firmware through efimm"
 			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-oops.sh $out" || true
+		elif [[ "$kind" = pstore* ]]; then
+			# Two boots on one variable store: the panic, then the read.
+			stage "check: $run: booting ($what), a panic with efimm routing, then again to read efi-pstore's record"
+			VM_VARS=$out/OVMF_VARS_4M.fd VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" \
+				"$out" "$append" "$EFIMM_TOP/scripts/guest-pstore.sh $out panic" || true
+			VM_VARS=$out/OVMF_VARS_4M.fd VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" \
+				"$out/read" "$append" "$EFIMM_TOP/scripts/guest-pstore.sh $out/read read" || true
 		elif [ "$kind" = reboot ]; then
 			stage "check: $run: booting ($what), sealed, then reboot(2)"
 			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \

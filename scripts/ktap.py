@@ -515,6 +515,99 @@ def before_oops(console):
     return before + mark + after.partition(OOPS_START)[0]
 
 
+# The pstore pair (scripts/guest-pstore.sh): the panic that efimm_hostile
+# makes on request, and what pstore logs when a backend refuses a record.
+PSTORE_PANIC = "Kernel panic - not syncing: efimm_hostile: panic requested"
+PSTORE_WRITE_ERROR = re.compile(r"pstore: backend \(efi_pstore\) writing error \(-?\d+\)")
+PSTORE_MARKER = re.compile(r"^PSTORE-REQUESTED (efimm-pstore-[0-9a-f-]+)$", re.M)
+# efi-pstore's variable names ("dump-type0-1-1-<time>-C"), as the firmware
+# stores them: UTF-16LE, in the flash file the host kept.
+PSTORE_FLASH_NAME = "dump-type".encode("utf-16-le")
+
+
+def pstore_problems(panic_log, console, read_log, flash, sealed, timed_out):
+    """Why a panic made by a task while efimm routes the kernel's EFI
+    users (scripts/guest-pstore.sh) did not end as it must: the panic came
+    after the guest's marker, in one boot that ended by itself; then,
+    unsealed, efi-pstore's record of it (the marker and the panic) is in
+    the firmware's flash and the next boot reads it back; sealed, the
+    kernel's path refused the write (pstore's "writing error") and the
+    flash holds no record at all. FLASH is the variable store's bytes, as
+    the host kept them after both boots."""
+    m = PSTORE_MARKER.search(panic_log or "")
+    if not m:
+        detail = (panic_log or "").strip()[:200]
+        return ["the guest never asked for the panic" + (f": {detail}" if detail else "")]
+    marker = m.group(1)
+    problems = []
+    if "PSTORE-RETURNED" in panic_log:
+        problems.append("the kernel did not panic")
+    after = console.split("efimm-test: " + marker, 1)[1] if marker in console else ""
+    if not after:
+        problems.append("the marker is not in the kernel log")
+    elif PSTORE_PANIC not in after:
+        problems.append(f"no '{PSTORE_PANIC}' after the marker")
+    if sealed and EFI_SEALED not in console:
+        problems.append(f"no '{EFI_SEALED}' in the kernel log")
+    if timed_out:
+        problems.append("QEMU did not exit: the runner ended it at the time limit")
+    seen = console.count("Linux version")
+    if seen != 1:
+        problems.append(f"{seen} boots, not 1")
+    if read_log is None or "PSTORE-READ-END" not in read_log:
+        return problems + ["the next boot did not read the store"]
+    records = (flash or b"").count(PSTORE_FLASH_NAME)
+    refused = PSTORE_WRITE_ERROR.search(after)
+    if sealed:
+        if not refused:
+            problems.append("pstore reported no writing error at the panic")
+        if records or marker in read_log:
+            problems.append(f"the firmware stored the record: {records} dump variables in the flash")
+    else:
+        if refused:
+            problems.append(refused.group(0))
+        if not records:
+            problems.append("no dump variable in the firmware's flash")
+        record = next((r for r in read_log.split("PSTORE-RECORD ")[1:] if marker in r), "")
+        if not record:
+            problems.append("the next boot read no record with the marker")
+        elif "Panic#" not in record or PSTORE_PANIC not in record:
+            problems.append("the record with the marker is not the panic's")
+    return problems
+
+
+def before_pstore_panic(console):
+    """The panic boot's kernel log up to the panic it asked for."""
+    return console.partition(PSTORE_PANIC)[0]
+
+
+def judge_pstore(run, outdir, sealed):
+    timing = read_boot_time(outdir)
+    # The pair's time is both boots', and either may time out.
+    second = read_boot_time(f"{outdir}/read")
+    for key in ("wall_s", "limit_s"):
+        if timing.get(key, "").isdigit() and second.get(key, "").isdigit():
+            timing[key] = str(int(timing[key]) + int(second[key]))
+    if second.get("timed_out") == "1":
+        timing["timed_out"] = "1"
+    console = read(f"{outdir}/console.log") or ""
+    read_console = read(f"{outdir}/read/console.log") or ""
+    try:
+        with open(f"{outdir}/OVMF_VARS_4M.fd", "rb") as f:
+            flash = f.read()
+    except FileNotFoundError:
+        flash = None
+    problems = pstore_problems(read(f"{outdir}/pstore.log"), console,
+                               read(f"{outdir}/read/pstore-read.log"), flash, sealed,
+                               timing.get("timed_out") == "1")
+    bad = kernel_problems(before_pstore_panic(console)) + kernel_problems(read_console)
+    title = ("sealed, the kernel's path refuses efi-pstore's record of a panic" if sealed
+             else "efi-pstore's record of a panic, routed through efimm, is read back on the next boot")
+    results = [Result(title, not problems, detail="; ".join(problems)),
+               Result("kernel log clean", not bad, detail="; ".join(bad[:3]))]
+    return report(run, outdir, results, timing)
+
+
 # The boots that end the machine rather than run tests: what each leaves
 # in OUTDIR, how it is judged, what passing means, and the part of the
 # kernel log that must be clean.
@@ -527,6 +620,10 @@ RESTART_KINDS = {
              "a stray jump to 0 in the firmware oopses the kernel through efimm, as on the kernel's path",
              before_oops),
 }
+
+
+# The pstore pairs, and whether the first boot seals.
+PSTORE_KINDS = {"pstore": False, "pstore-sealed": True}
 
 
 def judge_restart(run, outdir, kind):
@@ -545,6 +642,8 @@ def main(argv):
         boot = plan.find(argv[2])
         if boot.kind in RESTART_KINDS:
             return 0 if judge_restart(argv[2], argv[3], boot.kind) else 1
+        if boot.kind in PSTORE_KINDS:
+            return 0 if judge_pstore(argv[2], argv[3], PSTORE_KINDS[boot.kind]) else 1
         planned = boot.tests(plan.installed_tests(os.environ["EFIMM_KSFT_INSTALL"]))
         return 0 if judge(argv[2], argv[3], boot, planned) else 1
     print(__doc__, file=sys.stderr)

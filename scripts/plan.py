@@ -24,6 +24,8 @@ BOOTS_TXT = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 FACTS = ("lowmap", "default", "noruntime", "cpl0", "cpl3", "pti", "kmemleak",
          "smp", "inject_fault", "lockdown", "sealed", "debug", "rt")
 KERNELS = ("normal", "debug", "rt")
+# tests: kselftests; the others end the machine (scripts/check.sh says how).
+KINDS = ("tests", "reset", "reboot", "oops", "pstore", "pstore-sealed")
 
 
 @dataclass
@@ -90,8 +92,8 @@ def parse(text, where="boots.txt"):
         if boot is None:
             raise bad("indented line outside a boot")
         if key == "kind":
-            if args not in (["tests"], ["reset"], ["reboot"], ["oops"]):
-                raise bad("kind tests|reset|reboot|oops")
+            if len(args) != 1 or args[0] not in KINDS:
+                raise bad(f"kind {'|'.join(KINDS)}")
             boot.kind = args[0]
         elif key == "kernel":
             if len(args) != 1 or args[0] not in KERNELS:
@@ -123,6 +125,8 @@ def parse(text, where="boots.txt"):
     for b in boots:
         if b.kind == "tests" and not b.runs:
             raise PlanError(f"{where}: boot {b.name} runs no test")
+        if b.kind.startswith("pstore") and b.firmware != "pflash":
+            raise PlanError(f"{where}: boot {b.name}: a pstore pair needs pflash's flash")
         for test, n in defaults.items():
             b.results.setdefault(test, n)
     return boots

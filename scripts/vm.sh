@@ -6,8 +6,10 @@
 #   vm.sh boot FW OUTDIR APPEND GUEST_CMD...
 #       FW is "pflash" (OVMF_CODE_4M read-only + a fresh OVMF_VARS_4M copy,
 #       which adds an MMIO runtime region) or "bios" (-bios OVMF.fd,
-#       variables in RAM). The console goes to OUTDIR/console.log; OUTDIR
-#       is shared read-write with the guest.
+#       variables in RAM). VM_VARS=FILE: pflash's variable store is FILE,
+#       made from OVMF_VARS_4M only if it does not exist yet, so that a
+#       second boot sees what the first wrote. The console goes to
+#       OUTDIR/console.log; OUTDIR is shared read-write with the guest.
 #   vm.sh run FW
 #       make run: boot, load efimm, show what it does, unload.
 #
@@ -29,9 +31,11 @@ firmware_opts() {
 		echo "-bios /usr/share/ovmf/OVMF.fd"
 		;;
 	pflash)
-		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$out/OVMF_VARS_4M.fd"
+		local vars=${VM_VARS:-$out/OVMF_VARS_4M.fd}
+		[ -n "${VM_VARS:-}" ] && [ -f "$vars" ] ||
+			cp /usr/share/OVMF/OVMF_VARS_4M.fd "$vars"
 		echo "-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd" \
-			"-drive if=pflash,format=raw,unit=1,file=$out/OVMF_VARS_4M.fd"
+			"-drive if=pflash,format=raw,unit=1,file=$vars"
 		;;
 	*)
 		die "unknown firmware mode '$fw' (pflash or bios)"

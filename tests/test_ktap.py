@@ -277,7 +277,8 @@ class PlanTest(unittest.TestCase):
         for text in ("boot a qemu\n\truns all\n", "boot a bios\n",
                      "boot a bios\n\tproves warp\n\truns all\n",
                      "\truns all\n", "results x:y many\n",
-                     "boot a bios\n\truns all\nboot a bios\n\truns all\n"):
+                     "boot a bios\n\truns all\nboot a bios\n\truns all\n",
+                     "boot a bios\n\tkind pstore\n", "boot a pflash\n\tkind panic\n"):
             with self.assertRaises(plan.PlanError, msg=text):
                 plan.parse(text)
 
@@ -320,6 +321,8 @@ class PlanTest(unittest.TestCase):
         import plan
         boots = plan.load()
         self.assertTrue(any(b.kind == "reset" for b in boots))
+        self.assertEqual(sorted(b.kind for b in boots if b.kind.startswith("pstore")),
+                         ["pstore", "pstore-sealed"])
         for b in boots:
             for test in b.runs:
                 if test != "all":
@@ -552,6 +555,81 @@ class OopsTest(unittest.TestCase):
     def test_not_requested_fails(self):
         p = ktap.oops_problems("OOPS-NOT-REQUESTED: cannot arm efimm_hostile\n", self.GOOD, False)
         self.assertEqual(p, ["the guest never made the call: OOPS-NOT-REQUESTED: cannot arm efimm_hostile"])
+
+
+class PstoreTest(unittest.TestCase):
+    MARKER = "efimm-pstore-599775c2-10aa-4381-a0fc-11299a86423b"
+    LOG = f"PSTORE-REQUESTED {MARKER}\n"
+    BOOT = "[    0.0] Linux version 7.2.13+ (root@host)\n"
+    SEALED = "[   27.8] efi: runtime services sealed: no firmware call in kernel mode until reboot\n"
+    PANIC = (f"[   28.5] efimm-test: {MARKER}\n"
+             "[   28.7] Kernel panic - not syncing: efimm_hostile: panic requested\n"
+             "[   28.7] CPU: 1 UID: 0 PID: 73 Comm: guest-pstore.sh Tainted: G O 7.2.13+ #2\n")
+    REFUSED = "[   28.8] pstore: backend (efi_pstore) writing error (-5)\n"
+    RECORD = ("PSTORE-RECORD /sys/fs/pstore/dmesg-efi_pstore-179665163801001\n"
+              "Panic#1 Part1\n"
+              f"<12>[   28.5] efimm-test: {MARKER}\n"
+              "<0>[   28.7] Kernel panic - not syncing: efimm_hostile: panic requested\n")
+    END = "PSTORE-READ-END\n"
+    FLASH = b"\0" * 64 + "dump-type0-1-1-1796651638-C".encode("utf-16-le") + b"\xff" * 64
+
+    def problems(self, console, read_log, flash, sealed, log=None, timed_out=False):
+        return ktap.pstore_problems(self.LOG if log is None else log, console, read_log,
+                                    flash, sealed, timed_out)
+
+    def test_the_record_read_back_passes(self):
+        self.assertEqual(self.problems(self.BOOT + self.PANIC, self.RECORD + self.END,
+                                       self.FLASH, False), [])
+
+    def test_sealed_refused_passes(self):
+        self.assertEqual(self.problems(self.BOOT + self.SEALED + self.PANIC + self.REFUSED,
+                                       self.END, b"\xff" * 128, True), [])
+
+    def test_a_lost_record_fails(self):
+        # What a hand-off that fails the write gives: pstore says so, the
+        # flash and the next boot have nothing.
+        p = self.problems(self.BOOT + self.PANIC + self.REFUSED, self.END, b"\xff" * 128, False)
+        self.assertEqual(p, ["pstore: backend (efi_pstore) writing error (-5)",
+                             "no dump variable in the firmware's flash",
+                             "the next boot read no record with the marker"])
+
+    def test_a_record_of_another_panic_fails(self):
+        old = self.RECORD.replace(self.MARKER, "efimm-pstore-0")
+        p = self.problems(self.BOOT + self.PANIC, old + self.END, self.FLASH, False)
+        self.assertEqual(p, ["the next boot read no record with the marker"])
+        oops = self.RECORD.replace("Panic#1", "Oops#1")
+        p = self.problems(self.BOOT + self.PANIC, oops + self.END, self.FLASH, False)
+        self.assertEqual(p, ["the record with the marker is not the panic's"])
+
+    def test_an_unsealed_boot_that_claims_the_seal_fails(self):
+        # Seen: efimm loaded by insmod at cpl0 despite efimm.mode=cpl3 on
+        # the command line; the kernel's path wrote 16 records.
+        p = self.problems(self.BOOT + self.PANIC, self.RECORD + self.END, self.FLASH * 16, True)
+        self.assertEqual(p, ["no 'efi: runtime services sealed' in the kernel log",
+                             "pstore reported no writing error at the panic",
+                             "the firmware stored the record: 16 dump variables in the flash"])
+
+    def test_no_panic_or_no_second_boot_fails(self):
+        p = self.problems(self.BOOT + self.PANIC.split("Kernel panic")[0], self.RECORD + self.END,
+                          self.FLASH, False, log=self.LOG + "PSTORE-RETURNED: 0\n")
+        self.assertEqual(p[:2], ["the kernel did not panic",
+                                 "no 'Kernel panic - not syncing: efimm_hostile: panic requested' after the marker"])
+        p = self.problems(self.BOOT + self.PANIC, None, self.FLASH, False, timed_out=True)
+        self.assertEqual(p, ["QEMU did not exit: the runner ended it at the time limit",
+                             "the next boot did not read the store"])
+        p = self.problems(self.BOOT * 2 + self.PANIC, self.RECORD + self.END, self.FLASH, False)
+        self.assertEqual(p, ["2 boots, not 1"])
+
+    def test_not_requested_fails(self):
+        p = self.problems(self.BOOT, self.END, None, False,
+                          log="PSTORE-NOT-REQUESTED: efimm does not route\n")
+        self.assertEqual(p, ["the guest never asked for the panic: PSTORE-NOT-REQUESTED: efimm does not route"])
+
+    def test_only_the_log_before_the_panic_is_judged(self):
+        console = self.BOOT + self.PANIC + "[   28.7] Call Trace:\n"
+        self.assertFalse(ktap.kernel_problems(ktap.before_pstore_panic(console)))
+        console = self.BOOT + "[    5.0] WARNING: CPU: 1 PID: 9 at kernel/x.c:1\n" + self.PANIC
+        self.assertTrue(ktap.kernel_problems(ktap.before_pstore_panic(console)))
 
 
 if __name__ == "__main__":

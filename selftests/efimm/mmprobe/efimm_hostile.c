@@ -29,7 +29,9 @@
  * <status>" and "query_variable_info_nonblocking <status>", in hex. Write
  * "shutdown" to call efi.reset_system(EFI_RESET_SHUTDOWN), as reboot does:
  * the write returns only if the firmware was not called, or did not power
- * the machine off.
+ * the machine off. Write "panic" to panic the kernel from this task, with
+ * no firmware call in flight: efi-pstore then writes its record through
+ * the non-blocking SetVariable (scripts/guest-pstore.sh).
  *
  * /sys/kernel/debug/efimm_kernel_get_time, read-only (so that it stays
  * readable under lockdown, which refuses writes to debugfs): each read
@@ -360,6 +362,8 @@ static ssize_t nb_write(struct file *file, const char __user *ubuf,
 		efi.reset_system(EFI_RESET_SHUTDOWN, EFI_SUCCESS, 0, NULL);
 		return len;
 	}
+	if (sysfs_streq(buf, "panic"))
+		panic("efimm_hostile: panic requested\n");
 	if (!sysfs_streq(buf, "1"))
 		return -EINVAL;
 	if (!efi.set_variable_nonblocking || !efi.query_variable_info_nonblocking)
