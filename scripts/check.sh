@@ -7,7 +7,8 @@
 #
 # RUNS="pflash-lowmap bios-default" limits the boots; VM_TIMEOUT (seconds)
 # bounds each test boot: a boot past it is ended, QEMU and all, before the
-# next one starts (scripts/bounded.py).
+# next one starts (scripts/bounded.py). Stopped (TERM, INT, HUP), it stops
+# its current boot first.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -82,26 +83,26 @@ main() {
 		out=$OUT/$run
 		if [ "$kind" = reset ]; then
 			stage "check: $run: booting ($what), ResetSystem(shutdown) through efimm"
-			VM_REBOOT=1 VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
+			VM_REBOOT=1 VM_TIMEOUT=300 stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-reset.sh $out" || true
 		elif [ "$kind" = oops ]; then
 			stage "check: $run: booting ($what), a stray jump in the firmware through efimm"
-			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
+			VM_TIMEOUT=300 stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-oops.sh $out" || true
 		elif [[ "$kind" = pstore* ]]; then
 			# Two boots on one variable store: the panic, then the read.
 			stage "check: $run: booting ($what), a panic with efimm routing, then again to read efi-pstore's record"
-			VM_VARS=$out/OVMF_VARS_4M.fd VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" \
+			VM_VARS=$out/OVMF_VARS_4M.fd VM_TIMEOUT=300 stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" \
 				"$out" "$append" "$EFIMM_TOP/scripts/guest-pstore.sh $out panic" || true
-			VM_VARS=$out/OVMF_VARS_4M.fd VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" \
+			VM_VARS=$out/OVMF_VARS_4M.fd VM_TIMEOUT=300 stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" \
 				"$out/read" "$append" "$EFIMM_TOP/scripts/guest-pstore.sh $out/read read" || true
 		elif [ "$kind" = reboot ]; then
 			stage "check: $run: booting ($what), sealed, then reboot(2)"
-			VM_TIMEOUT=300 "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
+			VM_TIMEOUT=300 stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-reboot.sh $out" || true
 		else
 			stage "check: $run: booting ($what), $(wc -w <<<"$tests") kselftests${sizes:+, the test sizes of make $sizes}"
-			VM_TEST_SIZES=$sizes "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \
+			VM_TEST_SIZES=$sizes stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" "$append" \
 				"$EFIMM_TOP/scripts/guest-tests.sh $out $tests" || true
 		fi
 		python3 "$EFIMM_TOP"/scripts/ktap.py judge "$run" "$out" >"$out/summary.txt" || true

@@ -62,6 +62,31 @@ run_with_ticker() {
 	fi
 }
 
+# stoppable CMD...: run CMD and return its status; if this script is
+# stopped meanwhile (TERM, INT, HUP), stop CMD first (TERM, and wait for
+# it), then exit as stopped: 143, 130 or 129. Its own jobs are all the
+# handler stops (jobs -p), so a signal between the start and the wait
+# cannot miss CMD.
+stoppable() {
+	local rc=0
+	trap '_stop_jobs 143' TERM
+	trap '_stop_jobs 130' INT
+	trap '_stop_jobs 129' HUP
+	"$@" &
+	wait $! || rc=$?
+	trap - TERM INT HUP
+	return "$rc"
+}
+
+_stop_jobs() {
+	local pids
+	pids=$(jobs -p)
+	# shellcheck disable=SC2086 # pids is a list.
+	[ -z "$pids" ] || kill -TERM $pids 2>/dev/null || true
+	wait || true
+	exit "$1"
+}
+
 # EFIMM_KERNEL=debug or rt: make stress's debug kernel (kernel/config-debug)
 # or PREEMPT_RT kernel (kernel/config-rt), from the same tree into a build
 # folder of its own, and everything built against it. The debug kernel's C

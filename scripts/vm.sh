@@ -43,16 +43,6 @@ firmware_opts() {
 	esac
 }
 
-# stop_runner STATUS: boot()'s runner ended, every process of the boot
-# with it, then exit with STATUS.
-stop_runner() {
-	if [ -n "${runner:-}" ]; then
-		kill -TERM "$runner" 2>/dev/null
-		wait "$runner"
-	fi
-	exit "$1"
-}
-
 # boot FW OUTDIR APPEND CMD...: returns vng's status, which callers ignore,
 # or 124 if the boot ran past VM_TIMEOUT seconds; OUTDIR/boot-time.txt
 # records its wall time and limit.
@@ -92,20 +82,12 @@ boot() {
 	# No process of the boot (vng, QEMU, virtiofsd) outlives its limit,
 	# nor the boot: the next one must have the CPUs to itself. Nor this
 	# script: stopped, it stops the runner, which ends them all.
-	local runner='' rc=0
-	trap 'stop_runner 143' TERM
-	trap 'stop_runner 130' INT
-	trap 'stop_runner 129' HUP
-	python3 "$EFIMM_TOP"/scripts/bounded.py --record "$out/boot-time.txt" "$VM_TIMEOUT" \
+	stoppable python3 "$EFIMM_TOP"/scripts/bounded.py --record "$out/boot-time.txt" "$VM_TIMEOUT" \
 		"$VNG" --run "$image" --disable-kvm --disable-microvm --force-9p \
 		--user root -m 1G -p 2 --verbose \
 		--append "root=/dev/root panic=-1 log_buf_len=4M $append" \
 		--rwdir="$out" --qemu-opts="$qopts $reboot" \
-		--exec "bash $out/guest-cmd.sh" </dev/null >"$out/console.log" 2>&1 &
-	runner=$!
-	wait "$runner" || rc=$?
-	trap - TERM INT HUP
-	return "$rc"
+		--exec "bash $out/guest-cmd.sh" </dev/null >"$out/console.log" 2>&1
 }
 
 make_run() {

@@ -91,6 +91,7 @@ class BoundedTest(unittest.TestCase):
 
 
 VM_SH = os.path.join(os.path.dirname(__file__), "..", "scripts", "vm.sh")
+LIB_SH = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "scripts", "lib.sh"))
 
 
 class VmScriptTest(unittest.TestCase):
@@ -116,18 +117,63 @@ class VmScriptTest(unittest.TestCase):
         for pid in alive_with(self.marker):
             os.kill(pid, signal.SIGKILL)
 
-    def test_a_stopped_boot_leaves_nothing_running(self):
+    def stop(self, argv):
         env = dict(os.environ, EFIMM_CACHE=self.cache, VM_TIMEOUT="300")
-        vm = subprocess.Popen(["bash", VM_SH, "boot", "bios", os.path.join(self.cache, "out"),
-                               "", "true"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while not alive_with(self.marker) and time.monotonic() < deadline:
             time.sleep(0.1)
         self.assertTrue(alive_with(self.marker), "the fake QEMU never started")
-        vm.send_signal(signal.SIGTERM)
-        self.assertEqual(vm.wait(timeout=60), 143)
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=60), 143)
         self.assertEqual(alive_with(self.marker), [])
+
+    def test_a_stopped_boot_leaves_nothing_running(self):
+        self.stop(["bash", VM_SH, "boot", "bios", os.path.join(self.cache, "out"), "", "true"])
+
+    def test_a_stopped_check_stops_its_boot(self):
+        # scripts/check.sh's way of running a boot; a plain call would
+        # leave vm.sh, and its QEMU, running up to the boot's limit.
+        check = os.path.join(self.cache, "check.sh")
+        with open(check, "w") as f:
+            f.write(f". {LIB_SH}\n"
+                    f"stoppable bash {VM_SH} boot bios {self.cache}/out '' true || true\n"
+                    "echo RETURNED\n")
+        self.stop(["bash", check])
+
+
+class StoppableTest(unittest.TestCase):
+    """scripts/lib.sh's stoppable: the command's status, or its end first
+    when the script is stopped."""
+
+    def run_script(self, body):
+        return subprocess.run(["bash", "-c", f". {LIB_SH}\n{body}"], capture_output=True,
+                              text=True, timeout=30)
+
+    def test_the_status_is_the_commands(self):
+        r = self.run_script("stoppable bash -c 'exit 3' || echo \"status $?\"\nstoppable true\n"
+                            "echo done")
+        self.assertEqual(r.stdout, "status 3\ndone\n")
+
+    def test_each_signal_ends_the_command_then_the_script(self):
+        for sig, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)):
+            pidfile = tempfile.mktemp()
+            proc = subprocess.Popen(["bash", "-c", f". {LIB_SH}\n"
+                                     f"stoppable bash -c 'echo $$ >{pidfile}; exec sleep 600'\n"
+                                     "echo RETURNED"], stdout=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 20
+            while not (os.path.exists(pidfile) and open(pidfile).read().strip()) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+            child = int(open(pidfile).read())
+            proc.send_signal(sig)
+            self.assertEqual(proc.wait(timeout=30), status, sig)
+            self.assertEqual(proc.stdout.read(), "", sig)
+            proc.stdout.close()
+            os.unlink(pidfile)
+            with self.assertRaises(ProcessLookupError, msg=sig):
+                os.kill(child, 0)
 
 
 if __name__ == "__main__":
