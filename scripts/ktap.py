@@ -515,6 +515,46 @@ def before_oops(console):
     return before + mark + after.partition(OOPS_START)[0]
 
 
+# scripts/guest-sysrq.sh's line before sysrq-b, and what sysrq says of it.
+SYSRQ_MARK = "efimm-test: sysrq-b with efimm routing"
+SYSRQ_RESET = "sysrq: Resetting"
+
+
+def sysrq_problems(sysrq_log, console, timed_out):
+    """Why an emergency restart (sysrq-b, reboot=efi) with efimm routing
+    did not end as it must: the reset handed to the kernel's path, none
+    made through efimm's thread (the caller is inside an RCU read-side
+    section), and the firmware's ResetSystem resetting the machine.
+
+    QEMU (-no-reboot) exits on a guest's reset without a trace of it, so
+    the reset shows as an exit by itself with no shutdown request, after
+    one boot: a refused EFI reset falls back to the BIOS reset vector,
+    which boots a second time, unseen by QEMU."""
+    if sysrq_log is None or "SYSRQ-REQUESTED" not in sysrq_log:
+        detail = (sysrq_log or "").strip()[:200]
+        return ["the guest never asked for the restart" + (f": {detail}" if detail else "")]
+    problems = []
+    if "SYSRQ-RETURNED" in sysrq_log:
+        problems.append("the restart returned")
+    after = console.split(SYSRQ_MARK, 1)[1] if SYSRQ_MARK in console else ""
+    if not after:
+        problems.append(f"no '{SYSRQ_MARK}' in the kernel log")
+    elif SYSRQ_RESET not in after:
+        problems.append(f"no '{SYSRQ_RESET}' after it")
+    m = re.search(r"ResetSystem\(\w+\) through efimm", console)
+    if m:
+        problems.append(f"efimm's thread made the reset: {m.group(0)}")
+    if timed_out:
+        problems.append("QEMU did not exit: the runner ended it at the time limit")
+    causes = QEMU_SHUTDOWN.findall(console)
+    if causes:
+        problems.append(f"QEMU ended on a shutdown request (causes {causes}), not on the guest's reset")
+    seen = console.count("Linux version")
+    if seen != 1:
+        problems.append(f"{seen} boots: the firmware's reset did not end the machine")
+    return problems
+
+
 # The pstore pair (scripts/guest-pstore.sh): the panic that efimm_hostile
 # makes on request, and what pstore logs when a backend refuses a record.
 PSTORE_PANIC = "Kernel panic - not syncing: efimm_hostile: panic requested"
@@ -619,6 +659,9 @@ RESTART_KINDS = {
     "oops": ("oops.log", oops_problems,
              "a stray jump to 0 in the firmware oopses the kernel through efimm, as on the kernel's path",
              before_oops),
+    "sysrq": ("sysrq.log", sysrq_problems,
+              "sysrq-b with efimm routing: the firmware resets the VM through the kernel's path",
+              str),
 }
 
 

@@ -632,5 +632,43 @@ class PstoreTest(unittest.TestCase):
         self.assertTrue(ktap.kernel_problems(ktap.before_pstore_panic(console)))
 
 
+class SysrqTest(unittest.TestCase):
+    BOOT = "[    0.0] Linux version 7.2.13+ (root@host)\n"
+    MARK = "[   20.1] efimm-test: sysrq-b with efimm routing\n"
+    RESET = "[   20.2] sysrq: Resetting\n"
+    END = ""
+    GOOD = BOOT + MARK + RESET + END
+    LOG = "SYSRQ-REQUESTED\n"
+
+    def test_the_firmwares_reset_passes(self):
+        self.assertEqual(ktap.sysrq_problems(self.LOG, self.GOOD, False), [])
+
+    def test_a_reset_by_efimms_thread_fails(self):
+        # What efimm would do without its RCU check: wait for its thread
+        # inside sysrq's RCU read-side section, which then resets.
+        console = (self.BOOT + self.MARK + self.RESET
+                   + "[   20.3] Voluntary context switch within RCU read-side critical section!\n"
+                   + "[   20.4] efimm: ResetSystem(Cold) through efimm\n" + self.END)
+        self.assertEqual(ktap.sysrq_problems(self.LOG, console, False),
+                         ["efimm's thread made the reset: ResetSystem(Cold) through efimm"])
+
+    def test_the_kernels_fallback_fails(self):
+        # A refused EFI reset: the BIOS reset vector boots again, unseen by
+        # QEMU, and the second boot powers off.
+        console = self.BOOT + self.MARK + self.RESET + self.BOOT + "qemu_system_shutdown_request cause=6\n"
+        self.assertEqual(ktap.sysrq_problems(self.LOG, console, False),
+                         ["QEMU ended on a shutdown request (causes ['6']), not on the guest's reset",
+                          "2 boots: the firmware's reset did not end the machine"])
+
+    def test_no_restart_fails(self):
+        p = ktap.sysrq_problems(self.LOG + "SYSRQ-RETURNED: 0\n", self.BOOT + self.MARK, True)
+        self.assertEqual(p, ["the restart returned", "no 'sysrq: Resetting' after it",
+                             "QEMU did not exit: the runner ended it at the time limit"])
+
+    def test_not_requested_fails(self):
+        p = ktap.sysrq_problems("SYSRQ-NOT-REQUESTED: efimm does not route\n", self.GOOD, False)
+        self.assertEqual(p, ["the guest never asked for the restart: SYSRQ-NOT-REQUESTED: efimm does not route"])
+
+
 if __name__ == "__main__":
     unittest.main()
