@@ -33,4 +33,4 @@ export EFIMM_TEST_TIMEOUT=${EFIMM_TEST_TIMEOUT:-5400}
 export VM_TIMEOUT=${VM_TIMEOUT:-7200}
 export CHECK_OUT=$EFIMM_TOP/out/stress
 
-RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-cpl3 debug-pflash debug-pflash-store debug-cpl3 debug-bios-seal rt-pflash rt-cpl3} exec "$EFIMM_TOP"/scripts/check.sh
+RUNS=${RUNS:-pflash-lowmap bios-kmemleak pflash-cpl3 debug-pflash debug-pflash-store debug-cpl3 debug-bios-seal rt-pflash rt-sysrq rt-cpl3} exec "$EFIMM_TOP"/scripts/check.sh
