@@ -62,6 +62,15 @@ run_with_ticker() {
 	fi
 }
 
+# copy_sources RSYNC_ARGS...: rsync for sources that make then builds where
+# they land: by content, not by time, and what is copied gets the time of
+# the copy. With -a, a file from a checkout older than the last build's
+# sources kept its older time, and make kept the objects built from the
+# sources it replaced.
+copy_sources() {
+	rsync -rlp --checksum --delete "$@"
+}
+
 # stoppable CMD...: run CMD and return its status; if this script is
 # stopped meanwhile (TERM, INT, HUP), stop CMD first (TERM, and wait for
 # it), then exit as stopped: 143, 130 or 129. Its own jobs are all the

@@ -20,7 +20,7 @@ eval "$("$EFIMM_TOP"/scripts/kernel.sh env)"
 mo=$EFIMM_CACHE/module-$EFIMM_KERNEL
 stage "module: efimm.ko against $KBUILD_DIR, in $mo"
 mkdir -p "$mo"
-rsync -a --delete --exclude=bindings_generated.rs --include='*/' --include=Kbuild --include='*.rs' \
+copy_sources --exclude=bindings_generated.rs --include='*/' --include=Kbuild --include='*.rs' \
 	--include='*.[chS]' --exclude='*' \
 	"$EFIMM_TOP"/Kbuild "$EFIMM_TOP"/src "$EFIMM_TOP"/rust "$mo"/
 # shellcheck disable=SC2086 # KMAKE_CC_ARGS is a list of make arguments.

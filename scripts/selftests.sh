@@ -43,7 +43,7 @@ build() {
 	mkdir -p "$KSFT_SRC/efivarfs"
 	"$EFIMM_TOP"/scripts/efivarfs-copy.sh "$ksft/efivarfs" "$KSFT_SRC/efivarfs"
 	for s in $OUR_SUITES; do
-		rsync -a --delete "$EFIMM_TOP/selftests/$s/" "$KSFT_SRC/$s/"
+		copy_sources "$EFIMM_TOP/selftests/$s/" "$KSFT_SRC/$s/"
 	done
 	rm -rf "$KSFT_INSTALL"
 	# FORCE_TARGETS: fail if any suite fails, not only if all do.

@@ -33,6 +33,11 @@
  * no firmware call in flight: efi-pstore then writes its record through
  * the non-blocking SetVariable (scripts/guest-pstore.sh).
  *
+ * While loaded, a kprobe on the kernel's own ResetSystem wrapper logs
+ * "efimm_hostile: the kernel's ResetSystem entered by <comm>": a reset
+ * efimm hands to the kernel's path says so before the machine goes
+ * (scripts/guest-sysrq.sh).
+ *
  * /sys/kernel/debug/efimm_kernel_get_time, read-only (so that it stays
  * readable under lockdown, which refuses writes to debugfs): each read
  * calls efi.get_time() and prints "status <hex> <year>-<month>-<day>
@@ -47,6 +52,7 @@
 #include <linux/efi.h>
 #include <linux/fs.h>
 #include <linux/io.h>
+#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
@@ -402,18 +408,40 @@ static int get_time_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(get_time);
 
+static int reset_entered(struct kprobe *p, struct pt_regs *regs)
+{
+	pr_info("efimm_hostile: the kernel's ResetSystem entered by %s\n",
+		current->comm);
+	return 0;
+}
+
+static struct kprobe reset_probe = {
+	.symbol_name = "virt_efi_reset_system",
+	.pre_handler = reset_entered,
+};
+
 static int __init hostile_init(void)
 {
+	int ret;
+
 	if (!efi_enabled(EFI_BOOT) || !efi.runtime)
 		return -ENODEV;
+	ret = register_kprobe(&reset_probe);
+	if (ret) {
+		pr_err("efimm_hostile: no probe on the kernel's ResetSystem: %d\n", ret);
+		return ret;
+	}
 	hostile_file = debugfs_create_file("efimm_hostile", 0600, NULL, NULL,
 					   &hostile_fops);
-	if (IS_ERR(hostile_file))
+	if (IS_ERR(hostile_file)) {
+		unregister_kprobe(&reset_probe);
 		return PTR_ERR(hostile_file);
+	}
 	nb_file = debugfs_create_file("efimm_kernel_nb", 0600, NULL, NULL,
 				      &nb_fops);
 	if (IS_ERR(nb_file)) {
 		debugfs_remove(hostile_file);
+		unregister_kprobe(&reset_probe);
 		return PTR_ERR(nb_file);
 	}
 	/* Read-only: lockdown leaves such debugfs files readable. */
@@ -422,6 +450,7 @@ static int __init hostile_init(void)
 	if (IS_ERR(get_time_file)) {
 		debugfs_remove(nb_file);
 		debugfs_remove(hostile_file);
+		unregister_kprobe(&reset_probe);
 		return PTR_ERR(get_time_file);
 	}
 	return 0;
@@ -429,6 +458,7 @@ static int __init hostile_init(void)
 
 static void __exit hostile_exit(void)
 {
+	unregister_kprobe(&reset_probe);
 	debugfs_remove(get_time_file);
 	debugfs_remove(nb_file);
 	debugfs_remove(hostile_file);
