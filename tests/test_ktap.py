@@ -669,6 +669,16 @@ class SysrqTest(unittest.TestCase):
         self.assertEqual(p, ["the restart returned", "no 'sysrq: Resetting' after it",
                              "QEMU did not exit: the runner ended it at the time limit"])
 
+    def test_a_console_cut_by_the_reset(self):
+        # Seen on the RT kernel: the console thread had printed part of
+        # the marker when the reset came.
+        cut = self.BOOT + "[   18.8] efimm-test: sysrq-b w"
+        self.assertEqual(len(ktap.sysrq_problems(self.LOG, cut, False)), 1)
+        self.assertEqual(ktap.sysrq_problems(self.LOG, cut, False, console_complete=False), [])
+        self.assertEqual(len(ktap.sysrq_problems(self.LOG, cut + self.BOOT, False, False)), 1)
+        self.assertEqual(len(ktap.sysrq_problems(self.LOG + "SYSRQ-RETURNED: 0\n", cut, False,
+                                                 False)), 1)
+
     def test_not_requested_fails(self):
         p = ktap.sysrq_problems("SYSRQ-NOT-REQUESTED: efimm does not route\n", self.GOOD, False)
         self.assertEqual(p, ["the guest never asked for the restart: SYSRQ-NOT-REQUESTED: efimm does not route"])
