@@ -6,8 +6,10 @@
 #   guest-pstore.sh OUTDIR panic: efimm loaded and routing, a marker in
 #   the kernel log, then a panic from this task (efimm_hostile), with no
 #   firmware call in flight. At the panic efi-pstore writes the log
-#   through the non-blocking SetVariable, which efimm hands to the kernel's
-#   path; sealed, the kernel's path refuses it. Leaves OUTDIR/pstore.log.
+#   through the non-blocking QueryVariableInfo and SetVariable, which efimm
+#   hands to the kernel's path (efimm_hostile logs their entry on QEMU's
+#   debug console); sealed, the kernel's path refuses the query, and the
+#   write stops there. Leaves OUTDIR/pstore.log.
 #
 #   guest-pstore.sh OUTDIR read: the next boot, without efimm: what
 #   efi-pstore finds in the store. Leaves OUTDIR/pstore-read.log.
@@ -32,7 +34,7 @@ panic)
 			{ echo "PSTORE-NOT-REQUESTED: insmod efimm failed"; exit 1; }
 		[ "$(cat /sys/kernel/debug/efimm/route)" = 1 ] ||
 			{ echo "PSTORE-NOT-REQUESTED: efimm does not route"; exit 1; }
-		insmod "$hostile" ||
+		insmod "$hostile" watch_kernel=1 ||
 			{ echo "PSTORE-NOT-REQUESTED: insmod efimm_hostile failed"; exit 1; }
 		echo "PSTORE-REQUESTED $marker"
 	} >"$out/pstore.log" 2>&1

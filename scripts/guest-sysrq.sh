@@ -11,13 +11,14 @@
 out=$1
 . "$EFIMM_TOP/scripts/guest-env.sh"
 
-# efimm_hostile's probe on the kernel's ResetSystem logs the hand-off.
+# efimm_hostile's probe on the kernel's ResetSystem logs its entry on QEMU's
+# debug console, which survives the reset.
 hostile=$EFIMM_KSFT_INSTALL/efimm/mmprobe/efimm_hostile.ko
 {
 	insmod "$EFIMM_KO" route=1 || { echo "SYSRQ-NOT-REQUESTED: insmod efimm failed"; exit 1; }
 	[ "$(cat /sys/kernel/debug/efimm/route)" = 1 ] ||
 		{ echo "SYSRQ-NOT-REQUESTED: efimm does not route"; exit 1; }
-	insmod "$hostile" || { echo "SYSRQ-NOT-REQUESTED: insmod efimm_hostile failed"; exit 1; }
+	insmod "$hostile" watch_kernel=1 || { echo "SYSRQ-NOT-REQUESTED: insmod efimm_hostile failed"; exit 1; }
 	echo "SYSRQ-REQUESTED"
 } >"$out/sysrq.log" 2>&1
 sync

@@ -515,43 +515,35 @@ def before_oops(console):
     return before + mark + after.partition(OOPS_START)[0]
 
 
-# scripts/guest-sysrq.sh's line before sysrq-b, and what sysrq says of it.
-SYSRQ_MARK = "efimm-test: sysrq-b with efimm routing"
-SYSRQ_RESET = "sysrq: Resetting"
-# efimm_hostile's probe on the kernel's own ResetSystem wrapper.
-SYSRQ_HANDED_OFF = "efimm_hostile: the kernel's ResetSystem entered by guest-sysrq.sh"
+# What efimm_hostile's probes (watch_kernel=1) write on QEMU's debug
+# console when a task enters one of the kernel's own atomic wrappers.
+def kernel_entry(wrapper, comm):
+    return f"efimm_hostile: {wrapper} entered by {comm}"
 
 
-def sysrq_problems(sysrq_log, console, timed_out, console_complete=True):
+def sysrq_problems(sysrq_log, console, timed_out, debugcon):
     """Why an emergency restart (sysrq-b, reboot=efi) with efimm routing
-    did not end as it must: the reset handed to the kernel's path in the
-    caller's own task (the caller is inside an RCU read-side section,
-    where it must not wait for efimm's thread), as efimm_hostile's probe
-    on the kernel's ResetSystem logs, and the firmware's ResetSystem
-    resetting the machine.
+    did not end as it must: the reset handed to the kernel's path by the
+    restarting task itself (it is inside sysrq's RCU read-side section,
+    where it must not wait for efimm's thread), as efimm_hostile's probe on
+    the kernel's ResetSystem wrapper recorded on QEMU's debug console
+    (DEBUGCON), and the firmware's ResetSystem resetting the machine.
 
     QEMU (-no-reboot) exits on a guest's reset without a trace of it, so
     the reset shows as an exit by itself with no shutdown request, after
     one boot: a refused EFI reset falls back to the BIOS reset vector,
-    which boots a second time, unseen by QEMU.
-
-    Without CONSOLE_COMPLETE (the console's last lines lost at the reset),
-    the lines after the request are not required."""
+    which boots a second time, unseen by QEMU. The serial console's last
+    lines are not required: the reset cuts them short (on PREEMPT_RT a
+    thread prints it)."""
     if sysrq_log is None or "SYSRQ-REQUESTED" not in sysrq_log:
         detail = (sysrq_log or "").strip()[:200]
         return ["the guest never asked for the restart" + (f": {detail}" if detail else "")]
     problems = []
     if "SYSRQ-RETURNED" in sysrq_log:
         problems.append("the restart returned")
-    after = console.split(SYSRQ_MARK, 1)[1] if SYSRQ_MARK in console else ""
-    if not console_complete:
-        pass
-    elif not after:
-        problems.append(f"no '{SYSRQ_MARK}' in the kernel log")
-    elif SYSRQ_RESET not in after:
-        problems.append(f"no '{SYSRQ_RESET}' after it")
-    elif SYSRQ_HANDED_OFF not in after:
-        problems.append(f"no '{SYSRQ_HANDED_OFF}' after it: efimm did not hand the reset off")
+    entry = kernel_entry("virt_efi_reset_system", "guest-sysrq.sh")
+    if entry not in debugcon:
+        problems.append(f"no '{entry}' on the debug console: efimm did not hand the reset off")
     if timed_out:
         problems.append("QEMU did not exit: the runner ended it at the time limit")
     causes = QEMU_SHUTDOWN.findall(console)
@@ -566,22 +558,43 @@ def sysrq_problems(sysrq_log, console, timed_out, console_complete=True):
 # The pstore pair (scripts/guest-pstore.sh): the panic that efimm_hostile
 # makes on request, and what pstore logs when a backend refuses a record.
 PSTORE_PANIC = "Kernel panic - not syncing: efimm_hostile: panic requested"
-PSTORE_WRITE_ERROR = re.compile(r"pstore: backend \(efi_pstore\) writing error \(-?\d+\)")
+PSTORE_PANIC_END = "---[ end Kernel panic - not syncing"
+PSTORE_WRITE_ERROR = re.compile(r"pstore: backend \(efi_pstore\) writing error \((-?\d+)\)")
+# Sealed, the kernel's path refuses with EFI_DEVICE_ERROR, -EIO.
+PSTORE_SEALED_ERROR = "-5"
 PSTORE_MARKER = re.compile(r"^PSTORE-REQUESTED (efimm-pstore-[0-9a-f-]+)$", re.M)
+# A record as pstore shows it: "Panic#<n> Part<k>", Part1 the newest text.
+PSTORE_PART = re.compile(r"^(Panic|Oops)#(\d+) Part(\d+)$", re.M)
 # efi-pstore's variable names ("dump-type0-1-1-<time>-C"), as the firmware
 # stores them: UTF-16LE, in the flash file the host kept.
 PSTORE_FLASH_NAME = "dump-type".encode("utf-16-le")
 
 
-def pstore_problems(panic_log, console, read_log, flash, sealed, timed_out):
+def pstore_panics(read_log):
+    """The panic records the read boot found, each as one text: its parts
+    joined oldest first, so that lines a part boundary split are whole."""
+    parts = {}
+    for record in read_log.split("PSTORE-RECORD ")[1:]:
+        m = PSTORE_PART.search(record)
+        if m and m.group(1) == "Panic":
+            text = record[m.end():].partition("PSTORE-READ-END")[0]
+            parts.setdefault(int(m.group(2)), {})[int(m.group(3))] = text
+    return ["".join(p[k] for k in sorted(p, reverse=True)) for p in parts.values()]
+
+
+def pstore_problems(panic_log, console, debugcon, read_log, read_console, flash, sealed,
+                    timed_out):
     """Why a panic made by a task while efimm routes the kernel's EFI
     users (scripts/guest-pstore.sh) did not end as it must: the panic came
-    after the guest's marker, in one boot that ended by itself; then,
-    unsealed, efi-pstore's record of it (the marker and the panic) is in
-    the firmware's flash and the next boot reads it back; sealed, the
-    kernel's path refused the write (pstore's "writing error") and the
-    flash holds no record at all. FLASH is the variable store's bytes, as
-    the host kept them after both boots."""
+    after the guest's marker, in one boot that ended by itself; efi-pstore's
+    non-blocking QueryVariableInfo reached the kernel's path from the
+    panicking task (efimm_hostile's probes, on QEMU's debug console
+    DEBUGCON); then, unsealed, the SetVariable did too, the dump variables
+    are in the firmware's flash and the next boot reads back a panic record
+    that holds the marker; sealed, the kernel's path refused the query
+    (pstore's "writing error (-5)"), no SetVariable followed and the flash
+    holds no record at all. FLASH is the variable store's bytes, as the
+    host kept them after both boots (None: missing)."""
     m = PSTORE_MARKER.search(panic_log or "")
     if not m:
         detail = (panic_log or "").strip()[:200]
@@ -602,42 +615,54 @@ def pstore_problems(panic_log, console, read_log, flash, sealed, timed_out):
     seen = console.count("Linux version")
     if seen != 1:
         problems.append(f"{seen} boots, not 1")
+    query = kernel_entry("virt_efi_query_variable_info_nb", "guest-pstore.sh")
+    setvar = kernel_entry("virt_efi_set_variable_nb", "guest-pstore.sh")
+    if query not in debugcon:
+        problems.append(f"no '{query}' on the debug console")
     if read_log is None or "PSTORE-READ-END" not in read_log:
         return problems + ["the next boot did not read the store"]
-    records = (flash or b"").count(PSTORE_FLASH_NAME)
-    refused = PSTORE_WRITE_ERROR.search(after)
+    if read_console.count("Linux version") != 1:
+        problems.append(f"{read_console.count('Linux version')} boots to read the store, not 1")
+    if flash is None:
+        return problems + ["the host kept no flash file"]
+    records = flash.count(PSTORE_FLASH_NAME)
+    errors = PSTORE_WRITE_ERROR.findall(after)
     if sealed:
-        if not refused:
-            problems.append("pstore reported no writing error at the panic")
+        if errors != [PSTORE_SEALED_ERROR]:
+            problems.append(f"pstore's writing errors {errors}, not [{PSTORE_SEALED_ERROR}] (EFI_DEVICE_ERROR)")
+        if setvar in debugcon:
+            problems.append(f"'{setvar}' after a refused query")
         if records or marker in read_log:
             problems.append(f"the firmware stored the record: {records} dump variables in the flash")
     else:
-        if refused:
-            problems.append(refused.group(0))
+        if errors:
+            problems.append(f"pstore's writing error ({errors[0]})")
+        if setvar not in debugcon:
+            problems.append(f"no '{setvar}' on the debug console")
         if not records:
             problems.append("no dump variable in the firmware's flash")
-        record = next((r for r in read_log.split("PSTORE-RECORD ")[1:] if marker in r), "")
-        if not record:
-            problems.append("the next boot read no record with the marker")
-        elif "Panic#" not in record or PSTORE_PANIC not in record:
-            problems.append("the record with the marker is not the panic's")
+        panics = pstore_panics(read_log)
+        if not any(marker in p for p in panics):
+            problems.append("the next boot read no panic record with the marker")
+        elif not any(marker in p and PSTORE_PANIC in p for p in panics):
+            problems.append("the panic record with the marker does not hold the panic")
     return problems
 
 
-def before_pstore_panic(console):
-    """The panic boot's kernel log up to the panic it asked for."""
-    return console.partition(PSTORE_PANIC)[0]
+def outside_pstore_panic(console):
+    """The panic boot's kernel log without the panic's own report, from its
+    first line to the end of its stack dump: what came before the panic,
+    and what efi-pstore's write at the panic made the kernel print."""
+    before, mark, after = console.partition(PSTORE_PANIC)
+    if not mark:
+        return console
+    report, end, rest = after.partition("</TASK>")
+    return before + (rest.partition(PSTORE_PANIC_END)[0] if end else report)
 
 
 def judge_pstore(run, outdir, sealed):
     timing = read_boot_time(outdir)
-    # The pair's time is both boots', and either may time out.
     second = read_boot_time(f"{outdir}/read")
-    for key in ("wall_s", "limit_s"):
-        if timing.get(key, "").isdigit() and second.get(key, "").isdigit():
-            timing[key] = str(int(timing[key]) + int(second[key]))
-    if second.get("timed_out") == "1":
-        timing["timed_out"] = "1"
     console = read(f"{outdir}/console.log") or ""
     read_console = read(f"{outdir}/read/console.log") or ""
     try:
@@ -646,11 +671,18 @@ def judge_pstore(run, outdir, sealed):
     except FileNotFoundError:
         flash = None
     problems = pstore_problems(read(f"{outdir}/pstore.log"), console,
-                               read(f"{outdir}/read/pstore-read.log"), flash, sealed,
-                               timing.get("timed_out") == "1")
-    bad = kernel_problems(before_pstore_panic(console)) + kernel_problems(read_console)
+                               read(f"{outdir}/debugcon.log") or "",
+                               read(f"{outdir}/read/pstore-read.log"), read_console, flash,
+                               sealed, timing.get("timed_out") == "1")
+    if second.get("timed_out") == "1":
+        problems.append("the read boot's QEMU did not exit: the runner ended it at the time limit")
+    # The pair's time is both boots'.
+    for key in ("wall_s", "limit_s"):
+        if timing.get(key, "").isdigit() and second.get(key, "").isdigit():
+            timing[key] = str(int(timing[key]) + int(second[key]))
+    bad = kernel_problems(outside_pstore_panic(console)) + kernel_problems(read_console)
     title = ("sealed, the kernel's path refuses efi-pstore's record of a panic" if sealed
-             else "efi-pstore's record of a panic, routed through efimm, is read back on the next boot")
+             else "efi-pstore's record of a panic, handed to the kernel's path, is read back on the next boot")
     results = [Result(title, not problems, detail="; ".join(problems)),
                Result("kernel log clean", not bad, detail="; ".join(bad[:3]))]
     return report(run, outdir, results, timing)
@@ -677,16 +709,13 @@ RESTART_KINDS = {
 PSTORE_KINDS = {"pstore": False, "pstore-sealed": True}
 
 
-def judge_restart(run, outdir, kind, kernel="normal"):
+def judge_restart(run, outdir, kind):
     log, problems_of, title, judged = RESTART_KINDS[kind]
     timing = read_boot_time(outdir)
     console = read(f"{outdir}/console.log") or ""
     args = (read(f"{outdir}/{log}"), console, timing.get("timed_out") == "1")
     if kind == "sysrq":
-        # PREEMPT_RT prints the console from a thread, and the reset drops
-        # what it had not printed (a report prints at once: WARN's
-        # emergency section flushes).
-        args += (kernel != "rt",)
+        args += (read(f"{outdir}/debugcon.log") or "",)
     problems = problems_of(*args)
     bad = kernel_problems(judged(console))
     results = [Result(title, not problems, detail="; ".join(problems)),
@@ -698,7 +727,7 @@ def main(argv):
     if len(argv) == 4 and argv[1] in ("judge", "judge-reset"):
         boot = plan.find(argv[2])
         if boot.kind in RESTART_KINDS:
-            return 0 if judge_restart(argv[2], argv[3], boot.kind, boot.kernel) else 1
+            return 0 if judge_restart(argv[2], argv[3], boot.kind) else 1
         if boot.kind in PSTORE_KINDS:
             return 0 if judge_pstore(argv[2], argv[3], PSTORE_KINDS[boot.kind]) else 1
         planned = boot.tests(plan.installed_tests(os.environ["EFIMM_KSFT_INSTALL"]))

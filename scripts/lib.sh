@@ -73,9 +73,11 @@ copy_sources() {
 
 # stoppable CMD...: run CMD and return its status; if this script is
 # stopped meanwhile (TERM, INT, HUP), stop CMD first (TERM, and wait for
-# it), then exit as stopped: 143, 130 or 129. Its own jobs are all the
-# handler stops (jobs -p), so a signal between the start and the wait
-# cannot miss CMD.
+# it: CMD must end on TERM, as vm.sh and bounded.py do), then exit as
+# stopped: 143, 130 or 129. Its own jobs are all the handler stops (jobs
+# -p), so a signal between the start and the wait cannot miss CMD. TERM is
+# what reaches CMD: a background job of a script starts with INT ignored,
+# which bash cannot trap. Clears this script's TERM, INT and HUP traps.
 stoppable() {
 	local rc=0
 	trap '_stop_jobs 143' TERM

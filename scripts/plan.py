@@ -127,6 +127,8 @@ def parse(text, where="boots.txt"):
             raise PlanError(f"{where}: boot {b.name} runs no test")
         if b.kind.startswith("pstore") and b.firmware != "pflash":
             raise PlanError(f"{where}: boot {b.name}: a pstore pair needs pflash's flash")
+        if b.kind == "sysrq" and "reboot=efi" not in b.options:
+            raise PlanError(f"{where}: boot {b.name}: sysrq-b reaches the firmware only with reboot=efi")
         for test, n in defaults.items():
             b.results.setdefault(test, n)
     return boots

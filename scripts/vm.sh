@@ -53,7 +53,11 @@ boot() {
 	[ -f "$image" ] || die "no kernel at $image: run 'make kernel' first"
 	mkdir -p "$out"
 	# QEMU says on the console what ended the machine (the reset judge).
+	# Its debug console (port 0xe9) goes to OUTDIR/debugcon.log, written at
+	# once: what a test module logs there survives a reset that cuts the
+	# serial console short.
 	qopts="$(firmware_opts "$fw" "$out") -trace qemu_system_shutdown_request"
+	qopts+=" -chardev file,id=efimmdbg,path=$out/debugcon.log -device isa-debugcon,iobase=0xe9,chardev=efimmdbg"
 	# log_buf_len: the boot's messages, which tests read, must survive
 	# make stress's thousands of routing switches and reloads.
 	# VM_REBOOT=1: let a reset reboot the guest (to tell it from power-off).

@@ -79,8 +79,10 @@ class EfivarfsCopyTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp)
 
     def hangs(self, efivarfs_sh, first=False):
-        """The calls N at which the helpers of efivarfs_sh hang (the first
-        one only, if first)."""
+        """The calls N at which the helpers of efivarfs_sh hang, or fail
+        (the first one only, if first). On a loaded host the lost job can
+        also show as "wait -n %N" finding no such job (status 127) rather
+        than as a hang."""
         script = HARNESS % {"helpers": job_helpers(efivarfs_sh)}
         hung = []
         for n in CALLS:
@@ -90,7 +92,8 @@ class EfivarfsCopyTest(unittest.TestCase):
                                   start_new_session=True)
             try:
                 _, err = sh.communicate(timeout=2)
-                self.assertEqual(sh.returncode, 0, err)
+                if sh.returncode != 0:
+                    hung.append(n)
             except subprocess.TimeoutExpired:
                 hung.append(n)
             finally:

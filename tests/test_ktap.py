@@ -278,7 +278,8 @@ class PlanTest(unittest.TestCase):
                      "boot a bios\n\tproves warp\n\truns all\n",
                      "\truns all\n", "results x:y many\n",
                      "boot a bios\n\truns all\nboot a bios\n\truns all\n",
-                     "boot a bios\n\tkind pstore\n", "boot a pflash\n\tkind panic\n"):
+                     "boot a bios\n\tkind pstore\n", "boot a pflash\n\tkind panic\n",
+                     "boot a pflash\n\tkind sysrq\n"):
             with self.assertRaises(plan.PlanError, msg=text):
                 plan.parse(text)
 
@@ -564,123 +565,180 @@ class PstoreTest(unittest.TestCase):
     SEALED = "[   27.8] efi: runtime services sealed: no firmware call in kernel mode until reboot\n"
     PANIC = (f"[   28.5] efimm-test: {MARKER}\n"
              "[   28.7] Kernel panic - not syncing: efimm_hostile: panic requested\n"
-             "[   28.7] CPU: 1 UID: 0 PID: 73 Comm: guest-pstore.sh Tainted: G O 7.2.13+ #2\n")
+             "[   28.7] CPU: 1 UID: 0 PID: 73 Comm: guest-pstore.sh Tainted: G O 7.2.13+ #2\n"
+             "[   28.7] Call Trace:\n[   28.7]  <TASK>\n[   28.7]  panic+0x4f/0x50\n"
+             "[   28.7]  </TASK>\n")
+    END = "[   28.9] ---[ end Kernel panic - not syncing: efimm_hostile: panic requested ]---\n"
     REFUSED = "[   28.8] pstore: backend (efi_pstore) writing error (-5)\n"
+    QUERY = "efimm_hostile: virt_efi_query_variable_info_nb entered by guest-pstore.sh\n"
+    SET = "efimm_hostile: virt_efi_set_variable_nb entered by guest-pstore.sh\n"
+    # Part1 is the newest text; the marker and the panic line in two parts.
     RECORD = ("PSTORE-RECORD /sys/fs/pstore/dmesg-efi_pstore-179665163801001\n"
               "Panic#1 Part1\n"
-              f"<12>[   28.5] efimm-test: {MARKER}\n"
-              "<0>[   28.7] Kernel panic - not syncing: efimm_hostile: panic requested\n")
-    END = "PSTORE-READ-END\n"
+              "<0>[   28.7] Kernel panic - not syncing: efimm_hostile: panic requested\n"
+              "PSTORE-RECORD /sys/fs/pstore/dmesg-efi_pstore-179665163802001\n"
+              "Panic#1 Part2\n"
+              f"<12>[   28.5] efimm-test: {MARKER}\n")
+    READ_END = "PSTORE-READ-END\n"
     FLASH = b"\0" * 64 + "dump-type0-1-1-1796651638-C".encode("utf-16-le") + b"\xff" * 64
+    EMPTY = b"\xff" * 128
 
-    def problems(self, console, read_log, flash, sealed, log=None, timed_out=False):
-        return ktap.pstore_problems(self.LOG if log is None else log, console, read_log,
+    def problems(self, console, debugcon, read_log, flash, sealed, log=None, timed_out=False,
+                 read_console=None):
+        return ktap.pstore_problems(self.LOG if log is None else log, console, debugcon,
+                                    read_log, self.BOOT if read_console is None else read_console,
                                     flash, sealed, timed_out)
 
     def test_the_record_read_back_passes(self):
-        self.assertEqual(self.problems(self.BOOT + self.PANIC, self.RECORD + self.END,
-                                       self.FLASH, False), [])
+        self.assertEqual(self.problems(self.BOOT + self.PANIC + self.END, self.QUERY + self.SET,
+                                       self.RECORD + self.READ_END, self.FLASH, False), [])
 
     def test_sealed_refused_passes(self):
-        self.assertEqual(self.problems(self.BOOT + self.SEALED + self.PANIC + self.REFUSED,
-                                       self.END, b"\xff" * 128, True), [])
+        self.assertEqual(self.problems(self.BOOT + self.SEALED + self.PANIC + self.REFUSED + self.END,
+                                       self.QUERY, self.READ_END, self.EMPTY, True), [])
 
     def test_a_lost_record_fails(self):
-        # What a hand-off that fails the write gives: pstore says so, the
-        # flash and the next boot have nothing.
-        p = self.problems(self.BOOT + self.PANIC + self.REFUSED, self.END, b"\xff" * 128, False)
-        self.assertEqual(p, ["pstore: backend (efi_pstore) writing error (-5)",
+        # A hand-off that fails the write (efimm's route_set_variable_nb
+        # made to return EFI_DEVICE_ERROR): pstore says so, the flash and
+        # the next boot have nothing.
+        p = self.problems(self.BOOT + self.PANIC + self.REFUSED, self.QUERY, self.READ_END,
+                          self.EMPTY, False)
+        self.assertEqual(p, ["pstore's writing error (-5)",
+                             "no 'efimm_hostile: virt_efi_set_variable_nb entered by guest-pstore.sh'"
+                             " on the debug console",
                              "no dump variable in the firmware's flash",
-                             "the next boot read no record with the marker"])
+                             "the next boot read no panic record with the marker"])
 
     def test_a_record_of_another_panic_fails(self):
         old = self.RECORD.replace(self.MARKER, "efimm-pstore-0")
-        p = self.problems(self.BOOT + self.PANIC, old + self.END, self.FLASH, False)
-        self.assertEqual(p, ["the next boot read no record with the marker"])
+        p = self.problems(self.BOOT + self.PANIC, self.QUERY + self.SET, old + self.READ_END,
+                          self.FLASH, False)
+        self.assertEqual(p, ["the next boot read no panic record with the marker"])
         oops = self.RECORD.replace("Panic#1", "Oops#1")
-        p = self.problems(self.BOOT + self.PANIC, oops + self.END, self.FLASH, False)
-        self.assertEqual(p, ["the record with the marker is not the panic's"])
+        p = self.problems(self.BOOT + self.PANIC, self.QUERY + self.SET, oops + self.READ_END,
+                          self.FLASH, False)
+        self.assertEqual(p, ["the next boot read no panic record with the marker"])
+        part2 = self.RECORD.split("PSTORE-RECORD")[2]
+        p = self.problems(self.BOOT + self.PANIC, self.QUERY + self.SET,
+                          "PSTORE-RECORD" + part2 + self.READ_END, self.FLASH, False)
+        self.assertEqual(p, ["the panic record with the marker does not hold the panic"])
+
+    def test_parts_are_joined_oldest_first(self):
+        self.assertEqual(ktap.pstore_panics(self.RECORD + self.READ_END),
+                         [f"\n<12>[   28.5] efimm-test: {self.MARKER}\n"
+                          "\n<0>[   28.7] Kernel panic - not syncing: efimm_hostile: panic requested\n"])
 
     def test_an_unsealed_boot_that_claims_the_seal_fails(self):
         # Seen: efimm loaded by insmod at cpl0 despite efimm.mode=cpl3 on
         # the command line; the kernel's path wrote 16 records.
-        p = self.problems(self.BOOT + self.PANIC, self.RECORD + self.END, self.FLASH * 16, True)
+        p = self.problems(self.BOOT + self.PANIC, self.QUERY + self.SET, self.RECORD + self.READ_END,
+                          self.FLASH * 16, True)
         self.assertEqual(p, ["no 'efi: runtime services sealed' in the kernel log",
-                             "pstore reported no writing error at the panic",
+                             "pstore's writing errors [], not [-5] (EFI_DEVICE_ERROR)",
+                             "'efimm_hostile: virt_efi_set_variable_nb entered by guest-pstore.sh'"
+                             " after a refused query",
                              "the firmware stored the record: 16 dump variables in the flash"])
 
-    def test_no_panic_or_no_second_boot_fails(self):
-        p = self.problems(self.BOOT + self.PANIC.split("Kernel panic")[0], self.RECORD + self.END,
-                          self.FLASH, False, log=self.LOG + "PSTORE-RETURNED: 0\n")
+    def test_sealed_another_error_fails(self):
+        # -EBUSY (efivars lock) or -EINVAL (EFI_NOT_READY: the runtime lock
+        # held) are refusals too, but not the seal's.
+        console = self.BOOT + self.SEALED + self.PANIC + self.REFUSED.replace("-5", "-16")
+        p = self.problems(console, self.QUERY, self.READ_END, self.EMPTY, True)
+        self.assertEqual(p, ["pstore's writing errors ['-16'], not [-5] (EFI_DEVICE_ERROR)"])
+
+    def test_no_query_by_the_panicking_task_fails(self):
+        p = self.problems(self.BOOT + self.PANIC, self.SET, self.RECORD + self.READ_END,
+                          self.FLASH, False)
+        self.assertEqual(p, ["no 'efimm_hostile: virt_efi_query_variable_info_nb entered by"
+                             " guest-pstore.sh' on the debug console"])
+
+    def test_no_panic_no_flash_or_no_second_boot_fails(self):
+        p = self.problems(self.BOOT + self.PANIC.split("Kernel panic")[0], self.QUERY + self.SET,
+                          self.RECORD + self.READ_END, self.FLASH, False,
+                          log=self.LOG + "PSTORE-RETURNED: 0\n")
         self.assertEqual(p[:2], ["the kernel did not panic",
-                                 "no 'Kernel panic - not syncing: efimm_hostile: panic requested' after the marker"])
-        p = self.problems(self.BOOT + self.PANIC, None, self.FLASH, False, timed_out=True)
+                                 "no 'Kernel panic - not syncing: efimm_hostile: panic requested'"
+                                 " after the marker"])
+        p = self.problems(self.BOOT + self.PANIC, self.QUERY + self.SET, None, self.FLASH, False,
+                          timed_out=True)
         self.assertEqual(p, ["QEMU did not exit: the runner ended it at the time limit",
                              "the next boot did not read the store"])
-        p = self.problems(self.BOOT * 2 + self.PANIC, self.RECORD + self.END, self.FLASH, False)
+        p = self.problems(self.BOOT * 2 + self.PANIC, self.QUERY + self.SET,
+                          self.RECORD + self.READ_END, self.FLASH, False)
         self.assertEqual(p, ["2 boots, not 1"])
+        p = self.problems(self.BOOT + self.PANIC, self.QUERY + self.SET, self.RECORD + self.READ_END,
+                          self.FLASH, False, read_console=self.BOOT * 2)
+        self.assertEqual(p, ["2 boots to read the store, not 1"])
+        for sealed in (False, True):
+            p = self.problems(self.BOOT + self.SEALED + self.PANIC, self.QUERY, self.READ_END,
+                              None, sealed)
+            self.assertEqual(p, ["the host kept no flash file"])
 
     def test_not_requested_fails(self):
-        p = self.problems(self.BOOT, self.END, None, False,
+        p = self.problems(self.BOOT, "", self.READ_END, None, False,
                           log="PSTORE-NOT-REQUESTED: efimm does not route\n")
         self.assertEqual(p, ["the guest never asked for the panic: PSTORE-NOT-REQUESTED: efimm does not route"])
 
-    def test_only_the_log_before_the_panic_is_judged(self):
-        console = self.BOOT + self.PANIC + "[   28.7] Call Trace:\n"
-        self.assertFalse(ktap.kernel_problems(ktap.before_pstore_panic(console)))
-        console = self.BOOT + "[    5.0] WARNING: CPU: 1 PID: 9 at kernel/x.c:1\n" + self.PANIC
-        self.assertTrue(ktap.kernel_problems(ktap.before_pstore_panic(console)))
+    def test_the_log_around_the_panics_report_is_judged(self):
+        clean = self.BOOT + self.PANIC + self.REFUSED + self.END
+        self.assertFalse(ktap.kernel_problems(ktap.outside_pstore_panic(clean)))
+        before = self.BOOT + "[    5.0] WARNING: CPU: 1 PID: 9 at kernel/x.c:1\n" + self.PANIC + self.END
+        self.assertTrue(ktap.kernel_problems(ktap.outside_pstore_panic(before)))
+        # What efi-pstore's write at the panic made the kernel print.
+        during = (self.BOOT + self.PANIC
+                  + "[   28.8] BUG: sleeping function called from invalid context at kernel/x.c:1\n"
+                  + self.END)
+        self.assertTrue(ktap.kernel_problems(ktap.outside_pstore_panic(during)))
 
 
 class SysrqTest(unittest.TestCase):
     BOOT = "[    0.0] Linux version 7.2.13+ (root@host)\n"
     MARK = "[   20.1] efimm-test: sysrq-b with efimm routing\n"
     RESET = "[   20.2] sysrq: Resetting\n"
-    HANDED_OFF = "[   20.2] efimm_hostile: the kernel's ResetSystem entered by guest-sysrq.sh\n"
-    GOOD = BOOT + MARK + RESET + HANDED_OFF
+    GOOD = BOOT + MARK + RESET
+    HANDED_OFF = "efimm_hostile: virt_efi_reset_system entered by guest-sysrq.sh\n"
     LOG = "SYSRQ-REQUESTED\n"
 
+    def problems(self, console, debugcon=None, log=None, timed_out=False):
+        return ktap.sysrq_problems(self.LOG if log is None else log, console, timed_out,
+                                   self.HANDED_OFF if debugcon is None else debugcon)
+
     def test_the_firmwares_reset_passes(self):
-        self.assertEqual(ktap.sysrq_problems(self.LOG, self.GOOD, False), [])
+        self.assertEqual(self.problems(self.GOOD), [])
+        # On the RT kernel the reset cut the console in the marker.
+        self.assertEqual(self.problems(self.BOOT + "[   18.8] efimm-test: sysrq-b w"), [])
 
     def test_a_reset_by_efimms_thread_fails(self):
         # Seen without efimm's RCU check, on the RT kernel: the caller
         # waited for efimm's thread inside sysrq's RCU read-side section,
         # and the thread, not the kernel's path, reset the machine.
-        console = (self.BOOT + self.MARK + self.RESET
+        console = (self.GOOD
                    + "[   16.8] WARNING: kernel/rcu/tree_plugin.h:332 at rcu_note_context_switch+0x51/0x4a0\n")
-        self.assertEqual(ktap.sysrq_problems(self.LOG, console, False),
-                         ["no 'efimm_hostile: the kernel's ResetSystem entered by guest-sysrq.sh' after it:"
-                          " efimm did not hand the reset off"])
+        self.assertEqual(self.problems(console, debugcon=""),
+                         ["no 'efimm_hostile: virt_efi_reset_system entered by guest-sysrq.sh' on the"
+                          " debug console: efimm did not hand the reset off"])
         self.assertTrue(ktap.kernel_problems(console))
-        thread = self.GOOD.replace("by guest-sysrq.sh", "by efimm")
-        self.assertEqual(len(ktap.sysrq_problems(self.LOG, thread, False)), 1)
+        thread = self.HANDED_OFF.replace("by guest-sysrq.sh", "by efimm")
+        self.assertEqual(len(self.problems(self.GOOD, debugcon=thread)), 1)
 
     def test_the_kernels_fallback_fails(self):
         # A refused EFI reset: the BIOS reset vector boots again, unseen by
         # QEMU, and the second boot powers off.
         console = self.GOOD + self.BOOT + "qemu_system_shutdown_request cause=6\n"
-        self.assertEqual(ktap.sysrq_problems(self.LOG, console, False),
+        self.assertEqual(self.problems(console),
                          ["QEMU ended on a shutdown request (causes ['6']), not on the guest's reset",
                           "2 boots: the firmware's reset did not end the machine"])
 
     def test_no_restart_fails(self):
-        p = ktap.sysrq_problems(self.LOG + "SYSRQ-RETURNED: 0\n", self.BOOT + self.MARK, True)
-        self.assertEqual(p, ["the restart returned", "no 'sysrq: Resetting' after it",
+        p = self.problems(self.BOOT + self.MARK, debugcon="", log=self.LOG + "SYSRQ-RETURNED: 0\n",
+                          timed_out=True)
+        self.assertEqual(p, ["the restart returned",
+                             "no 'efimm_hostile: virt_efi_reset_system entered by guest-sysrq.sh' on the"
+                             " debug console: efimm did not hand the reset off",
                              "QEMU did not exit: the runner ended it at the time limit"])
 
-    def test_a_console_cut_by_the_reset(self):
-        # Seen on the RT kernel: the console thread had printed part of
-        # the marker when the reset came.
-        cut = self.BOOT + "[   18.8] efimm-test: sysrq-b w"
-        self.assertEqual(len(ktap.sysrq_problems(self.LOG, cut, False)), 1)
-        self.assertEqual(ktap.sysrq_problems(self.LOG, cut, False, console_complete=False), [])
-        self.assertEqual(len(ktap.sysrq_problems(self.LOG, cut + self.BOOT, False, False)), 1)
-        self.assertEqual(len(ktap.sysrq_problems(self.LOG + "SYSRQ-RETURNED: 0\n", cut, False,
-                                                 False)), 1)
-
     def test_not_requested_fails(self):
-        p = ktap.sysrq_problems("SYSRQ-NOT-REQUESTED: efimm does not route\n", self.GOOD, False)
+        p = self.problems(self.GOOD, log="SYSRQ-NOT-REQUESTED: efimm does not route\n")
         self.assertEqual(p, ["the guest never asked for the restart: SYSRQ-NOT-REQUESTED: efimm does not route"])
 
 

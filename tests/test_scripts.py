@@ -40,46 +40,48 @@ class ShellSyntaxTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class CopySourcesTest(unittest.TestCase):
-    """scripts/lib.sh's copy_sources, which feeds the debug and RT module
-    builds and the selftests: a source that changed is newer than the
-    objects built from what it replaced, whatever its time in the
-    checkout it came from."""
+    """scripts/lib.sh's copy_sources, as other-kernel.sh uses it for the
+    debug and RT module builds: a source that changed is newer than the
+    object built from what it replaced, whatever its time in the checkout
+    it came from; an unchanged one keeps its time."""
 
     def copy(self, src, dest):
         lib = os.path.join(TOP, "scripts", "lib.sh")
-        subprocess.run(["bash", "-c", f'. {lib}\ncopy_sources "$1/" "$2/"', "-", src, dest],
-                       check=True)
+        subprocess.run(["bash", "-c", f'. {lib}\ncopy_sources --include="*/" --include="*.c"'
+                        f' --exclude="*" "$1/" "$2/"', "-", src, dest], check=True)
 
     def test_an_older_checkout_still_rebuilds(self):
+        import shutil
         import tempfile
         d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
         src, dest = os.path.join(d, "src"), os.path.join(d, "dest")
         os.makedirs(src)
         for name, text in (("changed.c", "new\n"), ("same.c", "same\n")):
             with open(os.path.join(src, name), "w") as f:
                 f.write(text)
         self.copy(src, dest)
+        # The last build, a minute ago, from another checkout's changed.c;
+        # this checkout's files are a day older than its objects.
         with open(os.path.join(dest, "changed.c"), "w") as f:
-            f.write("old, built later\n")
-        # The last build, a minute ago: objects newer than the sources they
-        # were built from; the checkout's files a day older than them.
+            f.write("old, from another checkout\n")
         built = os.path.getmtime(os.path.join(dest, "changed.c")) - 60
-        os.utime(os.path.join(dest, "changed.c"), (built - 10, built - 10))
+        for name in ("changed.c", "same.c"):
+            os.utime(os.path.join(dest, name), (built - 10, built - 10))
+            os.utime(os.path.join(src, name), (built - 86400, built - 86400))
         for name in ("changed.o", "same.o"):
             open(os.path.join(dest, name), "w").close()
             os.utime(os.path.join(dest, name), (built, built))
-        for name in ("changed.c", "same.c"):
-            os.utime(os.path.join(src, name), (built - 86400, built - 86400))
-        os.utime(os.path.join(dest, "same.c"), (built - 10, built - 10))
         self.copy(src, dest)
         with open(os.path.join(dest, "changed.c")) as f:
             self.assertEqual(f.read(), "new\n")
-        # make rebuilds changed.o, and only it; --delete took the objects.
-        self.assertGreater(os.path.getmtime(os.path.join(dest, "changed.c")), built)
-        self.assertEqual(os.path.getmtime(os.path.join(dest, "same.c")), built - 10)
-        self.assertEqual(sorted(os.listdir(dest)), ["changed.c", "same.c"])
+        # make rebuilds changed.o, and only it.
+        mtime = lambda name: os.path.getmtime(os.path.join(dest, name))
+        self.assertGreater(mtime("changed.c"), mtime("changed.o"))
+        self.assertLess(mtime("same.c"), mtime("same.o"))
+        self.assertEqual(sorted(os.listdir(dest)), ["changed.c", "changed.o", "same.c", "same.o"])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -33,10 +33,13 @@
  * no firmware call in flight: efi-pstore then writes its record through
  * the non-blocking SetVariable (scripts/guest-pstore.sh).
  *
- * While loaded, a kprobe on the kernel's own ResetSystem wrapper logs
- * "efimm_hostile: the kernel's ResetSystem entered by <comm>": a reset
- * efimm hands to the kernel's path says so before the machine goes
- * (scripts/guest-sysrq.sh).
+ * watch_kernel=1: kprobes on the kernel's own wrappers that efimm hands its
+ * atomic callers to (ResetSystem, the non-blocking SetVariable and
+ * QueryVariableInfo) log each entry as "efimm_hostile: <wrapper> entered
+ * by <comm>", in the kernel log and on QEMU's debug console, port 0xe9,
+ * which the host records at once (scripts/vm.sh): the serial console's
+ * last lines are lost when the machine resets. For scripts/guest-sysrq.sh
+ * and scripts/guest-pstore.sh.
  *
  * /sys/kernel/debug/efimm_kernel_get_time, read-only (so that it stays
  * readable under lockdown, which refuses writes to debugfs): each read
@@ -408,17 +411,43 @@ static int get_time_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(get_time);
 
-static int reset_entered(struct kprobe *p, struct pt_regs *regs)
+static bool watch_kernel;
+module_param(watch_kernel, bool, 0444);
+MODULE_PARM_DESC(watch_kernel,
+		 "Log entries into the kernel's ResetSystem and non-blocking variable services");
+
+/* QEMU's isa-debugcon, which scripts/vm.sh puts there. */
+#define DEBUGCON_PORT 0xe9
+
+static int kernel_entered(struct kprobe *p, struct pt_regs *regs)
 {
-	pr_info("efimm_hostile: the kernel's ResetSystem entered by %s\n",
-		current->comm);
+	char line[96];
+	int i;
+
+	snprintf(line, sizeof(line), "efimm_hostile: %s entered by %s\n",
+		 p->symbol_name, current->comm);
+	pr_info("%s", line);
+	for (i = 0; line[i]; i++)
+		outb(line[i], DEBUGCON_PORT);
 	return 0;
 }
 
-static struct kprobe reset_probe = {
-	.symbol_name = "virt_efi_reset_system",
-	.pre_handler = reset_entered,
+static struct kprobe kernel_probes[] = {
+	{ .symbol_name = "virt_efi_reset_system", .pre_handler = kernel_entered },
+	{ .symbol_name = "virt_efi_set_variable_nb", .pre_handler = kernel_entered },
+	{ .symbol_name = "virt_efi_query_variable_info_nb", .pre_handler = kernel_entered },
 };
+
+static struct kprobe *kernel_probe_list[] = {
+	&kernel_probes[0], &kernel_probes[1], &kernel_probes[2],
+};
+
+static void hostile_remove_files(void)
+{
+	debugfs_remove(get_time_file);
+	debugfs_remove(nb_file);
+	debugfs_remove(hostile_file);
+}
 
 static int __init hostile_init(void)
 {
@@ -426,42 +455,38 @@ static int __init hostile_init(void)
 
 	if (!efi_enabled(EFI_BOOT) || !efi.runtime)
 		return -ENODEV;
-	ret = register_kprobe(&reset_probe);
-	if (ret) {
-		pr_err("efimm_hostile: no probe on the kernel's ResetSystem: %d\n", ret);
-		return ret;
-	}
 	hostile_file = debugfs_create_file("efimm_hostile", 0600, NULL, NULL,
 					   &hostile_fops);
-	if (IS_ERR(hostile_file)) {
-		unregister_kprobe(&reset_probe);
-		return PTR_ERR(hostile_file);
-	}
 	nb_file = debugfs_create_file("efimm_kernel_nb", 0600, NULL, NULL,
 				      &nb_fops);
-	if (IS_ERR(nb_file)) {
-		debugfs_remove(hostile_file);
-		unregister_kprobe(&reset_probe);
-		return PTR_ERR(nb_file);
-	}
 	/* Read-only: lockdown leaves such debugfs files readable. */
 	get_time_file = debugfs_create_file("efimm_kernel_get_time", 0400, NULL,
 					    NULL, &get_time_fops);
-	if (IS_ERR(get_time_file)) {
-		debugfs_remove(nb_file);
-		debugfs_remove(hostile_file);
-		unregister_kprobe(&reset_probe);
-		return PTR_ERR(get_time_file);
+	ret = PTR_ERR_OR_ZERO(hostile_file) ?: PTR_ERR_OR_ZERO(nb_file) ?:
+	      PTR_ERR_OR_ZERO(get_time_file);
+	if (ret) {
+		hostile_remove_files();
+		return ret;
+	}
+	if (watch_kernel) {
+		ret = register_kprobes(kernel_probe_list,
+				       ARRAY_SIZE(kernel_probe_list));
+		if (ret) {
+			pr_err("efimm_hostile: cannot probe the kernel's wrappers: %d\n",
+			       ret);
+			hostile_remove_files();
+			return ret;
+		}
 	}
 	return 0;
 }
 
 static void __exit hostile_exit(void)
 {
-	unregister_kprobe(&reset_probe);
-	debugfs_remove(get_time_file);
-	debugfs_remove(nb_file);
-	debugfs_remove(hostile_file);
+	if (watch_kernel)
+		unregister_kprobes(kernel_probe_list,
+				   ARRAY_SIZE(kernel_probe_list));
+	hostile_remove_files();
 	mutex_lock(&hostile_lock);
 	if (hostile_disarm())
 		pr_err("efimm_hostile: the firmware's GetTime stays rewritten\n");
@@ -470,5 +495,5 @@ static void __exit hostile_exit(void)
 
 module_init(hostile_init);
 module_exit(hostile_exit);
-MODULE_DESCRIPTION("efimm kselftest: firmware that makes the kernel call what it chose or drives ports; the kernel's non-blocking calls and GetTime");
+MODULE_DESCRIPTION("efimm kselftest: firmware that makes the kernel call what it chose or drives ports; the kernel's non-blocking calls, reset, panic and GetTime, and probes on its atomic wrappers");
 MODULE_LICENSE("GPL");
