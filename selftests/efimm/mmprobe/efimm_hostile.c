@@ -292,11 +292,6 @@ static int hostile_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int hostile_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, hostile_show, NULL);
-}
-
 static ssize_t hostile_write(struct file *file, const char __user *ubuf,
 			     size_t len, loff_t *ppos)
 {
@@ -322,14 +317,7 @@ static ssize_t hostile_write(struct file *file, const char __user *ubuf,
 	return ret ?: len;
 }
 
-static const struct file_operations hostile_fops = {
-	.owner = THIS_MODULE,
-	.open = hostile_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = hostile_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(hostile);
 
 static efi_status_t nb_set_status, nb_query_status;
 static struct dentry *nb_file;
@@ -341,11 +329,6 @@ static int nb_show(struct seq_file *m, void *v)
 		   nb_set_status, nb_query_status);
 	mutex_unlock(&hostile_lock);
 	return 0;
-}
-
-static int nb_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, nb_show, NULL);
 }
 
 static ssize_t nb_write(struct file *file, const char __user *ubuf,
@@ -386,14 +369,7 @@ static ssize_t nb_write(struct file *file, const char __user *ubuf,
 	return len;
 }
 
-static const struct file_operations nb_fops = {
-	.owner = THIS_MODULE,
-	.open = nb_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = nb_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(nb);
 
 static struct dentry *get_time_file;
 

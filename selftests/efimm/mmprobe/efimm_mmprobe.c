@@ -92,11 +92,6 @@ static int probe_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int probe_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, probe_show, NULL);
-}
-
 static ssize_t probe_write(struct file *file, const char __user *buf,
 			   size_t len, loff_t *ppos)
 {
@@ -112,14 +107,7 @@ static ssize_t probe_write(struct file *file, const char __user *buf,
 	return len;
 }
 
-static const struct file_operations probe_fops = {
-	.owner = THIS_MODULE,
-	.open = probe_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = probe_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(probe);
 
 #define CLOBBER_PERIOD_NS	(500 * NSEC_PER_USEC)
 
@@ -157,11 +145,6 @@ static int clobber_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int clobber_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, clobber_show, NULL);
-}
-
 static ssize_t clobber_write(struct file *file, const char __user *buf,
 			     size_t len, loff_t *ppos)
 {
@@ -181,14 +164,7 @@ static ssize_t clobber_write(struct file *file, const char __user *buf,
 	return smp_call_function_single(cpu, clobber_start, NULL, 1) ?: len;
 }
 
-static const struct file_operations clobber_fops = {
-	.owner = THIS_MODULE,
-	.open = clobber_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = clobber_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(clobber);
 
 static struct dentry *flags_file;
 
@@ -350,11 +326,6 @@ static int walk_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int walk_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, walk_show, NULL);
-}
-
 static ssize_t walk_write(struct file *file, const char __user *buf,
 			  size_t len, loff_t *ppos)
 {
@@ -377,14 +348,7 @@ static ssize_t walk_write(struct file *file, const char __user *buf,
 	return ret;
 }
 
-static const struct file_operations walk_fops = {
-	.owner = THIS_MODULE,
-	.open = walk_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = walk_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(walk);
 
 static int __init probe_init(void)
 {

@@ -200,11 +200,6 @@ static int probe_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int probe_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, probe_show, NULL);
-}
-
 static ssize_t probe_write(struct file *file, const char __user *ubuf,
 			   size_t len, loff_t *ppos)
 {
@@ -229,14 +224,7 @@ static ssize_t probe_write(struct file *file, const char __user *ubuf,
 	return ret ?: len;
 }
 
-static const struct file_operations probe_fops = {
-	.owner = THIS_MODULE,
-	.open = probe_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = probe_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(probe);
 
 static void watch_hit(struct perf_event *bp, struct perf_sample_data *data,
 		      struct pt_regs *regs)
