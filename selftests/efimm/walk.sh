@@ -122,7 +122,8 @@ compare() {
 	}' "$RUNTIME_MAP" "$EFIMM_WALK" "$KERNEL_WALK" >"$STATS"
 }
 
-stat() {
+# walk_count KEY: one count of compare's output.
+walk_count() {
 	awk -v k="$1" '$1 == k { print $2 }' "$STATS"
 }
 
@@ -136,24 +137,24 @@ test_walk_kernel() {
 }
 
 test_every_region_mapped_1to1() {
-	[ "$(stat r_pages)" -gt 0 ] && [ "$(stat e_missing)" = 0 ] && [ "$(stat e_not_1to1)" = 0 ]
+	[ "$(walk_count r_pages)" -gt 0 ] && [ "$(walk_count e_missing)" = 0 ] && [ "$(walk_count e_not_1to1)" = 0 ]
 }
 
 test_nothing_else_mapped() {
-	[ "$(stat e_outside)" = 1 ] && [ "$(stat e_outside_writable)" = 0 ]
+	[ "$(walk_count e_outside)" = 1 ] && [ "$(walk_count e_outside_writable)" = 0 ]
 }
 
 test_the_kernels_mm_maps_more() {
-	[ "$(stat k_missing)" = 0 ] && [ "$(stat k_page0)" = 1 ] && [ "$(stat k_outside)" -gt 0 ]
+	[ "$(walk_count k_missing)" = 0 ] && [ "$(walk_count k_page0)" = 1 ] && [ "$(walk_count k_outside)" -gt 0 ]
 }
 
 test_supervisor_non_global() {
-	[ "$(stat e_user)" = 0 ] && [ "$(stat e_global)" = 0 ]
+	[ "$(walk_count e_user)" = 0 ] && [ "$(walk_count e_global)" = 0 ]
 }
 
 test_no_looser_than_efi_mm() {
-	[ "$(stat looser_write)" = 0 ] && [ "$(stat looser_exec)" = 0 ] &&
-		[ $(($(stat equal) + $(stat stricter))) = "$(stat r_pages)" ]
+	[ "$(walk_count looser_write)" = 0 ] && [ "$(walk_count looser_exec)" = 0 ] &&
+		[ $(($(walk_count equal) + $(walk_count stricter))) = "$(walk_count r_pages)" ]
 }
 
 require_lowmap
