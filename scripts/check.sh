@@ -89,6 +89,10 @@ main() {
 			stage "check: $run: booting ($what), a stray jump in the firmware through efimm"
 			VM_TIMEOUT=300 stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
 				"$append" "$EFIMM_TOP/scripts/guest-oops.sh $out" || true
+		elif [ "$kind" = rts-off ]; then
+			stage "check: $run: booting ($what), a page fault in the firmware on the kernel's path"
+			VM_TIMEOUT=300 stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \
+				"$append" "$EFIMM_TOP/scripts/guest-rts-off.sh $out" || true
 		elif [ "$kind" = sysrq ]; then
 			stage "check: $run: booting ($what), sysrq-b with efimm routing"
 			VM_TIMEOUT=300 stoppable "$EFIMM_TOP"/scripts/vm.sh boot "$fw" "$out" \

@@ -515,6 +515,68 @@ def before_oops(console):
     return before + mark + after.partition(OOPS_START)[0]
 
 
+# scripts/guest-rts-off.sh's line before the kernel's call, and what the
+# kernel says of a page fault in the firmware on its own path.
+RTS_OFF_MARK = "efimm-test: the firmware's GetTime now faults"
+RTS_OFF_WARN = "Page fault caused by firmware at PA: 0x7ffffffff000"
+RTS_OFF_DISABLED = "Froze efi_rts_wq and disabled EFI Runtime Services"
+# The kernel's caller's status: EFI_ABORTED.
+RTS_OFF_ABORTED = "status 0x8000000000000015"
+
+
+def rts_off_problems(log, console, timed_out):
+    """Why a page fault in the firmware on the kernel's own path (the real
+    GetTime rewritten by efimm_hostile, scripts/guest-rts-off.sh) did not
+    end as it must: the kernel warned, disabled runtime services and told
+    its caller EFI_ABORTED; then efimm refused its own call, without
+    entering the firmware (its call counter unchanged, and no fault of its
+    own logged: the firmware's GetTime stayed armed), and unloaded."""
+    if log is None or "RTS-OFF-REQUESTED" not in log:
+        detail = (log or "").strip()[:200]
+        return ["the guest never made the call" + (f": {detail}" if detail else "")]
+    problems = []
+    m = re.search(r"^KERNEL-GET-TIME (.*)$", log, re.M)
+    if not m or not m.group(1).startswith(RTS_OFF_ABORTED):
+        problems.append(f"the kernel's GetTime gave '{m.group(1) if m else ''}', not EFI_ABORTED")
+    after = console.split(RTS_OFF_MARK, 1)[1] if RTS_OFF_MARK in console else ""
+    if not after:
+        problems.append(f"no '{RTS_OFF_MARK}' in the kernel log")
+    problems += [f"no '{s}' after it" for s in (RTS_OFF_WARN, RTS_OFF_DISABLED)
+                 if after and s not in after]
+    if "EFIMM-GET-TIME: refused" not in log:
+        problems.append("efimm took the call")
+    m = re.search(r"^EFIMM-CALLS (\d+) (\d+)$", log, re.M)
+    if not m or m.group(1) != m.group(2):
+        problems.append("efimm entered the firmware: " + (m.group(0) if m else "no call count"))
+    if EFIMM_CONTAINED.search(after):
+        problems.append("efimm called the firmware: " + EFIMM_CONTAINED.search(after).group(0))
+    if "RTS-OFF-UNLOADED" not in log:
+        problems.append("efimm did not unload")
+    if timed_out:
+        problems.append("QEMU did not exit: the runner ended it at the time limit")
+    return problems
+
+
+# The two reports the kernel makes of it: the fault handler's, and its
+# caller's for the EFI_ABORTED that handler returns.
+RTS_OFF_REPORTS = (RTS_OFF_WARN, "at __efi_queue_work+")
+
+
+def outside_rts_off_warnings(console):
+    """The kernel log after RTS_OFF_MARK without the two reports it must
+    print (each from its "cut here" line to its end marker), and all of it
+    before: any other report is a problem."""
+    before, mark, after = console.partition(RTS_OFF_MARK)
+    kept = []
+    for i, block in enumerate(after.split("------------[ cut here ]------------")):
+        report, end, rest = block.partition("---[ end trace")
+        if i and end and any(r in report for r in RTS_OFF_REPORTS):
+            kept.append(rest.partition("\n")[2])
+        else:
+            kept.append(block if i == 0 else "------------[ cut here ]------------" + block)
+    return before + mark + "".join(kept)
+
+
 # What efimm_hostile's probes (watch_kernel=1) write on QEMU's debug
 # console when a task enters one of the kernel's own atomic wrappers.
 def kernel_entry(wrapper, comm):
@@ -699,6 +761,9 @@ RESTART_KINDS = {
     "oops": ("oops.log", oops_problems,
              "a stray jump to 0 in the firmware oopses the kernel through efimm, as on the kernel's path",
              before_oops),
+    "rts-off": ("rts-off.log", rts_off_problems,
+                "a fault on the kernel's path disables runtime services, and efimm stops calling",
+                outside_rts_off_warnings),
     "sysrq": ("sysrq.log", sysrq_problems,
               "sysrq-b with efimm routing: the firmware resets the VM through the kernel's path",
               str),

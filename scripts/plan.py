@@ -25,7 +25,7 @@ FACTS = ("lowmap", "default", "noruntime", "cpl0", "cpl3", "pti", "kmemleak",
          "smp", "inject_fault", "lockdown", "sealed", "debug", "rt")
 KERNELS = ("normal", "debug", "rt")
 # tests: kselftests; the others end the machine (scripts/check.sh says how).
-KINDS = ("tests", "reset", "reboot", "oops", "sysrq", "pstore", "pstore-sealed")
+KINDS = ("tests", "reset", "reboot", "oops", "sysrq", "rts-off", "pstore", "pstore-sealed")
 
 
 @dataclass

@@ -15,7 +15,8 @@
  * it spin for SPIN_MS on the TSC and return EFI_SUCCESS (a long firmware
  * call, for softirq.sh); "arm ud" to make it take an invalid opcode one
  * byte past its entry, "arm stray" to make it jump to address 0 (for
- * fault.sh and scripts/guest-oops.sh); write "disarm" to
+ * fault.sh and scripts/guest-oops.sh), "arm pf" to make it load from an
+ * unmapped address above 4K (scripts/guest-rts-off.sh); write "disarm" to
  * put the code and the slot back. Read four lines:
  * "armed <0|1>", "slot_rewritten <0|1>" (the table's GetVariable slot holds
  * hostile_target() now: the payload ran), "target_calls <n>" (how often
@@ -154,6 +155,13 @@ static const struct {
 	{ "ud", 3, { 0x90, 0x0f, 0x0b } },
 	/* xor %eax, %eax; jmp *%rax: a stray jump to 0. */
 	{ "stray", 4, { 0x31, 0xc0, 0xff, 0xe0 } },
+	/*
+	 * movabs $0x7ffffffff000, %rax; mov (%rax), %rax: a page fault above
+	 * 4K, which the kernel's own path answers by disabling runtime
+	 * services (efi_crash_gracefully_on_page_fault()).
+	 */
+	{ "pf", 13, { 0x48, 0xb8, 0x00, 0xf0, 0xff, 0xff, 0xff, 0x7f, 0x00,
+		      0x00, 0x48, 0x8b, 0x00 } },
 };
 
 /* The slot payload: store hostile_target() into the GetVariable slot. */
