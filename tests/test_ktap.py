@@ -742,5 +742,61 @@ class SysrqTest(unittest.TestCase):
         self.assertEqual(p, ["the guest never asked for the restart: SYSRQ-NOT-REQUESTED: efimm does not route"])
 
 
+class RtsOffTest(unittest.TestCase):
+    MARK = "[   33.8] efimm-test: the firmware's GetTime now faults\n"
+    CUT = "[   34.3] ------------[ cut here ]------------\n"
+    FAULT = (CUT + "[   34.3] [Firmware Bug]: Page fault caused by firmware at PA: 0x7ffffffff000\n"
+             "[   34.3] WARNING: arch/x86/platform/efi/quirks.c:797 at"
+             " efi_crash_gracefully_on_page_fault+0x49/0x100, CPU#0: kworker/u8:4/45\n"
+             "[   34.3] Call Trace:\n"
+             "[   34.4] ---[ end trace 0000000000000000 ]---\n"
+             "[   34.4] efi: Froze efi_rts_wq and disabled EFI Runtime Services\n")
+    ABORTED = (CUT + "[   34.4] WARNING: drivers/firmware/efi/runtime-wrappers.c:355 at"
+               " __efi_queue_work+0xdc/0x130, CPU#1: cat/82\n"
+               "[   34.4] Call Trace:\n"
+               "[   34.4] ---[ end trace 0000000000000000 ]---\n")
+    GOOD = "[    0.0] Linux version 7.2.13+\n" + MARK + FAULT + ABORTED + "[   37.4] efimm: unloading\n"
+    LOG = ("RTS-OFF-REQUESTED\n"
+           "KERNEL-GET-TIME status 0x8000000000000015 0000-00-00 00:00:00\n"
+           "EFIMM-GET-TIME: refused\nEFIMM-CALLS 0 0\nRTS-OFF-UNLOADED\n")
+
+    def test_efimm_that_stops_passes(self):
+        self.assertEqual(ktap.rts_off_problems(self.LOG, self.GOOD, False), [])
+        self.assertEqual(ktap.kernel_problems(ktap.outside_rts_off_warnings(self.GOOD)), [])
+
+    def test_efimm_that_goes_on_calling_fails(self):
+        # Seen with efimm's two checks of EFI_RUNTIME_SERVICES removed.
+        log = self.LOG.replace("refused", "accepted").replace("CALLS 0 0", "CALLS 0 1")
+        console = self.GOOD + ("[   35.0] efimm: get_time took page_fault at ip 0x3f6a1234"
+                               " (address 0x7ffffffff000): calls refused until re-armed\n")
+        p = ktap.rts_off_problems(log, console, False)
+        self.assertEqual(len(p), 3, p)
+        self.assertEqual(p[0], "efimm took the call")
+        self.assertTrue(p[2].startswith("efimm called the firmware"))
+
+    def test_the_kernel_must_disable_and_abort(self):
+        console = self.GOOD.replace("efi: Froze efi_rts_wq and disabled EFI Runtime Services\n", "")
+        p = ktap.rts_off_problems(self.LOG.replace("0x8000000000000015", "0x0"), console, False)
+        self.assertEqual(p, ["the kernel's GetTime gave 'status 0x0 0000-00-00 00:00:00', not EFI_ABORTED",
+                             "no 'Froze efi_rts_wq and disabled EFI Runtime Services' after it"])
+
+    def test_only_the_two_expected_reports_are_allowed(self):
+        other = self.CUT + "[   36.0] WARNING: mm/x.c:1 at y+0x1/0x2\n[   36.0] ---[ end trace 0 ]---\n"
+        for console in (self.GOOD + other,
+                        other + self.MARK + self.FAULT + self.ABORTED,
+                        self.GOOD.replace("__efi_queue_work", "efimm_call")):
+            self.assertTrue(ktap.kernel_problems(ktap.outside_rts_off_warnings(console)), console)
+        # No marker: nothing is allowed.
+        self.assertTrue(ktap.kernel_problems(ktap.outside_rts_off_warnings(self.FAULT)))
+
+    def test_not_made_or_not_unloaded_fails(self):
+        self.assertEqual(ktap.rts_off_problems("RTS-OFF-NOT-REQUESTED: insmod efimm failed\n",
+                                               self.GOOD, False),
+                         ["the guest never made the call: RTS-OFF-NOT-REQUESTED: insmod efimm failed"])
+        p = ktap.rts_off_problems(self.LOG.replace("RTS-OFF-UNLOADED\n", ""), self.GOOD, True)
+        self.assertEqual(p, ["efimm did not unload",
+                             "QEMU did not exit: the runner ended it at the time limit"])
+
+
 if __name__ == "__main__":
     unittest.main()
