@@ -120,13 +120,21 @@ class VmScriptTest(unittest.TestCase):
     def stop(self, argv):
         env = dict(os.environ, EFIMM_CACHE=self.cache, VM_TIMEOUT="300")
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
         while not alive_with(self.marker) and time.monotonic() < deadline:
             time.sleep(0.1)
-        self.assertTrue(alive_with(self.marker), "the fake QEMU never started")
+        if not alive_with(self.marker):
+            # Seen once, in a fresh clone's make check, not since.
+            proc.kill()
+            _, err = proc.communicate()
+            console = os.path.join(self.cache, "out", "console.log")
+            self.fail(f"the fake QEMU never started: exit {proc.returncode}, stderr {err[-500:]!r},"
+                      " console "
+                      + (repr(open(console).read()[-500:]) if os.path.exists(console) else "none"))
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=60), 143)
+        proc.stderr.close()
         self.assertEqual(alive_with(self.marker), [])
 
     def test_a_stopped_boot_leaves_nothing_running(self):
