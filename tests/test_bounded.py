@@ -151,6 +151,11 @@ class VmScriptTest(unittest.TestCase):
         self.stop(["bash", check])
 
 
+def default_signals():
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class StoppableTest(unittest.TestCase):
     """scripts/lib.sh's stoppable: the command's status, or its end first
     when the script is stopped."""
@@ -167,11 +172,12 @@ class StoppableTest(unittest.TestCase):
     def test_each_signal_ends_the_command_then_the_script(self):
         for sig, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)):
             pidfile = tempfile.mktemp()
-            # bash cannot trap a signal ignored at its start (nohup's HUP).
+            # bash cannot trap a signal ignored at its start: nohup's HUP,
+            # or INT in a background job, as this test may itself run.
             proc = subprocess.Popen(["bash", "-c", f". {LIB_SH}\n"
                                      f"stoppable bash -c 'echo $$ >{pidfile}; exec sleep 600'\n"
                                      "echo RETURNED"], stdout=subprocess.PIPE, text=True,
-                                    preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
+                                    preexec_fn=default_signals)
             deadline = time.monotonic() + 20
             while not (os.path.exists(pidfile) and open(pidfile).read().strip()) \
                     and time.monotonic() < deadline:
