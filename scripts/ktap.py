@@ -396,6 +396,15 @@ QEMU_SHUTDOWN = re.compile(r"qemu_system_shutdown_request (?:reason|cause)=(\d+)
 GUEST_SHUTDOWN = "6"
 
 
+def never_requested(log, tag, what):
+    """None if the guest's LOG holds TAG; else the one problem: the guest
+    never did WHAT, with what the log says instead."""
+    if log is not None and tag in log:
+        return None
+    detail = (log or "").strip()[:200]
+    return [f"the guest never {what}" + (f": {detail}" if detail else "")]
+
+
 def reset_problems(reset_log, console, timed_out):
     """Why a ResetSystem(shutdown) run did not show the firmware powering
     the machine off: efimm handed the call to the firmware, the kernel
@@ -444,9 +453,9 @@ def reboot_problems(reboot_log, console, timed_out):
 
     After EFI, reboot=efi falls back to the BIOS reset vector, a restart
     QEMU does not see: the second boot says so and powers off."""
-    if reboot_log is None or "REBOOT-REQUESTED" not in reboot_log:
-        detail = (reboot_log or "").strip()[:200]
-        return ["the guest never asked for the restart" + (f": {detail}" if detail else "")]
+    missing = never_requested(reboot_log, "REBOOT-REQUESTED", "asked for the restart")
+    if missing:
+        return missing
     problems = []
     if "REBOOT-RETURNED" in reboot_log:
         problems.append("the restart returned")
@@ -485,9 +494,9 @@ def oops_problems(oops_log, console, timed_out):
     kernel's own path: the guest armed it, the call never returned, efimm
     did not contain it, the kernel oopsed in efimm's thread at ip 0 and
     panicked (oops=panic), and the machine ended after one boot."""
-    if oops_log is None or "OOPS-REQUESTED" not in oops_log:
-        detail = (oops_log or "").strip()[:200]
-        return ["the guest never made the call" + (f": {detail}" if detail else "")]
+    missing = never_requested(oops_log, "OOPS-REQUESTED", "made the call")
+    if missing:
+        return missing
     problems = []
     if "OOPS-RETURNED" in oops_log:
         problems.append("the call returned: " + oops_log.split("OOPS-RETURNED", 1)[1].strip()[:200])
@@ -531,9 +540,9 @@ def rts_off_problems(log, console, timed_out):
     its caller EFI_ABORTED; then efimm refused its own call, without
     entering the firmware (its call counter unchanged, and no fault of its
     own logged: the firmware's GetTime stayed armed), and unloaded."""
-    if log is None or "RTS-OFF-REQUESTED" not in log:
-        detail = (log or "").strip()[:200]
-        return ["the guest never made the call" + (f": {detail}" if detail else "")]
+    missing = never_requested(log, "RTS-OFF-REQUESTED", "made the call")
+    if missing:
+        return missing
     problems = []
     m = re.search(r"^KERNEL-GET-TIME (.*)$", log, re.M)
     if not m or not m.group(1).startswith(RTS_OFF_ABORTED):
@@ -597,9 +606,9 @@ def sysrq_problems(sysrq_log, console, timed_out, debugcon):
     which boots a second time, unseen by QEMU. The serial console's last
     lines are not required: the reset cuts them short (on PREEMPT_RT a
     thread prints it)."""
-    if sysrq_log is None or "SYSRQ-REQUESTED" not in sysrq_log:
-        detail = (sysrq_log or "").strip()[:200]
-        return ["the guest never asked for the restart" + (f": {detail}" if detail else "")]
+    missing = never_requested(sysrq_log, "SYSRQ-REQUESTED", "asked for the restart")
+    if missing:
+        return missing
     problems = []
     if "SYSRQ-RETURNED" in sysrq_log:
         problems.append("the restart returned")
