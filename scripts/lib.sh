@@ -73,11 +73,14 @@ copy_sources() {
 
 # stoppable CMD...: run CMD and return its status; if this script is
 # stopped meanwhile (TERM, INT, HUP), stop CMD first (TERM, and wait for
-# it: CMD must end on TERM, as vm.sh and bounded.py do), then exit as
-# stopped: 143, 130 or 129. Its own jobs are all the handler stops (jobs
-# -p), so a signal between the start and the wait cannot miss CMD. TERM is
-# what reaches CMD: a background job of a script starts with INT ignored,
-# which bash cannot trap. Clears this script's TERM, INT and HUP traps.
+# it: CMD should end on TERM, as vm.sh and bounded.py do; one still
+# running STOPPABLE_GRACE seconds later, 30 by default, gets KILL), then
+# exit as stopped: 143, 130 or 129. Its own jobs are all the handler stops
+# (jobs -p), so a signal between the start and the wait cannot miss CMD.
+# TERM is what reaches CMD: a background job of a script starts with INT
+# ignored, which bash cannot trap. KILL reaches CMD alone, not what CMD
+# started: it shares this script's process group. Clears this script's
+# TERM, INT and HUP traps.
 stoppable() {
 	local rc=0
 	trap '_stop_jobs 143' TERM
@@ -90,10 +93,17 @@ stoppable() {
 }
 
 _stop_jobs() {
-	local pids
+	local pids waited=0
 	pids=$(jobs -p)
 	# shellcheck disable=SC2086 # pids is a list.
 	[ -z "$pids" ] || kill -TERM $pids 2>/dev/null || true
+	while [ -n "$(jobs -rp)" ] && [ "$waited" -lt "${STOPPABLE_GRACE:-30}" ]; do
+		sleep 1
+		waited=$((waited + 1))
+	done
+	pids=$(jobs -rp)
+	# shellcheck disable=SC2086 # pids is a list.
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 	wait || true
 	exit "$1"
 }

@@ -191,6 +191,27 @@ class StoppableTest(unittest.TestCase):
             with self.assertRaises(ProcessLookupError, msg=sig):
                 os.kill(child, 0)
 
+    def test_a_command_that_ignores_term_gets_kill(self):
+        pidfile = tempfile.mktemp()
+        # TERM stays ignored across the exec, as in a command that traps it.
+        proc = subprocess.Popen(["bash", "-c", f". {LIB_SH}\n"
+                                 f"stoppable bash -c 'trap \"\" TERM; echo $$ >{pidfile}; "
+                                 "exec sleep 600'\necho RETURNED"],
+                                stdout=subprocess.PIPE, text=True, preexec_fn=default_signals,
+                                env=dict(os.environ, STOPPABLE_GRACE="1"))
+        deadline = time.monotonic() + 20
+        while not (os.path.exists(pidfile) and open(pidfile).read().strip()) \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child = int(open(pidfile).read())
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 143)
+        self.assertEqual(proc.stdout.read(), "")
+        proc.stdout.close()
+        os.unlink(pidfile)
+        with self.assertRaises(ProcessLookupError):
+            os.kill(child, 0)
+
 
 if __name__ == "__main__":
     unittest.main()
