@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """Every shell script of the project parses: bash reads a script as it runs
 it, so a syntax error deep in one (make check's boot loop, a selftest's
-last case) would otherwise surface only when a run reaches it."""
+last case) would otherwise surface only when a run reaches it. And every
+kselftest program is executable: the kselftest runner warns of one that
+is not and runs it through its #! line only if it has one."""
 
 import glob
 import os
+import re
+import stat
 import subprocess
 import unittest
 
@@ -81,6 +85,32 @@ class CopySourcesTest(unittest.TestCase):
         self.assertGreater(mtime("changed.c"), mtime("changed.o"))
         self.assertLess(mtime("same.c"), mtime("same.o"))
         self.assertEqual(sorted(os.listdir(dest)), ["changed.c", "changed.o", "same.c", "same.o"])
+
+
+def test_progs(makefile):
+    """The TEST_PROGS of a kselftest Makefile, continuation lines joined."""
+    text = open(makefile).read().replace("\\\n", " ")
+    m = re.search(r"^TEST_PROGS\s*:?=(.*)$", text, re.M)
+    return m.group(1).split() if m else []
+
+
+class KselftestModeTest(unittest.TestCase):
+    def test_every_test_program_is_executable(self):
+        makefiles = glob.glob(os.path.join(TOP, "selftests", "*", "Makefile"))
+        self.assertTrue(makefiles)
+        for makefile in makefiles:
+            progs = test_progs(makefile)
+            self.assertTrue(progs, makefile)
+            for prog in progs:
+                path = os.path.join(os.path.dirname(makefile), prog)
+                with self.subTest(prog=os.path.relpath(path, TOP)):
+                    self.assertTrue(os.stat(path).st_mode & stat.S_IXUSR)
+
+    def test_continued_lists_are_read_whole(self):
+        progs = test_progs(os.path.join(TOP, "selftests", "efimm", "Makefile"))
+        # The first line's first program and the last line's last one.
+        self.assertEqual(progs[0], "load.sh")
+        self.assertEqual(progs[-1], "walk.sh")
 
 
 if __name__ == "__main__":
