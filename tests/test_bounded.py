@@ -117,8 +117,8 @@ class VmScriptTest(unittest.TestCase):
         for pid in alive_with(self.marker):
             os.kill(pid, signal.SIGKILL)
 
-    def stop(self, argv):
-        env = dict(os.environ, EFIMM_CACHE=self.cache, VM_TIMEOUT="300")
+    def stop(self, argv, **extra_env):
+        env = dict(os.environ, EFIMM_CACHE=self.cache, VM_TIMEOUT="300", **extra_env)
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
@@ -139,6 +139,15 @@ class VmScriptTest(unittest.TestCase):
 
     def test_a_stopped_boot_leaves_nothing_running(self):
         self.stop(["bash", VM_SH, "boot", "bios", os.path.join(self.cache, "out"), "", "true"])
+
+    def test_check_sizes_keep_the_runs_timeout(self):
+        # make stress's debug boots run make check's sizes on a slow
+        # kernel: the sizes go, the run's timeout stays.
+        out = os.path.join(self.cache, "out")
+        self.stop(["bash", VM_SH, "boot", "bios", out, "", "true"],
+                  VM_TEST_SIZES="check", EFIMM_TEST_TIMEOUT="5400", EFIMM_FUZZ_CASES="100000")
+        knobs = open(os.path.join(out, "knobs.env")).read()
+        self.assertEqual(knobs, "export EFIMM_TEST_TIMEOUT=5400\n")
 
     def test_a_stopped_check_stops_its_boot(self):
         # scripts/check.sh's way of running a boot; a plain call would
