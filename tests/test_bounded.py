@@ -180,45 +180,34 @@ class StoppableTest(unittest.TestCase):
 
     def test_each_signal_ends_the_command_then_the_script(self):
         for sig, status in ((signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)):
-            pidfile = tempfile.mktemp()
-            # bash cannot trap a signal ignored at its start: nohup's HUP,
-            # or INT in a background job, as this test may itself run.
-            proc = subprocess.Popen(["bash", "-c", f". {LIB_SH}\n"
-                                     f"stoppable bash -c 'echo $$ >{pidfile}; exec sleep 600'\n"
-                                     "echo RETURNED"], stdout=subprocess.PIPE, text=True,
-                                    preexec_fn=default_signals)
-            deadline = time.monotonic() + 20
-            while not (os.path.exists(pidfile) and open(pidfile).read().strip()) \
-                    and time.monotonic() < deadline:
-                time.sleep(0.05)
-            child = int(open(pidfile).read())
-            proc.send_signal(sig)
-            self.assertEqual(proc.wait(timeout=30), status, sig)
-            self.assertEqual(proc.stdout.read(), "", sig)
-            proc.stdout.close()
-            os.unlink(pidfile)
-            with self.assertRaises(ProcessLookupError, msg=sig):
-                os.kill(child, 0)
+            self.stop_script("", sig, status)
 
     def test_a_command_that_ignores_term_gets_kill(self):
-        pidfile = tempfile.mktemp()
         # TERM stays ignored across the exec, as in a command that traps it.
+        self.stop_script('trap \\"\\" TERM; ', signal.SIGTERM, 143, STOPPABLE_GRACE="1")
+
+    def stop_script(self, setup, sig, status, **extra_env):
+        """Stop a script inside stoppable with SIG: it exits STATUS, prints
+        nothing more, and its command (SETUP, then sleep) is gone."""
+        pidfile = tempfile.mktemp()
+        # bash cannot trap a signal ignored at its start: nohup's HUP,
+        # or INT in a background job, as this test may itself run.
         proc = subprocess.Popen(["bash", "-c", f". {LIB_SH}\n"
-                                 f"stoppable bash -c 'trap \"\" TERM; echo $$ >{pidfile}; "
-                                 "exec sleep 600'\necho RETURNED"],
+                                 f"stoppable bash -c \"{setup}echo \\$\\$ >{pidfile}; "
+                                 "exec sleep 600\"\necho RETURNED"],
                                 stdout=subprocess.PIPE, text=True, preexec_fn=default_signals,
-                                env=dict(os.environ, STOPPABLE_GRACE="1"))
+                                env=dict(os.environ, **extra_env))
         deadline = time.monotonic() + 20
         while not (os.path.exists(pidfile) and open(pidfile).read().strip()) \
                 and time.monotonic() < deadline:
             time.sleep(0.05)
         child = int(open(pidfile).read())
-        proc.send_signal(signal.SIGTERM)
-        self.assertEqual(proc.wait(timeout=30), 143)
-        self.assertEqual(proc.stdout.read(), "")
+        proc.send_signal(sig)
+        self.assertEqual(proc.wait(timeout=30), status, sig)
+        self.assertEqual(proc.stdout.read(), "", sig)
         proc.stdout.close()
         os.unlink(pidfile)
-        with self.assertRaises(ProcessLookupError):
+        with self.assertRaises(ProcessLookupError, msg=sig):
             os.kill(child, 0)
 
 

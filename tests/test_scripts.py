@@ -87,7 +87,7 @@ class CopySourcesTest(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(dest)), ["changed.c", "changed.o", "same.c", "same.o"])
 
 
-def test_progs(makefile):
+def kselftest_programs(makefile):
     """The TEST_PROGS of a kselftest Makefile, continuation lines joined."""
     text = open(makefile).read().replace("\\\n", " ")
     m = re.search(r"^TEST_PROGS\s*:?=(.*)$", text, re.M)
@@ -99,7 +99,7 @@ class KselftestModeTest(unittest.TestCase):
         makefiles = glob.glob(os.path.join(TOP, "selftests", "*", "Makefile"))
         self.assertTrue(makefiles)
         for makefile in makefiles:
-            progs = test_progs(makefile)
+            progs = kselftest_programs(makefile)
             self.assertTrue(progs, makefile)
             for prog in progs:
                 path = os.path.join(os.path.dirname(makefile), prog)
@@ -107,7 +107,7 @@ class KselftestModeTest(unittest.TestCase):
                     self.assertTrue(os.stat(path).st_mode & stat.S_IXUSR)
 
     def test_continued_lists_are_read_whole(self):
-        progs = test_progs(os.path.join(TOP, "selftests", "efimm", "Makefile"))
+        progs = kselftest_programs(os.path.join(TOP, "selftests", "efimm", "Makefile"))
         # The first line's first program and the last line's last one.
         self.assertEqual(progs[0], "load.sh")
         self.assertEqual(progs[-1], "walk.sh")
