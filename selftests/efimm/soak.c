@@ -7,6 +7,8 @@
  * ...), and MONOTONIC of the calls are GetNextHighMonotonicCount, whose
  * count must strictly increase. soak.sh runs it under real-time threads
  * and CPU hogs. The writes and counts are spread evenly over the run.
+ * Every tenth of the run goes to the kernel log, so that a console shows
+ * how far a soak got and how fast, even one that never ends.
  */
 
 #define _GNU_SOURCE
@@ -21,6 +23,21 @@ static int valid_time(const efi_time_t *t)
 	return t->year >= 1998 && t->month >= 1 && t->month <= 12 &&
 	       t->day >= 1 && t->day <= 31 && t->hour < 24 &&
 	       t->minute < 60 && t->second < 60;
+}
+
+/* A line in the kernel log, timestamped by the kernel; best effort. */
+static void progress(long done, long calls)
+{
+	int fd = open("/dev/kmsg", O_WRONLY), len;
+	char line[64];
+
+	if (fd < 0)
+		return;
+	/* One write(2) per record: dprintf() seeks, which /dev/kmsg refuses. */
+	len = snprintf(line, sizeof(line), "efimm soak: %ld of %ld calls\n", done, calls);
+	if (write(fd, line, len) != len)
+		perror("/dev/kmsg");
+	close(fd);
 }
 
 /* Whether call @i of @calls is one of the @n spread evenly over the run. */
@@ -60,6 +77,8 @@ int main(int argc, char **argv)
 	for (i = 0; (i < calls || pending_writes || pending_counts) && wrong < 10; i++) {
 		const char *what = NULL;
 
+		if (i % (calls >= 10 ? calls / 10 : 1) == 0)
+			progress(i, calls);
 		if (i < calls) {
 			pending_writes += nth(i, calls, writes);
 			pending_counts += nth(i, calls, monotonic);
