@@ -283,18 +283,12 @@ int efimm_cpl3_task_create(struct efimm_mm *m)
 	efimm_fw_task.di = 0;
 	efimm_fw_task.si = 0;
 
-	/*
-	 * Not efimm_use_mm(): the task would inherit disabled migration. The
-	 * thread may move while it waits; a CPU it leaves keeps the mm lazily,
-	 * as for any process's mm, whose pages the cpl3 mm's all are.
-	 */
-	m->entered = true;
-	kthread_use_mm(m->mm);
+	efimm_use_mm(m);
 	efimm_fw_task.parent = get_task_struct(current);
 	pid = user_mode_thread(efimm_cpl3_task_start, m, SIGCHLD);
 	if (pid < 0)
 		put_task_struct(efimm_fw_task.parent);
-	efimm_leave_mm(m);
+	efimm_unuse_mm(m);
 	if (pid < 0)
 		return pid;
 

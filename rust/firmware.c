@@ -6,7 +6,7 @@
  * the firmware takes.
  *
  * C: the bracket is the kernel's static inlines and per-CPU state
- * (kthread_fpu_*(), efi_fw_call_cpu_*(), local_save_flags(),
+ * (kthread_fpu_*(), efi_fw_call_*(), local_save_flags(),
  * pagefault_disable()), and the exception fixup rewrites pt_regs from
  * the kernel's exception path.
  */
@@ -44,8 +44,7 @@ static struct {
  * table that points at data or at nothing faults there). Anywhere else no
  * code of the firmware's can be running: a stray jump to 0 or to freed
  * boot services code, or a NULL call from efimm's own code inside the
- * bracket (the preempt notifier, while the firmware is switched out). The
- * kernel's path leaves a fault below 4K to oops as well
+ * bracket. The kernel's path leaves a fault below 4K to oops as well
  * (efi_crash_gracefully_on_page_fault()).
  */
 static bool efimm_fw_ip(unsigned long ip)
@@ -128,28 +127,29 @@ u64 efimm_firmware_overlaps(void)
  * Call @fn in @m with what arch_efi_call_virt_setup()/teardown() put
  * around a call on efi_mm: kernel FPU with FCW/MXCSR initialised, IBRS for
  * firmware, CR4.LASS cleared, IBT off unless the firmware supports it,
- * hardware breakpoints off and softirqs to ksoftirqd
- * (efi_fw_call_cpu_*()), then enter @m (as use_temporary_mm() switches to
- * efi_mm), the IRQ flags checked afterwards, then leave @m for init_mm,
- * so that no CPU keeps it loaded after the call. Unlike the kernel's path,
- * the firmware itself runs preemptible (efimm_fw_preempt, thread.c):
- * preemption is off only while the CPU is set up and restored, and that
+ * hardware breakpoints off and softirqs to ksoftirqd (efi_fw_call_begin()),
+ * then enter @m (as use_temporary_mm() switches to efi_mm), the IRQ flags
+ * checked afterwards, then leave @m for init_mm. Unlike the kernel's path,
+ * the firmware itself runs preemptible: the scheduler puts the kernel FPU
+ * section (TIF_KERNEL_FPSTATE) and the rest of the firmware's CPU state
+ * (TIF_EFI_RUNTIME) aside whenever the thread is switched out and sets
+ * them up again when it is switched back in, and a kernel thread switched
+ * in meanwhile runs in init_mm, never in @m (set_no_lazy_mm()).
+ * Preemption is off only while the CPU is set up and restored, and that
  * longest stretch is what res->preempt_off_ns reports.
  * The caller is efimm's thread, outside any mm, and holds the EFI runtime
  * lock.
  *
  * On PREEMPT_RT, task_lock() in kthread_use_mm() and kthread_unuse_mm()
  * sleeps: @m is entered before preemption goes off and left after it is
- * back on, with migration disabled throughout, and meanwhile the notifier
- * keeps @m from a kernel thread that preempts the thread there
- * (efimm_fw_preempt.in_mm): from an interrupt thread, which runs softirqs too.
- * None runs on the back of an interrupt on RT (its invoke_softirq() wakes
- * ksoftirqd).
+ * back on. An interrupt thread that preempts the thread there runs in
+ * init_mm too. None runs softirqs on the back of an interrupt on RT (its
+ * invoke_softirq() wakes ksoftirqd).
  */
 void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 			 struct efimm_call_result *res)
 {
-	unsigned long flags, cur;
+	unsigned long flags, cur, nivcsw;
 	u64 t0, setup_ns;
 
 	/*
@@ -157,19 +157,19 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	 * in a way efimm_fw_fixup() does not recover, exit_mm() drops it.
 	 */
 	mmget(m->mm);
+	/*
+	 * The scheduler would carry the call's state to another CPU, but the
+	 * firmware resumes where it started, as arm64's preempted calls do:
+	 * it may poll per-CPU hardware, or time a delay by its CPU's TSC.
+	 */
 	migrate_disable();
-	preempt_notifier_register(&efimm_fw_preempt.notifier);
-	efimm_fw_preempt.switched_out = 0;
-
-	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
-		efimm_fw_preempt.in_mm = true;
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
 		kthread_use_mm(m->mm);
-	}
 	preempt_disable();
 	t0 = local_clock();
 	kthread_fpu_begin(KFPU_387 | KFPU_MXCSR);
 	/* First, so that no softirq runs with the firmware mapped. */
-	efimm_fw_preempt.ibt = efi_fw_call_cpu_begin();
+	efi_fw_call_begin();
 	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
 		kthread_use_mm(m->mm);
 	local_save_flags(flags);
@@ -183,7 +183,7 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	 * sleep, and the firmware may have disabled interrupts.
 	 */
 	pagefault_disable();
-	efimm_fw_preempt.preemptible = true;
+	nivcsw = current->nivcsw;
 	setup_ns = local_clock() - t0;
 	preempt_enable();
 
@@ -191,7 +191,8 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 
 	preempt_disable();
 	t0 = local_clock();
-	efimm_fw_preempt.preemptible = false;
+	/* Times the firmware was preempted: only it ran preemptibly. */
+	res->switched_out = current->nivcsw - nivcsw;
 	pagefault_enable();
 	efimm_fw_leave();
 	res->faulted = fw_fault.hit;
@@ -205,23 +206,18 @@ void efimm_firmware_call(struct efimm_mm *m, void *fn, const u64 *args,
 	if (res->irq_flags_corrupted)
 		local_irq_restore(flags);
 	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
-		efimm_leave_mm(m);
-	efi_fw_call_cpu_end(efimm_fw_preempt.ibt);
+		kthread_unuse_mm(m->mm);
+	efi_fw_call_end();
 	kthread_fpu_end();
 	res->preempt_off_ns = max(setup_ns, local_clock() - t0);
-	res->switched_out = efimm_fw_preempt.switched_out;
 	preempt_enable();
-	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
-		efimm_leave_mm(m);
-		efimm_fw_preempt.in_mm = false;
-	}
-
-	preempt_notifier_unregister(&efimm_fw_preempt.notifier);
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		kthread_unuse_mm(m->mm);
 	migrate_enable();
 	mmput(m->mm);
 	/*
 	 * The softirqs interrupts raised during the call went to ksoftirqd
-	 * (efi_fw_call_cpu_begin()), which may not have run yet: run what is
+	 * (efi_fw_call_begin()), which may not have run yet: run what is
 	 * left here, as the kernel's path does when its FPU section ends.
 	 */
 	local_bh_disable();

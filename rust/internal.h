@@ -82,52 +82,6 @@ static inline unsigned long efimm_cpl3_stack_addr(struct efimm_mm *m)
  */
 extern struct mutex efimm_agents_lock;
 
-/*
- * The firmware runs with preemption enabled. The thread keeps migration
- * disabled for the call, and its preempt notifiers put the firmware's CPU
- * state aside whenever it is switched out, so that no other task runs
- * with it: the kernel FPU section (kthread_fpu_*()), IBRS, CR4.LASS, IBT
- * and hardware breakpoints (efi_fw_call_cpu_*()), and the mm, which the
- * CPU leaves for init_mm if a kernel thread runs next, rather than lending
- * it lazily (efi_fw_call_sched_out()). When the thread comes
- * back, the scheduler has loaded its mm again, and the notifier sets the
- * rest up again. One efimm thread, one call at a time: no locking.
- */
-struct efimm_fw_preempt {
-	struct preempt_notifier notifier;
-	/* From the firmware's entry to its return, with preemption enabled. */
-	bool preemptible;
-	/*
-	 * In the mm outside a call, preemptible: while it is set up, and on
-	 * PREEMPT_RT before and after each call (efimm_firmware_call()).
-	 */
-	bool in_mm;
-	u64 ibt;
-	/* Times the thread was switched out during the call in flight. */
-	u32 switched_out;
-};
-
-extern struct efimm_fw_preempt efimm_fw_preempt;
-
-/*
- * Leave @m and switch this CPU to init_mm. kthread_unuse_mm() alone would
- * leave the CPU in lazy TLB mode with @m still loaded, so that the idle
- * task or whatever kernel thread runs next would run with the firmware
- * mapped; the kernel's own path switches back from efi_mm explicitly too
- * (unuse_temporary_mm()). The caller kept migration disabled since it
- * entered @m, so that the thread did not move and leave its old CPU lazily
- * in @m (or accepts that, efimm_cpl3_task_create()); while the firmware
- * was preempted, the CPU was in init_mm (efi_fw_call_sched_out()). May
- * sleep on PREEMPT_RT, where task_lock() does.
- */
-static inline void efimm_leave_mm(struct efimm_mm *m)
-{
-	kthread_unuse_mm(m->mm);
-	preempt_disable();
-	leave_mm();
-	preempt_enable();
-}
-
 /* firmware.c ------------------------------------------------------------- */
 
 /* thunk.S, called by efimm_firmware_call() */

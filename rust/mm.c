@@ -12,6 +12,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/mmu_context.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -106,6 +107,14 @@ struct efimm_mm *efimm_mm_create(bool user)
 		goto free;
 	/* mm_alloc() leaves the layout to exec; vm_mmap() needs a limit. */
 	m->mm->task_size = TASK_SIZE_MAX;
+	/*
+	 * Supervisor mappings of the firmware: no kernel thread may run in
+	 * the mm lazily, when efimm's thread is switched out of a call or
+	 * leaves it. A cpl3 mm maps the firmware as user pages, which SMEP
+	 * and SMAP keep from the kernel, as any process's.
+	 */
+	if (!user)
+		set_no_lazy_mm(m->mm);
 	/*
 	 * mm_alloc() gave the mm the settings of the insmod task's mm (THP
 	 * disabled, MDWE, KSM merge-any, default VMA flags) and, with memcg,

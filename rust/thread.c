@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * efimm's thread: its start and stop, its freezing, and how it enters and
- * leaves the dedicated mm, with the preempt notifiers that put the
- * firmware's CPU state aside whenever a call is switched out.
+ * leaves the dedicated mm.
  *
- * C: preempt notifiers are callbacks on a kernel struct, and
- * migrate_disable(), leave_mm() and set_freezable() have no Rust API in
- * 7.2.
+ * C: kthread_use_mm() and set_freezable() have no Rust API in 7.2, and the
+ * exception handler is a kernel struct with a callback.
  */
 
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/mmu_context.h>
-#include <linux/preempt.h>
 #include <linux/sched/task.h>
-#include <asm/fpu/api.h>
 
 #include "internal.h"
 
@@ -25,36 +21,6 @@
  * live tasks' only.
  */
 DEFINE_MUTEX(efimm_agents_lock);
-
-struct efimm_fw_preempt efimm_fw_preempt;
-
-static void efimm_fw_sched_out(struct preempt_notifier *n,
-			       struct task_struct *next)
-{
-	if (!efimm_fw_preempt.preemptible) {
-		if (efimm_fw_preempt.in_mm)
-			efi_fw_mm_sched_out(next);
-		return;
-	}
-	/* Not the set-up's last moments nor the restore's first. */
-	if (READ_ONCE(efimm_fw_frame.sp))
-		efimm_fw_preempt.switched_out++;
-	efi_fw_call_sched_out(efimm_fw_preempt.ibt, next);
-	kthread_fpu_sched_out();
-}
-
-static void efimm_fw_sched_in(struct preempt_notifier *n, int cpu)
-{
-	if (!efimm_fw_preempt.preemptible)
-		return;
-	kthread_fpu_sched_in();
-	efimm_fw_preempt.ibt = efi_fw_call_cpu_begin();
-}
-
-static struct preempt_ops efimm_fw_preempt_ops = {
-	.sched_in = efimm_fw_sched_in,
-	.sched_out = efimm_fw_sched_out,
-};
 
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 {
@@ -69,8 +35,6 @@ struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 		kthread_stop(t);
 		return ERR_PTR(ret);
 	}
-	preempt_notifier_init(&efimm_fw_preempt.notifier, &efimm_fw_preempt_ops);
-	preempt_notifier_inc();
 	get_task_struct(t);
 	wake_up_process(t);
 	return t;
@@ -85,7 +49,6 @@ void efimm_thread_stop(struct task_struct *t)
 	mutex_unlock(&efimm_agents_lock);
 	/* Nothing is lent once no call can come. */
 	efimm_lend_priority(-1);
-	preempt_notifier_dec();
 	put_task_struct(t);
 }
 
@@ -101,24 +64,19 @@ void efimm_thread_set_freezable(void)
 }
 
 /*
- * Enter @m to set it up (not for a call): migration stays disabled until
- * efimm_unuse_mm(), so that no CPU the thread leaves keeps @m lazily.
+ * Enter @m to set it up (not for a call). The mm is never lent to a kernel
+ * thread (set_no_lazy_mm(), efimm_mm_create()): whichever runs on a CPU
+ * the thread is switched out of or leaves runs in init_mm, not with the
+ * firmware mapped.
  */
 void efimm_use_mm(struct efimm_mm *m)
 {
 	m->entered = true;
-	migrate_disable();
-	efimm_fw_preempt.in_mm = true;
-	preempt_notifier_register(&efimm_fw_preempt.notifier);
 	kthread_use_mm(m->mm);
 }
 
-/* Leave @m after efimm_use_mm(). */
+/* Leave @m after efimm_use_mm(); for init_mm, as the mm is never lent. */
 void efimm_unuse_mm(struct efimm_mm *m)
 {
-	efimm_leave_mm(m);
-	preempt_notifier_unregister(&efimm_fw_preempt.notifier);
-	efimm_fw_preempt.in_mm = false;
-	migrate_enable();
+	kthread_unuse_mm(m->mm);
 }
-
