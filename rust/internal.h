@@ -76,32 +76,15 @@ static inline unsigned long efimm_cpl3_stack_addr(struct efimm_mm *m)
 
 /*
  * Held where the firmware task (efimm_fw_task.task) or the thread
- * (efimm_fw_handler.task) is set or cleared, and by
- * efimm_lend_priority() while it changes their priorities: it changes
- * live tasks' only.
+ * (efimm_thread_task) is set or cleared, and by efimm_lend_priority()
+ * while it changes their priorities: it changes live tasks' only.
  */
 extern struct mutex efimm_agents_lock;
 
+/* efimm's thread, while it runs */
+extern struct task_struct *efimm_thread_task;
+
 /* firmware.c ------------------------------------------------------------- */
-
-/* thunk.S, called by efimm_firmware_call() */
-efi_status_t efimm_thunk(void *fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
-extern const u8 efimm_thunk_returned[];
-
-/* Exceptions of the efimm thread are offered to efimm_fw_fixup(). */
-extern struct efi_fw_exception_handler efimm_fw_handler;
-
-/*
- * The stack pointer and the registers the firmware must preserve, as
- * efimm_thunk had them at the call; sp is non-zero only while the firmware
- * runs. Offsets are hard-coded in thunk.S. One efimm thread, one call
- * at a time: no locking.
- */
-struct efimm_fw_frame {
-	unsigned long sp, bp, bx, r12, r13, r14, r15;
-};
-
-extern struct efimm_fw_frame efimm_fw_frame;
 
 /*
  * Calls inside the firmware right now, through efimm or the kernel's path

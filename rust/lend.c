@@ -127,7 +127,7 @@ void efimm_lend_priority(int prio)
 {
 	mutex_lock(&efimm_agents_lock);
 	lent_prio = prio;
-	efimm_lend(&lent_thread, efimm_fw_handler.task, prio);
+	efimm_lend(&lent_thread, efimm_thread_task, prio);
 	efimm_lend(&lent_task, efimm_fw_task.task, prio);
 	mutex_unlock(&efimm_agents_lock);
 }

@@ -62,8 +62,8 @@ static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
 	 * A frozen efimm thread (suspend, hibernation) answers nobody until
 	 * it is thawed: the kernel's own path serves the call meanwhile.
 	 */
-	if (unlikely(freezing(efimm_fw_handler.task) ||
-		     frozen(efimm_fw_handler.task))) {
+	if (unlikely(freezing(efimm_thread_task) ||
+		     frozen(efimm_thread_task))) {
 		efimm_route_handoff(slot);
 		status = efimm_kernel_call(slot, args);
 	} else {

@@ -10,7 +10,7 @@
  * in .rodata: they never run from the module's own image.
  *
  * The functions that take an exception end in a ud2 that is never
- * reached; efimm_fw_fixup() resumes the call with EFI_ABORTED.
+ * reached; efi_fw_call() resumes the call with EFI_ABORTED.
  */
 
 #include <linux/linkage.h>

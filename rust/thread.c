@@ -3,8 +3,7 @@
  * efimm's thread: its start and stop, its freezing, and how it enters and
  * leaves the dedicated mm.
  *
- * C: kthread_use_mm() and set_freezable() have no Rust API in 7.2, and the
- * exception handler is a kernel struct with a callback.
+ * C: kthread_use_mm() and set_freezable() have no Rust API in 7.2.
  */
 
 #include <linux/freezer.h>
@@ -14,27 +13,19 @@
 
 #include "internal.h"
 
-/*
- * Held where the firmware task (efimm_fw_task.task) or the thread
- * (efimm_fw_handler.task) is set or cleared, and by
- * efimm_lend_priority() while it changes their priorities: it changes
- * live tasks' only.
- */
+/* Serialises the agents' set-up and priorities (internal.h). */
 DEFINE_MUTEX(efimm_agents_lock);
+struct task_struct *efimm_thread_task;
 
 struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 {
 	struct task_struct *t = kthread_create(fn, data, "efimm");
-	int ret;
 
 	if (IS_ERR(t))
 		return t;
-	efimm_fw_handler.task = t;
-	ret = efi_fw_exception_handler_register(&efimm_fw_handler);
-	if (ret) {
-		kthread_stop(t);
-		return ERR_PTR(ret);
-	}
+	mutex_lock(&efimm_agents_lock);
+	efimm_thread_task = t;
+	mutex_unlock(&efimm_agents_lock);
 	get_task_struct(t);
 	wake_up_process(t);
 	return t;
@@ -43,9 +34,8 @@ struct task_struct *efimm_thread_start(int (*fn)(void *), void *data)
 void efimm_thread_stop(struct task_struct *t)
 {
 	kthread_stop(t);
-	efi_fw_exception_handler_unregister(&efimm_fw_handler);
 	mutex_lock(&efimm_agents_lock);
-	efimm_fw_handler.task = NULL;
+	efimm_thread_task = NULL;
 	mutex_unlock(&efimm_agents_lock);
 	/* Nothing is lent once no call can come. */
 	efimm_lend_priority(-1);

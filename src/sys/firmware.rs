@@ -100,17 +100,17 @@ impl FirmwareFn {
 
     /// `addr` if it is in the lower half and the page tables of `mm` do not
     /// map it executable: calling it faults on the first instruction
-    /// fetch, and the call ends with `EFI_ABORTED`: the handler efimm
-    /// registered with the thread resumes it (cpl0), or the fault ends the
+    /// fetch, and the call ends with `EFI_ABORTED`: the kernel's recovery in
+    /// `efi_fw_call()` resumes it (cpl0), or the fault ends the
     /// firmware's task (cpl3). For fault injection.
     pub(crate) fn faulting(mm: &OwnedMm, addr: u64) -> Option<Self> {
         // INVARIANT: checked in the page tables.
         (mm.fetch(addr) == Some(Fetch::Faults)).then_some(FirmwareFn(addr))
     }
 
-    /// Calls the firmware in `mm` with up to five arguments, bracketed like
-    /// the kernel's own calls: the thread enters `mm` with preemption off
-    /// for the call and leaves it after. `args` are those of a live
+    /// Calls the firmware in `mm` with up to five arguments through the
+    /// kernel's `efi_fw_call()`: in the CPU state the kernel's own calls
+    /// run in, with the firmware preemptible. `args` are those of a live
     /// [`RawRequest`](crate::request::RawRequest), whose pointers the typed
     /// constructors in `request.rs` build from borrows, or none.
     pub(crate) fn call(
@@ -125,8 +125,8 @@ impl FirmwareFn {
         // outside any mm (the token is borrowed mutably, so no `MmUse` is
         // alive); the mm is live (type invariant). In it the address is an
         // entry point or a stub mapped executable, or not executable at all
-        // so that the call faults at once and the fixup registered for this
-        // thread resumes it (`FirmwareFn` invariant); `args` are all zero,
+        // so that the call faults at once and `efi_fw_call()` resumes it
+        // (`FirmwareFn` invariant); `args` are all zero,
         // or borrowed from a `RawRequest` and so valid kernel addresses for
         // the call (`FirmwareArgs` invariant).
         unsafe {
@@ -382,7 +382,7 @@ impl StubPage {
     }
 
     /// A function that misbehaves as `stub` names; for an exception, the
-    /// handler efimm registered with the thread resumes the call with
+    /// kernel's recovery in `efi_fw_call()` resumes the call with
     /// `EFI_ABORTED` (fault injection).
     #[cfg_attr(not(CONFIG_FAULT_INJECTION_DEBUG_FS), allow(dead_code))]
     pub(crate) fn faulting(&self, stub: Stub) -> FirmwareFn {

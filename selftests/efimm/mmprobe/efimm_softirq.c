@@ -4,7 +4,7 @@
  * kernel's hardening set aside. Test-only, for the efimm kselftests
  * (softirq.sh).
  *
- * The firmware's CPU state (efi_fw_call_begin() for efimm, the
+ * The firmware's CPU state (efi_fw_call() for efimm, the
  * kernel's use_temporary_mm() for its own path) disables the hardware
  * breakpoints: DR7 loses its enable bits until the state is undone. This
  * module keeps a wide breakpoint registered, on a variable nobody writes,
