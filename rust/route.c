@@ -55,15 +55,17 @@ static efi_status_t route(unsigned int slot, u64 a0, u64 a1, u64 a2, u64 a3,
 			  u64 a4)
 {
 	const u64 args[5] = { a0, a1, a2, a3, a4 };
+	struct task_struct *thread;
 	efi_status_t status;
 
 	efimm_route_enter();
 	/*
 	 * A frozen efimm thread (suspend, hibernation) answers nobody until
-	 * it is thawed: the kernel's own path serves the call meanwhile.
+	 * it is thawed: the kernel's own path serves the call meanwhile. The
+	 * thread outlives routing (efimm stops it after routing ends).
 	 */
-	if (unlikely(freezing(efimm_thread_task) ||
-		     frozen(efimm_thread_task))) {
+	thread = READ_ONCE(efimm_thread_task);
+	if (unlikely(freezing(thread) || frozen(thread))) {
 		efimm_route_handoff(slot);
 		status = efimm_kernel_call(slot, args);
 	} else {
