@@ -118,7 +118,10 @@ class VmScriptTest(unittest.TestCase):
             os.kill(pid, signal.SIGKILL)
 
     def stop(self, argv, **extra_env):
-        env = dict(os.environ, EFIMM_CACHE=self.cache, VM_TIMEOUT="300", **extra_env)
+        # The fake cache holds the normal kernel of the project's own tree:
+        # a make check run with KSRC= or EFIMM_KERNEL= must not redirect it.
+        env = {k: v for k, v in os.environ.items() if k not in ("KSRC", "EFIMM_KERNEL")}
+        env.update(EFIMM_CACHE=self.cache, VM_TIMEOUT="300", **extra_env)
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
