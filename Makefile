@@ -77,7 +77,9 @@ stress: module selftests debug rt
 debug rt: deps
 	@$(SCRIPTS)/other-kernel.sh $@
 
-bench: module selftests rt
+# The PREEMPT_RT kernel only for a bench that boots it (RUNS= unset, or a -rt run)
+BENCH_RT = $(if $(RUNS),$(if $(filter %-rt,$(RUNS)),rt),rt)
+bench: module selftests $(BENCH_RT)
 	@$(SCRIPTS)/deps.sh bench
 	@$(SCRIPTS)/bench.sh
 
